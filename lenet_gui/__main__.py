@@ -1,0 +1,295 @@
+"""``lenet-gui``: the desktop app, and headless sub-commands train, predict, evaluate, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+
+PROG = "lenet-gui"
+
+
+def _add_data_root(parser: argparse.ArgumentParser, top_level: bool = False) -> None:
+    # Sub-commands must not reset a --data-root given before them.
+    parser.add_argument(
+        "--data-root", metavar="DIR", default=None if top_level else argparse.SUPPRESS,
+        help="folder holding the data sets (torchvision layout); default: $LENET_DATA_ROOT, "
+             "else a per-user cache folder",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="LeNet Studio. Without a sub-command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    _add_data_root(parser, top_level=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train LeNet and print one line per epoch")
+    train.add_argument("--dataset", choices=["fashion-mnist", "mnist"], default="fashion-mnist")
+    train.add_argument("--preset", choices=["classic", "modern"], default="classic",
+                       help="classic: the tutorial's recipe exactly; modern: ReLU, batch norm, "
+                            "one-cycle schedule, augmentation (same LeNet shape)")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="learning rate (the peak rate for one-cycle)")
+    train.add_argument("--optimizer", choices=["adam", "adamw", "sgd"])
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--threads", type=int, help="PyTorch intra-op threads on the CPU")
+    train.add_argument("--limit", type=int, metavar="N",
+                       help="train on the first N training images only (quick experiments)")
+    train.add_argument("--save", metavar="PATH", help="save the trained model as a checkpoint")
+    _add_data_root(train)
+
+    predict = sub.add_parser("predict", help="classify image files")
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.add_argument("--model", default="mnist",
+                         help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
+    predict.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    evaluate = sub.add_parser("evaluate", help="accuracy of a model on the official test set")
+    evaluate.add_argument("--model", default="mnist",
+                          help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
+    evaluate.add_argument("--dataset", choices=["fashion-mnist", "mnist"],
+                          help="test set to use (default: the one the model was trained on)")
+    _add_data_root(evaluate)
+
+    export = sub.add_parser("export", help="export a model as TorchScript, or its metrics as CSV")
+    export.add_argument("output", metavar="OUTPUT", help="file to write (.pt for TorchScript, .csv for metrics)")
+    export.add_argument("--model", default="mnist",
+                        help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
+    return parser
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _load_model(name: str):
+    from .core.checkpoint import load_checkpoint
+    from .core.resources import model_path
+
+    return load_checkpoint(model_path(name))
+
+
+class _ProgressBar:
+    """A one-line bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.last = 0.0
+
+    def update(self, event) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.1 and event.batch != event.batches):
+            return
+        self.last = now
+        width = 30
+        filled = int(width * event.batch / event.batches)
+        self.stream.write(
+            f"\repoch {event.epoch}/{event.epochs} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{event.batch}/{event.batches} loss {event.loss:.4f} {event.samples_per_sec:,.0f} img/s "
+            f"eta {event.eta_seconds:4.1f}s"
+        )
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def cmd_train(args) -> int:
+    from .core.checkpoint import save_checkpoint
+    from .core.data import DatasetError, load_dataset
+    from .core.engine import BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError, preset_config
+
+    bar = _ProgressBar()
+
+    def download_progress(name, done, total):
+        if bar.enabled:
+            pct = f"{100 * done / total:5.1f}%" if total else f"{done // 1024} KB"
+            sys.stderr.write(f"\rdownloading {name} {pct}")
+            sys.stderr.flush()
+
+    try:
+        config = preset_config(
+            args.preset, args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+            optimizer=args.optimizer, device=args.device, seed=args.seed, threads=args.threads,
+        )
+        config.validate()
+        dataset = load_dataset(args.dataset, args.data_root, progress=download_progress)
+        bar.clear()
+        trainer = Trainer(config, dataset, train_limit=args.limit)
+    except (DatasetError, TrainingError) as exc:
+        bar.clear()
+        return _fail(str(exc))
+    print(f"training on {trainer.device}", flush=True)
+    try:
+        for event in trainer.run():
+            if isinstance(event, BatchProgress):
+                bar.update(event)
+            elif isinstance(event, EvaluationStarted):
+                bar.clear()
+            elif isinstance(event, EpochResult):
+                bar.clear()
+                print(event.line(), flush=True)
+    except KeyboardInterrupt:
+        bar.clear()
+        print("interrupted: training stopped", file=sys.stderr)
+        if not trainer.history:
+            return 130
+    except TrainingError as exc:
+        bar.clear()
+        return _fail(str(exc))
+    if args.save:
+        meta = trainer.metadata()
+        meta["command"] = " ".join([PROG, *map(shlex.quote, sys.argv[2:])]) if sys.argv[1:2] == ["train"] else None
+        meta["title"] = f"LeNet ({config.preset}) on {dataset.info.title}"
+        try:
+            save_checkpoint(args.save, trainer.model, meta)
+        except Exception as exc:  # the run's figures are printed already; say why the file is missing
+            return _fail(str(exc))
+        print(f"saved {args.save}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from .core.checkpoint import CheckpointError
+    from .core.inference import Predictor, classify
+    from .core.preprocess import ImageError
+
+    try:
+        loaded = _load_model(args.model)
+    except CheckpointError as exc:
+        return _fail(str(exc))
+    predictor = Predictor(loaded)
+    failures = 0
+    for path in args.images:
+        try:
+            pre, prediction = classify(loaded, path, predictor)
+        except ImageError as exc:
+            print(f"{path}: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        if prediction is None:
+            print(f"{path}: the image is blank: there is nothing to classify", file=sys.stderr)
+            failures += 1
+            continue
+        if args.json:
+            print(json.dumps({
+                "file": path,
+                "index": prediction.index,
+                "label": prediction.label,
+                "probabilities": [round(float(p), 6) for p in prediction.probabilities],
+            }, ensure_ascii=False), flush=True)
+        else:
+            print(f"{path}: {prediction.label} ({prediction.confidence:.1%})", flush=True)
+    if failures:
+        print(f"{failures} of {len(args.images)} file(s) could not be classified", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    import torch
+
+    from .core.checkpoint import CheckpointError
+    from .core.data import DatasetError, load_dataset
+    from .core.engine import predict_split
+
+    try:
+        loaded = _load_model(args.model)
+        key = args.dataset or loaded.dataset
+        if key is None:
+            return _fail("the model does not say which data set it was trained on; pass --dataset")
+        dataset = load_dataset(key, args.data_root)
+    except (CheckpointError, DatasetError) as exc:
+        return _fail(str(exc))
+    probs = predict_split(loaded.model, dataset.test)
+    predicted = probs.argmax(1)
+    labels = dataset.test.labels
+    print(f"test acc {float((predicted == labels).float().mean()):.4f}")
+    print("per-class accuracy:")
+    width = max(len(c) for c in loaded.classes)
+    for index, name in enumerate(loaded.classes):
+        mask = labels == index
+        count = int(mask.sum())
+        acc = float((predicted[mask] == index).float().mean()) if count else float("nan")
+        print(f"  {index}  {name:<{width}}  {acc:.4f}  ({count} images)")
+    return 0
+
+
+def cmd_export(args) -> int:
+    import csv
+
+    import torch
+
+    from .core.checkpoint import CheckpointError
+
+    try:
+        loaded = _load_model(args.model)
+    except CheckpointError as exc:
+        return _fail(str(exc))
+    output = args.output
+    try:
+        if output.lower().endswith(".csv"):
+            history = loaded.metadata.get("history") or []
+            if not history:
+                return _fail("the model has no recorded metrics to export")
+            columns = ["epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr"]
+            with open(output, "w", newline="", encoding="utf-8") as f:
+                writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(history)
+        else:
+            scripted = torch.jit.trace(loaded.model, torch.zeros(1, 1, 28, 28))
+            scripted.save(output)
+    except OSError as exc:
+        return _fail(f"cannot write {output}: {exc.strerror or exc}")
+    print(f"wrote {output}")
+    return 0
+
+
+def _configure_threads() -> None:
+    """Leave one core to the UI thread: with two cores, torch racing it makes both crawl."""
+    import torch
+
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, min(4, cores - 1)))
+
+
+def run_gui(args) -> int:
+    _configure_threads()
+    from .ui.app import run_app
+
+    return run_app(data_root=args.data_root)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"LeNet Studio {__version__}")
+        return 0
+    commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}
+    if args.command is None:
+        return run_gui(args)
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Any image -> the 1 x 28 x 28 tensor in [0, 1] that LeNet expects.
+
+Two pipelines, each copying how its data set was made:
+
+* digits (MNIST): ink white on black, cropped to the ink, fitted into 20 x 20 keeping the aspect
+  ratio, placed in 28 x 28 so that its centre of mass is the centre;
+* garments (Fashion-MNIST): background trimmed, longest side fitted to 28, centred, inverted when
+  the background is light, greyscale.
+
+Decoding is defensive: Pillow's decompression-bomb limit is an error here, not a warning, EXIF
+orientation is applied, and palette, alpha, 16-bit, CMYK and animated images are normalised to
+one greyscale frame before either pipeline sees them.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import warnings
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+# Far larger than any photo a user would classify, far smaller than what exhausts memory.
+MAX_IMAGE_PIXELS = 64_000_000
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+DIGIT = "digit"
+GARMENT = "garment"
+INPUT_KINDS = (DIGIT, GARMENT)
+# What Pillow's decoders raise on damaged data, beyond its own error types.
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError,
+                  struct.error, zlib.error, MemoryError)
+
+
+class ImageError(ValueError):
+    """An image cannot be classified; the message says why, in one line."""
+
+
+@dataclass
+class Preprocessed:
+    tensor: torch.Tensor  # 1 x 28 x 28, float32 in [0, 1]
+    blank: bool  # nothing to classify (empty canvas, uniform image)
+
+    @property
+    def image28(self) -> np.ndarray:
+        """The model's input as an 8-bit 28 x 28 picture (white ink on black)."""
+        return (self.tensor[0].numpy() * 255).round().astype(np.uint8)
+
+
+def open_image(source) -> Image.Image:
+    """Decode a path, bytes or PIL image into one loaded frame with EXIF orientation applied."""
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        try:
+            if isinstance(source, (bytes, bytearray, memoryview)):
+                data = bytes(source)
+                label = "The image"
+            else:
+                path = Path(source)
+                label = path.name
+                if path.is_dir():
+                    raise ImageError(f"{label} is a folder, not an image.")
+                size = path.stat().st_size
+                if size > MAX_FILE_BYTES:
+                    raise ImageError(f"{label} is too large ({size // (1024 * 1024)} MB) to be an image worth classifying.")
+                data = path.read_bytes()
+        except ImageError:
+            raise
+        except FileNotFoundError:
+            raise ImageError(f"{Path(source).name} no longer exists.") from None
+        except PermissionError:
+            raise ImageError(f"{Path(source).name} cannot be read: permission denied.") from None
+        except OSError as exc:
+            raise ImageError(f"{Path(source).name} cannot be read: {exc.strerror or exc}.") from None
+        if not data:
+            raise ImageError(f"{label} is empty (0 bytes).")
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                previous = Image.MAX_IMAGE_PIXELS
+                Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+                try:
+                    image = Image.open(io.BytesIO(data))
+                    image.seek(0)  # the first frame of an animation
+                    image.load()
+                finally:
+                    Image.MAX_IMAGE_PIXELS = previous
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise ImageError(
+                f"{label} declares a huge size (over {MAX_IMAGE_PIXELS // 1_000_000} megapixels) "
+                "and was refused as a possible decompression bomb."
+            ) from None
+        except UnidentifiedImageError:
+            raise ImageError(f"{label} is not an image in a format LeNet Studio can read.") from None
+        except _DECODE_ERRORS as exc:
+            raise ImageError(f"{label} is a damaged or truncated image ({_short(exc)}).") from None
+    if image.width < 1 or image.height < 1:
+        raise ImageError("The image has no pixels.")
+    try:
+        image = ImageOps.exif_transpose(image) or image
+    except Exception:  # a broken EXIF block must not make a good picture unreadable
+        pass
+    return image
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:120] if text else type(exc).__name__
+
+
+def to_grey_array(image: Image.Image) -> np.ndarray:
+    """Greyscale float array in [0, 1], whatever the mode; transparent pixels take the colour
+    that contrasts with the opaque content (so dark ink and light ink on a transparent
+    background both stay visible)."""
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(image, dtype=np.float64)
+        if mode.startswith("I;16"):
+            arr = arr / 65535.0
+        else:
+            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+            arr = (arr - lo) / (hi - lo) if hi > lo and np.isfinite(hi - lo) else np.zeros_like(arr)
+        return np.clip(np.nan_to_num(arr), 0.0, 1.0)
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
+    if has_alpha:
+        rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
+        alpha = rgba[..., 3]
+        grey = rgba[..., 0] * 0.299 + rgba[..., 1] * 0.587 + rgba[..., 2] * 0.114
+        if alpha.max() <= 0.0:
+            return np.zeros(alpha.shape)
+        opaque_mean = float((grey * alpha).sum() / alpha.sum())
+        backdrop = 0.0 if opaque_mean > 0.5 else 1.0
+        return grey * alpha + backdrop * (1.0 - alpha)
+    if mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    return np.asarray(image.convert("L"), dtype=np.float64) / 255.0
+
+
+def _border_level(grey: np.ndarray) -> float:
+    border = np.concatenate([grey[0, :], grey[-1, :], grey[:, 0], grey[:, -1]])
+    return float(np.median(border))
+
+
+def _resize(arr: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Anti-aliased resize of a [0, 1] float array."""
+    image = Image.fromarray(arr.astype(np.float32), mode="F")
+    return np.asarray(image.resize((max(1, width), max(1, height)), Image.Resampling.LANCZOS), dtype=np.float64)
+
+
+def _ink_bbox(ink: np.ndarray, threshold: float):
+    rows = np.flatnonzero((ink > threshold).any(axis=1))
+    cols = np.flatnonzero((ink > threshold).any(axis=0))
+    if rows.size == 0:
+        return None
+    return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+
+
+def _blank() -> Preprocessed:
+    return Preprocessed(tensor=torch.zeros(1, 28, 28), blank=True)
+
+
+def _result(canvas: np.ndarray) -> Preprocessed:
+    canvas = np.clip(np.nan_to_num(canvas), 0.0, 1.0).astype(np.float32)
+    return Preprocessed(tensor=torch.from_numpy(canvas).unsqueeze(0), blank=False)
+
+
+def preprocess_digit(grey: np.ndarray) -> Preprocessed:
+    """MNIST's own recipe, for anything from a canvas to a photo of paper."""
+    background = _border_level(grey)
+    ink = 1.0 - grey if background > 0.5 else grey.copy()
+    floor = min(background, 1.0 - background)
+    peak = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
+    if peak - floor < 0.15:
+        return _blank()
+    # Paper is rarely uniform: what is close to the background level is background.
+    ink = np.clip((ink - floor) / (peak - floor), 0.0, 1.0)
+    ink[ink < 0.2] = 0.0
+    box = _ink_bbox(ink, 0.2)
+    if box is None:
+        return _blank()
+    top, bottom, left, right = box
+    ink = ink[top:bottom, left:right]
+    h, w = ink.shape
+    scale = 20.0 / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    small = np.clip(_resize(ink, new_w, new_h), 0.0, None)
+    if small.max() <= 0:
+        return _blank()
+    # MNIST's strokes are saturated in their centre; thin pens or big downscales are not.
+    small = np.clip(small / small.max(), 0.0, 1.0)
+    total = small.sum()
+    cy = float((small.sum(axis=1) * np.arange(new_h)).sum() / total)
+    cx = float((small.sum(axis=0) * np.arange(new_w)).sum() / total)
+    top = int(round(13.5 - cy))
+    left = int(round(13.5 - cx))
+    top = min(max(top, 0), 28 - new_h)
+    left = min(max(left, 0), 28 - new_w)
+    canvas = np.zeros((28, 28))
+    canvas[top : top + new_h, left : left + new_w] = small
+    return _result(canvas)
+
+
+def preprocess_garment(grey: np.ndarray) -> Preprocessed:
+    """Fashion-MNIST's recipe: trim, fit the longest side to 28, centre, invert a light background."""
+    background = _border_level(grey)
+    if float(np.abs(grey - background).max()) < 0.06:
+        return _blank()
+    if background > 0.5:
+        ink = 1.0 - grey
+        floor = 1.0 - background
+    else:
+        ink = grey.copy()
+        floor = background
+    ink = np.clip((ink - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
+    box = _ink_bbox(ink, 0.06)
+    if box is None:
+        return _blank()
+    top, bottom, left, right = box
+    ink = ink[top:bottom, left:right]
+    h, w = ink.shape
+    scale = 28.0 / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    small = np.clip(_resize(ink, new_w, new_h), 0.0, 1.0)
+    canvas = np.zeros((28, 28))
+    top, left = (28 - new_h) // 2, (28 - new_w) // 2
+    canvas[top : top + new_h, left : left + new_w] = small
+    return _result(canvas)
+
+
+def preprocess_array(grey: np.ndarray, kind: str) -> Preprocessed:
+    grey = np.asarray(grey, dtype=np.float64)
+    if grey.ndim != 2 or grey.size == 0:
+        raise ImageError("The image has no pixels.")
+    if kind == DIGIT:
+        return preprocess_digit(grey)
+    if kind == GARMENT:
+        return preprocess_garment(grey)
+    raise ValueError(f"unknown input kind {kind!r}")
+
+
+def preprocess_image(source, kind: str) -> Preprocessed:
+    """Path, bytes or PIL image -> the model's input. Raises ImageError for unusable images."""
+    image = open_image(source)
+    try:
+        grey = to_grey_array(image)
+    except (OSError, ValueError) as exc:
+        raise ImageError(f"The image cannot be converted to greyscale ({_short(exc)}).") from None
+    return preprocess_array(grey, kind)
+
+
+def image_file_filter() -> list[str]:
+    return ["*.png", "*.jpg", "*.jpeg", "*.bmp", "*.gif", "*.webp", "*.tif", "*.tiff", "*.pgm", "*.ppm"]
+
+
+def is_image_path(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() in {p[1:] for p in image_file_filter()}

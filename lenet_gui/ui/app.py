@@ -1,0 +1,32 @@
+"""Start the desktop app."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QCoreApplication
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from ..core.resources import ICON
+
+ORGANIZATION = "LeNet Studio"
+APPLICATION = "LeNet Studio"
+
+
+def make_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    if ICON.is_file():
+        app.setWindowIcon(QIcon(str(ICON)))
+    return app
+
+
+def run_app(data_root: str | None = None) -> int:
+    app = make_application()
+    from .main_window import MainWindow
+
+    window = MainWindow(data_root=data_root)
+    window.show()
+    return app.exec()

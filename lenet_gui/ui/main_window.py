@@ -1,0 +1,103 @@
+"""The main window: tabs, menus, status bar; settings that persist between runs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+
+from .. import __version__
+from ..core.checkpoint import CheckpointError, load_checkpoint
+from .session import Session
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, data_root: str | None = None, settings: QSettings | None = None):
+        super().__init__()
+        self.settings = settings or QSettings()
+        self.session = Session(data_root=data_root, parent=self)
+        self.setWindowTitle(self.tr("LeNet Studio"))
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self._build_tabs()
+        self._build_menus()
+        self.statusBar().showMessage(self.tr("Ready"))
+        self._restore_settings()
+
+    # -- construction ----------------------------------------------------------------------------
+
+    def _build_tabs(self) -> None:
+        """Each tab comes with its own module; a tab that does not exist yet is not shown."""
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu(self.tr("&File"))
+        self.open_action = QAction(self.tr("&Open checkpoint…"), self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_checkpoint_dialog)
+        self.file_menu.addAction(self.open_action)
+        self.file_menu.addSeparator()
+        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        self.file_menu.addAction(self.quit_action)
+        self.help_menu = bar.addMenu(self.tr("&Help"))
+        about = QAction(self.tr("&About LeNet Studio"), self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        self.help_menu.addAction(about)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def open_checkpoint_dialog(self) -> None:
+        start = self.settings.value("paths/checkpoints", "", str)
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open checkpoint"), start, self.tr("LeNet Studio checkpoints (*.pt *.pth);;All files (*)")
+        )
+        if path:
+            self.open_checkpoint(path)
+
+    def open_checkpoint(self, path: str) -> bool:
+        try:
+            loaded = load_checkpoint(path)
+        except CheckpointError as exc:
+            QMessageBox.warning(self, self.tr("Cannot open checkpoint"), str(exc))
+            return False
+        self.settings.setValue("paths/checkpoints", str(loaded.path.parent if loaded.path else ""))
+        self.session.add_model(loaded, title=loaded.path.name if loaded.path else None)
+        self.statusBar().showMessage(self.tr("Opened %s") % path, 5000)
+        return True
+
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            self.tr("About LeNet Studio"),
+            self.tr(
+                "<h3>LeNet Studio %s</h3><p>Train LeNet on MNIST and Fashion-MNIST, watch it learn, "
+                "classify your own drawings and photos, and look inside the network layer by layer.</p>"
+                "<p>Data sets: MNIST (Y. LeCun, C. Cortes, C. Burges); Fashion-MNIST (Zalando Research, MIT).</p>"
+            ) % __version__,
+        )
+
+    # -- settings --------------------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        tab = self.settings.value("window/tab", 0, int)
+        if 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+
+    def closeEvent(self, event) -> None:
+        for index in range(self.tabs.count()):
+            shutdown = getattr(self.tabs.widget(index), "shutdown", None)
+            if shutdown is not None:
+                shutdown()
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        super().closeEvent(event)

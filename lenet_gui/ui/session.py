@@ -1,0 +1,77 @@
+"""State the tabs share: the models on offer, the current model, the current input.
+
+Tabs never talk to each other directly; they write here and listen here. Everything lives in
+the GUI thread: the training worker hands models over through signals, as snapshots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from ..core.checkpoint import LoadedModel, load_checkpoint
+from ..core.preprocess import Preprocessed
+from ..core.resources import BUNDLED_MODELS
+
+
+@dataclass
+class CurrentInput:
+    preprocessed: Preprocessed  # what the model receives
+    original: np.ndarray | None  # what the user gave, as an RGB(A) or grey uint8 array, for display
+    description: str  # "drawing", a file name, "test image #123 (true: Bag)", ...
+
+
+class Session(QObject):
+    models_changed = Signal()  # the list of models on offer changed
+    model_changed = Signal(object)  # LoadedModel | None: the current model
+    input_changed = Signal(object)  # CurrentInput | None: the current input
+
+    def __init__(self, data_root: str | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.data_root = data_root  # None: LENET_DATA_ROOT or the user's cache
+        self._models: list[tuple[str, LoadedModel | Path]] = []  # (title, model or its path)
+        self.current_model: LoadedModel | None = None
+        self.current_input: CurrentInput | None = None
+        for key, path in BUNDLED_MODELS.items():
+            self._models.append((_bundled_title(key), path))
+
+    # -- models --------------------------------------------------------------------------------
+
+    def model_entries(self) -> list[tuple[str, LoadedModel | Path]]:
+        return list(self._models)
+
+    def load_entry(self, index: int) -> LoadedModel:
+        """The model of entry ``index``, loading it from disk on first use (CheckpointError)."""
+        title, entry = self._models[index]
+        if isinstance(entry, Path):
+            entry = load_checkpoint(entry)
+            entry.metadata.setdefault("title", title)
+            self._models[index] = (title, entry)
+        return entry
+
+    def add_model(self, loaded: LoadedModel, title: str | None = None, make_current: bool = True) -> int:
+        title = title or loaded.title
+        self._models.append((title, loaded))
+        self.models_changed.emit()
+        if make_current:
+            self.set_model(loaded)
+        return len(self._models) - 1
+
+    def set_model(self, loaded: LoadedModel | None) -> None:
+        if loaded is self.current_model:
+            return
+        self.current_model = loaded
+        self.model_changed.emit(loaded)
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def set_input(self, current: CurrentInput | None) -> None:
+        self.current_input = current
+        self.input_changed.emit(current)
+
+
+def _bundled_title(key: str) -> str:
+    return {"mnist": "Bundled: MNIST digits", "fashion-mnist": "Bundled: Fashion-MNIST garments"}[key]
