@@ -28,6 +28,10 @@ class Session(QObject):
     models_changed = Signal()  # the list of models on offer changed
     model_changed = Signal(object)  # LoadedModel | None: the current model
     input_changed = Signal(object)  # CurrentInput | None: the current input
+    # During a run in the Train tab: {"conv1.weight": tensor, "conv2.weight": tensor, ...}, CPU
+    # copies taken by the worker between batches, a few times a second at most.
+    live_weights = Signal(object)
+    training_state_changed = Signal(bool)  # a run started (True) or ended (False)
 
     def __init__(self, data_root: str | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -35,6 +39,7 @@ class Session(QObject):
         self._models: list[tuple[str, LoadedModel | Path]] = []  # (title, model or its path)
         self.current_model: LoadedModel | None = None
         self.current_input: CurrentInput | None = None
+        self.training_active = False
         for key, path in BUNDLED_MODELS.items():
             self._models.append((_bundled_title(key), path))
 
@@ -65,6 +70,11 @@ class Session(QObject):
             return
         self.current_model = loaded
         self.model_changed.emit(loaded)
+
+    def set_training_active(self, active: bool) -> None:
+        if active != self.training_active:
+            self.training_active = active
+            self.training_state_changed.emit(active)
 
     # -- input ---------------------------------------------------------------------------------
 
