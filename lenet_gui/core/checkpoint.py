@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch.torch_version import TorchVersion
 
 from .model import LeNet, ModelConfig
 
@@ -59,8 +60,12 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or type(value) in (bool, int, float, str):
         return value
+    # Subclasses too (torch.__version__ is a TorchVersion, a str that weights_only refuses).
+    for plain in (bool, int, float, str):
+        if isinstance(value, plain):
+            return plain(value)
     return str(value)
 
 
@@ -125,7 +130,10 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
         raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
     try:
         with fileobj:
-            payload = torch.load(fileobj, map_location="cpu", weights_only=True)
+            # Checkpoints written before _plain unwrapped it hold torch's version as a
+            # TorchVersion (a str subclass, no code): allow that one class, nothing else.
+            with torch.serialization.safe_globals([TorchVersion]):
+                payload = torch.load(fileobj, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise CheckpointError(
