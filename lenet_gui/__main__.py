@@ -152,7 +152,7 @@ def cmd_train(args) -> int:
         return _fail(str(exc))
     if args.save:
         meta = trainer.metadata()
-        meta["command"] = " ".join([PROG, *map(shlex.quote, sys.argv[2:])]) if sys.argv[1:2] == ["train"] else None
+        meta["command"] = " ".join([PROG, *map(shlex.quote, sys.argv[1:])]) if sys.argv[1:2] == ["train"] else None
         meta["title"] = f"LeNet ({config.preset}) on {dataset.info.title}"
         try:
             save_checkpoint(args.save, trainer.model, meta)
