@@ -29,6 +29,10 @@ class MainWindow(QMainWindow):
 
     def _build_tabs(self) -> None:
         """Each tab comes with its own module; a tab that does not exist yet is not shown."""
+        from .classify_tab import ClassifyTab
+
+        self.classify_tab = ClassifyTab(self.session, self.settings, self)
+        self.tabs.addTab(self.classify_tab, self.tr("Classify"))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
