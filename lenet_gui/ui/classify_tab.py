@@ -33,9 +33,10 @@ from .session import CurrentInput, Session
 
 OPEN_CHECKPOINT = "open-checkpoint"
 DISPLAY_MAX_SIDE = 512  # originals are kept for display only; no need for a 40 MP copy
-# Live prediction while drawing: at most one run per this interval, the first one at once.
-# A run costs a few milliseconds, so this leaves the UI thread almost entirely to the pen.
-LIVE_INTERVAL_MS = 33
+# Live prediction while drawing: the first run after a pause at once, then at most one run per
+# interval, the interval being at least twice what the last run cost, so that the pen keeps at
+# least half of the UI thread on a slow or busy machine (benchmarks/classify_latency.py).
+LIVE_MIN_INTERVAL_MS = 16
 
 
 @dataclass
@@ -98,7 +99,13 @@ class ImageView(QFrame):
         return width
 
     def set_array(self, arr: np.ndarray | None) -> None:
-        self.image = None if arr is None else array_to_qimage(arr)
+        image = None if arr is None else array_to_qimage(arr)
+        if image is not None and self.smooth:
+            # Smooth scaling from 32-bit pixels is 5x faster than from grey or RGB888 ones.
+            has_alpha = image.hasAlphaChannel()
+            image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied if has_alpha
+                                          else QImage.Format.Format_RGB32)
+        self.image = image
         self.update()
 
     def paintEvent(self, event) -> None:
@@ -380,12 +387,13 @@ class ClassifyTab(QWidget):
         self._refresh()
 
     def _schedule_live(self) -> None:
-        """Coalesce a burst of pen events into at most one prediction per LIVE_INTERVAL_MS; the
-        first after a pause runs at the next turn of the event loop, so it shows at once."""
+        """Coalesce a burst of pen events into one prediction per interval; the first after a
+        pause runs at the next turn of the event loop, so it shows at once."""
         if self._live_timer.isActive():
             return
+        interval = max(LIVE_MIN_INTERVAL_MS, 2.0 * self.last_run_ms)
         since = (time.perf_counter() - self._last_run) * 1000.0
-        self._live_timer.start(int(max(0.0, LIVE_INTERVAL_MS - since)))
+        self._live_timer.start(int(max(0.0, interval - since)))
 
     def clear(self) -> None:
         self.canvas.clear()
