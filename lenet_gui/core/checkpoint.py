@@ -70,6 +70,12 @@ def _plain(value):
     return str(value)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None = None,
                     state_dict: dict | None = None) -> Path:
     """Write atomically: a temporary file in the same folder, flushed to disk, then renamed over
@@ -92,6 +98,9 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
     except OSError as exc:
         raise CheckpointError(f"Cannot save to {path}: {exc.strerror or exc}.") from None
     try:
+        # mkstemp creates the file private (0600); a saved model is an ordinary file.
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_current_umask())
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
             f.flush()
