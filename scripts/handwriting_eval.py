@@ -153,7 +153,7 @@ def digit_variant(grey: np.ndarray, *, resample=Image.Resampling.LANCZOS, blur: 
 
 
 VARIANTS = {
-    "no threshold (before 2026-11)": dict(),
+    "no threshold (ink < 0.2 dropped)": dict(),
     "lanczos (no renormalise)": dict(renormalise=False),
     "bilinear": dict(resample=Image.Resampling.BILINEAR),
     "box (area)": dict(resample=Image.Resampling.BOX),
