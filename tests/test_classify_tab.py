@@ -233,17 +233,3 @@ def test_cli_and_window_agree(tab):
         assert line["index"] == tab.last_prediction.index
         assert line["label"] == tab.last_prediction.label
         assert np.abs(np.array(line["probabilities"]) - tab.last_prediction.probabilities).max() <= 1e-6
-
-
-def test_cli_reports_a_bad_file_and_goes_on(tmp_path):
-    bad = tmp_path / "bad.png"
-    bad.write_bytes(b"nope")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run(
-        [sys.executable, "-m", "lenet_gui", "predict", str(bad), str(SEVEN)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert out.returncode != 0
-    assert out.stdout.strip().startswith(f"{SEVEN}: 7 (")
-    errors = [line for line in out.stderr.splitlines() if "bad.png" in line]
-    assert len(errors) == 1 and "not an image" in errors[0]
