@@ -177,6 +177,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--variants", action="store_true", help="also try alternative preprocessing")
     parser.add_argument("--save-dir", help="write the rendered images here")
+    parser.add_argument("--pen-sweep", action="store_true",
+                        help="also draw digits on the app's canvas at several pen widths")
     args = parser.parse_args()
 
     import torch
@@ -219,7 +221,48 @@ def main() -> int:
                 pre = digit_variant(grey, **knobs)
                 hits += (not pre.blank) and predictor.predict(pre.tensor).index == digit
             print(f"  {name:<30} {hits}/{len(greys)} = {hits / len(greys):.3f}")
+    if args.pen_sweep:
+        pen_sweep(predictor, args.seed)
     return 0
+
+
+def pen_sweep(predictor: Predictor, seed: int) -> None:
+    """Digits drawn on the app's own canvas (its raster, its pipeline) at each pen width, sized
+    as people draw them (55-85% of the canvas), against MNIST's stroke width."""
+    import os
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QPointF
+    from PySide6.QtWidgets import QApplication
+
+    from handwriting import SKELETONS, _chaikin
+    from lenet_gui.core.data import load_dataset
+    from lenet_gui.ui.canvas import DrawingCanvas, Stroke
+
+    app = QApplication.instance() or QApplication([])  # noqa: F841 - painting needs one
+    root = os.environ.get("LENET_DATA_ROOT")
+    if root:
+        mnist = load_dataset("mnist", root, download=False).test.images[:2000].numpy() / 255.0
+        widths = [_estimate_width(img > 0.5) for img in mnist]
+        print(f"MNIST test digits: stroke width {np.median(widths):.2f} px (median of 2 x area / perimeter)")
+    print("digits drawn on the canvas, by pen width (fraction of the canvas side):")
+    for pen in (0.03, 0.045, 0.06, 0.075, 0.09, 0.11, 0.13):
+        rng = random.Random(seed)
+        hits, total, widths = 0, 0, []
+        for trial in range(8):
+            for digit, variants in SKELETONS.items():
+                canvas = DrawingCanvas()
+                size = rng.uniform(0.55, 0.85)
+                ox, oy = rng.uniform(0.08, 0.92 - size), rng.uniform(0.08, 0.92 - size)
+                for stroke in rng.choice(variants):
+                    pts = np.array(stroke) + np.array([[rng.gauss(0, 0.02), rng.gauss(0, 0.02)] for _ in stroke])
+                    pts = _chaikin(pts, rounds=3)
+                    canvas.strokes.append(Stroke(pen, [QPointF(ox + size * x, oy + size * y) for x, y in pts]))
+                pre = pp.preprocess_array(canvas.ink_array(), pp.DIGIT)
+                widths.append(_estimate_width(pre.tensor[0].numpy() > 0.5))
+                hits += predictor.predict(pre.tensor).index == digit
+                total += 1
+        print(f"  pen {pen:.3f}: {hits}/{total} right, stroke width in the 28 x 28 input {np.median(widths):.2f} px")
 
 
 if __name__ == "__main__":
