@@ -246,7 +246,7 @@ def pen_sweep(predictor: Predictor, seed: int) -> None:
         widths = [_estimate_width(img > 0.5) for img in mnist]
         print(f"MNIST test digits: stroke width {np.median(widths):.2f} px (median of 2 x area / perimeter)")
     print("digits drawn on the canvas, by pen width (fraction of the canvas side):")
-    for pen in (0.03, 0.045, 0.06, 0.075, 0.09, 0.11, 0.13):
+    for pen in (0.03, 0.045, 0.06, 0.08, 0.1, 0.13):
         rng = random.Random(seed)
         hits, total, widths = 0, 0, []
         for trial in range(8):

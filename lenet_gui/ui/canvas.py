@@ -264,7 +264,7 @@ class DrawingCanvas(QWidget):
             painter.setClipping(False)
         if self.is_empty():
             painter.setPen(QColor(128, 128, 128))
-            painter.drawText(square, Qt.AlignmentFlag.AlignCenter, self.tr("Draw here"))
+            painter.drawText(square, Qt.AlignmentFlag.AlignCenter, self.tr("Draw here, or drop an image"))
         painter.setPen(QPen(self.palette().mid().color(), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(square.adjusted(0, 0, -1, -1))
