@@ -200,3 +200,14 @@ def test_decompression_bomb_is_refused():
     png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
     with pytest.raises(ImageError, match="decompression bomb"):
         preprocess_image(png, DIGIT)
+
+
+def test_a_big_photo_gives_what_the_same_picture_small_gives():
+    small = seven(size=200)
+    big = small.resize((3000, 3000), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    big.convert("RGB").save(buffer, "JPEG", quality=92)
+    for source in (big, buffer.getvalue()):
+        pre = preprocess_image(source, DIGIT)
+        reference = preprocess_image(small, DIGIT)
+        assert np.abs(pre.tensor.numpy() - reference.tensor.numpy()).mean() < 0.03

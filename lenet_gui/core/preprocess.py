@@ -29,6 +29,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 # Far larger than any photo a user would classify, far smaller than what exhausts memory.
 MAX_IMAGE_PIXELS = 64_000_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
+WORKING_MAX_SIDE = 1024  # pixels on the long side that preprocessing works at
 
 DIGIT = "digit"
 GARMENT = "garment"
@@ -89,6 +90,10 @@ def open_image(source) -> Image.Image:
                 try:
                     image = Image.open(io.BytesIO(data))
                     image.seek(0)  # the first frame of an animation
+                    if image.format == "JPEG":
+                        # Decode a big photo at a fraction of its size (still >= WORKING_MAX_SIDE):
+                        # the 28 x 28 result cannot tell, and a 12 MP photo decodes 5x faster.
+                        image.draft(None, (WORKING_MAX_SIDE, WORKING_MAX_SIDE))
                     image.load()
                 finally:
                     Image.MAX_IMAGE_PIXELS = previous
@@ -247,14 +252,24 @@ def preprocess_array(grey: np.ndarray, kind: str) -> Preprocessed:
     raise ValueError(f"unknown input kind {kind!r}")
 
 
-def preprocess_image(source, kind: str) -> Preprocessed:
-    """Path, bytes or PIL image -> the model's input. Raises ImageError for unusable images."""
-    image = open_image(source)
+def working_grey(image: Image.Image) -> np.ndarray:
+    """The greyscale array both pipelines start from, at most WORKING_MAX_SIDE pixels on its long
+    side: a 28 x 28 result needs no more, and preprocessing a 12 MP photo at full size takes
+    about a second, which a window must not freeze for."""
     try:
         grey = to_grey_array(image)
     except (OSError, ValueError) as exc:
         raise ImageError(f"The image cannot be converted to greyscale ({_short(exc)}).") from None
-    return preprocess_array(grey, kind)
+    h, w = grey.shape
+    if max(h, w) > WORKING_MAX_SIDE:
+        scale = WORKING_MAX_SIDE / max(h, w)
+        grey = np.clip(_resize(grey, round(w * scale), round(h * scale)), 0.0, 1.0)
+    return grey
+
+
+def preprocess_image(source, kind: str) -> Preprocessed:
+    """Path, bytes or PIL image -> the model's input. Raises ImageError for unusable images."""
+    return preprocess_array(working_grey(open_image(source)), kind)
 
 
 def image_file_filter() -> list[str]:

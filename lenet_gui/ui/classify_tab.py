@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.checkpoint import CheckpointError, LoadedModel, load_checkpoint
 from ..core.inference import Prediction, Predictor
 from ..core.preprocess import (
-    DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, to_grey_array,
+    DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, working_grey,
 )
 from ..core.resources import SAMPLES
 from .canvas import DrawingCanvas
@@ -403,10 +403,13 @@ class ClassifyTab(QWidget):
 
     def _use_image(self, image: Image.Image, description: str) -> bool:
         try:
-            grey = to_grey_array(image)
+            grey = working_grey(image)  # as `lenet-gui predict` does, so both give the same answer
             original = display_copy(image)
+        except ImageError as exc:
+            self._show_error(f"{description}: {exc}")
+            return False
         except (OSError, ValueError) as exc:
-            self._show_error(self.tr("%s cannot be converted to greyscale (%s).") % (description, exc))
+            self._show_error(self.tr("%s cannot be shown (%s).") % (description, exc))
             return False
         # The drawing is replaced by the image; its strokes would otherwise linger unseen.
         self.canvas.blockSignals(True)
