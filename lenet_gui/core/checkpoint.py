@@ -59,7 +59,12 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
+    # Subclasses (torch's TorchVersion is a str, numpy's float64 a float) are not plain to
+    # weights_only: store them as the base type.
+    for plain in (bool, int, float):
+        if isinstance(value, plain):
+            return plain(value)
+    if value is None:
         return value
     return str(value)
 
