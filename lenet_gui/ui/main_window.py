@@ -29,6 +29,10 @@ class MainWindow(QMainWindow):
 
     def _build_tabs(self) -> None:
         """Each tab comes with its own module; a tab that does not exist yet is not shown."""
+        from .inspect_tab import InspectTab
+
+        self.inspect_tab = InspectTab(self.session, self)
+        self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
