@@ -184,6 +184,7 @@ class FeatureMapView(QWidget):
                 tiles = layer.argb.reshape(-1, spec.tile_h, spec.tile_w)
                 layer.images = [argb_image(tile) for tile in tiles]
         self.probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
+        self._ensure_layout(self.width(), self.height())  # geometry is known as soon as data is
         self.update()
 
     def layer_values(self, key: str) -> np.ndarray | None:

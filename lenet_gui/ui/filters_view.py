@@ -172,6 +172,15 @@ class FilterView(QWidget):
 
     # -- pointer -------------------------------------------------------------------------------
 
+    def kernel_rect(self, key: str, out_channel: int, in_channel: int) -> QRectF:
+        """Where kernel (out_channel, in_channel) of layer ``key`` is drawn."""
+        if self._layout_size != self.size():
+            self._layout()
+        for rect, o, i in self._rects[key]:
+            if (o, i) == (out_channel, in_channel):
+                return QRectF(rect)
+        raise KeyError((key, out_channel, in_channel))
+
     def describe_at(self, pos: QPointF) -> str | None:
         if not self.weights:
             return None

@@ -35,6 +35,7 @@ from ..core.engine import predict_split
 from ..core.preprocess import Preprocessed
 from .session import CurrentInput, Session
 
+_RUNNING: set["EvaluationWorker"] = set()  # workers alive until their thread has finished
 CHUNK = 2000  # the batch size of `lenet-gui evaluate`, so both compute exactly the same numbers
 THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
 
@@ -375,11 +376,18 @@ class TestSetView(QWidget):
             return
         self._show_state(self.tr("Classifying the {title} test set with “{model}”…").format(
             title=info.title, model=loaded.title))
-        self._worker = EvaluationWorker(loaded, key, root, split, download, self)
-        self._worker.succeeded.connect(self._worker_succeeded)
-        self._worker.failed.connect(self._worker_failed)
-        self._worker.finished.connect(self._worker_finished)
-        self._worker.start(QThread.Priority.LowPriority)
+        # No parent: a QThread destroyed while it runs aborts the process, and this view may be
+        # destroyed at any time. The worker keeps itself alive until it has finished.
+        worker = EvaluationWorker(loaded, key, root, split, download)
+        _RUNNING.add(worker)
+        worker.finished.connect(lambda: _RUNNING.discard(worker))
+        worker.finished.connect(worker.deleteLater)
+        self.destroyed.connect(worker.stop)
+        worker.succeeded.connect(self._worker_succeeded)
+        worker.failed.connect(self._worker_failed)
+        worker.finished.connect(self._worker_finished)
+        self._worker = worker
+        worker.start(QThread.Priority.LowPriority)
 
     def _worker_succeeded(self, result: EvaluationResult, split: DataSplit) -> None:
         self._splits[(result.dataset_key, self._worker.root if self._worker else self._data_root())] = split
@@ -395,9 +403,7 @@ class TestSetView(QWidget):
                              button=self.tr("Try again"))
 
     def _worker_finished(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.deleteLater()
+        self._worker = None
         if self._pending:
             self._pending = False
             self.evaluate()
