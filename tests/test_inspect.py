@@ -386,3 +386,25 @@ def test_missing_data_set_gives_a_message_not_a_crash(qtbot, tab, session, tmp_p
     assert "MNIST test set is not in" in text and str(tmp_path) in text
     assert tab.test_set.action_button.isVisible() and "Download" in tab.test_set.action_button.text()
     assert not tab.test_set.busy and tab.test_set.result is None
+
+
+def test_many_qt_calls_do_not_exhaust_none_refcount():
+    """PySide6 6.12.0 drops a reference to None on each void call (to True on each emit); the
+    guard in lenet_gui.ui keeps a long session (thousands of repaints) from aborting."""
+    code = (
+        "import lenet_gui.ui\n"
+        "import torch\n"  # torch holds most of None's references; without the guard, ~65 000 calls
+        "from PySide6.QtCore import QObject, Signal\n"
+        "from PySide6.QtWidgets import QApplication, QLabel\n"
+        "class Emitter(QObject):\n"
+        "    fired = Signal(object)\n"
+        "app = QApplication([])\n"
+        "label, emitter = QLabel(), Emitter()\n"
+        "for _ in range(80_000):\n"
+        "    label.setText('x')\n"
+        "    emitter.fired.emit(1)\n"
+        "print('survived')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0 and "survived" in out.stdout, out.stderr[-2000:]
