@@ -70,7 +70,8 @@ def argb_image(argb: np.ndarray) -> QImage:
     """A 2-D uint32 ARGB array -> a QImage that owns its own copy of the pixels."""
     argb = np.ascontiguousarray(argb, dtype=np.uint32)
     height, width = argb.shape
-    image = QImage(argb.data, width, height, width * 4, QImage.Format.Format_ARGB32)
+    # Opaque colours: RGB32 is drawn without the per-pixel alpha conversion ARGB32 costs.
+    image = QImage(argb.data, width, height, width * 4, QImage.Format.Format_RGB32)
     return image.copy()  # detach from the numpy buffer, which may be freed or reused
 
 

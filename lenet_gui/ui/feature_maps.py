@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen, QPolygonF
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -143,6 +143,10 @@ class FeatureMapView(QWidget):
         self._legend_images = {key: lut_image(layer.lut) for key, layer in self.layers.items()}
         self._layout_size = QSize()
         self._zoom = 1.0
+        self._font_cache = None
+        self._static: QPixmap | None = None
+        self._static_key = None
+        self._names_width = self._percent_width = 0.0
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -205,18 +209,23 @@ class FeatureMapView(QWidget):
         return QSize(1200, 400)
 
     def _fonts(self) -> tuple[QFont, QFont, QFont]:
-        base = QFont(self.font())
-        title = QFont(base)
-        title.setBold(True)
-        small = QFont(base)
-        small.setPointSizeF(max(7.0, base.pointSizeF() * 0.85))
-        return base, title, small
+        """The view's fonts (normal, bold, small), made once per widget font."""
+        key = self.font().key()
+        if self._font_cache is None or self._font_cache[0] != key:
+            base = QFont(self.font())
+            title = QFont(base)
+            title.setBold(True)
+            small = QFont(base)
+            small.setPointSizeF(max(7.0, base.pointSizeF() * 0.85))
+            self._font_cache = (key, (base, title, small))
+        return self._font_cache[1]
 
     def _output_text_width(self) -> float:
         """Class names (the top one is bold), a probability bar and a percentage."""
         base, title_font, _ = self._fonts()
-        names_w = max(QFontMetrics(title_font).horizontalAdvance(c) for c in self.classes)
-        return 6 + names_w + 6 + OUTPUT_BAR_W + 6 + QFontMetrics(base).horizontalAdvance("100.0%") + 2
+        self._names_width = max(QFontMetrics(title_font).horizontalAdvance(c) for c in self.classes) + 2
+        self._percent_width = QFontMetrics(title_font).horizontalAdvance("100.0%") + 2
+        return 6 + self._names_width + 4 + OUTPUT_BAR_W + 6 + self._percent_width
 
     def _layout(self, width: int, height: int) -> None:
         base, title_font, small = self._fonts()
@@ -275,8 +284,8 @@ class FeatureMapView(QWidget):
             tile_w, tile_h = s.tile_w * layer.px, s.tile_h * layer.px
             grid_w = s.cols * tile_w + (s.cols - 1) * tile_gap
             grid_h = s.rows * (labels + tile_h) + (s.rows - 1) * tile_gap
-            top = content_top + max(0.0, (avail_h - grid_h) / 2)
-            left = x + (0 if layer.key == OUTPUT_KEY else (w - grid_w) / 2)
+            top = float(round(content_top + max(0.0, (avail_h - grid_h) / 2)))
+            left = float(round(x + (0 if layer.key == OUTPUT_KEY else (w - grid_w) / 2)))  # whole pixels: crisp, fast
             layer.tile_rects = []
             for index in range(s.rows * s.cols):
                 r, c = divmod(index, s.cols)
@@ -301,81 +310,141 @@ class FeatureMapView(QWidget):
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         try:
-            self.paint(painter, self.width(), self.height(), self.palette())
+            if not self.has_data:
+                self._paint_message(painter, self.width(), self.height(), self.palette())
+            else:
+                # What does not change with the input (titles, frames, labels, legends' bars,
+                # arrows) is drawn once per size into a pixmap; a new input repaints the rest.
+                self._ensure_layout(self.width(), self.height())
+                painter.drawPixmap(0, 0, self._static_pixmap())
+                self._paint_dynamic(painter, self.palette())
         finally:
             painter.end()
         self.painted.emit()
 
+    def _static_pixmap(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio, self.palette().cacheKey(), self.font().key(),
+               tuple(self.classes))
+        if self._static is None or self._static_key != key:
+            pixmap = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            painter = QPainter(pixmap)
+            try:
+                self._paint_static(painter, self.width(), self.height(), self.palette())
+            finally:
+                painter.end()
+            self._static, self._static_key = pixmap, key
+        return self._static
+
     def paint(self, painter: QPainter, width: int, height: int, palette: QPalette) -> None:
+        """The whole view, uncached (for export)."""
+        if not self.has_data:
+            self._paint_message(painter, width, height, palette)
+            return
+        self._ensure_layout(width, height)
+        self._paint_static(painter, width, height, palette)
+        self._paint_dynamic(painter, palette)
+
+    def _paint_message(self, painter: QPainter, width: int, height: int, palette: QPalette) -> None:
+        painter.fillRect(QRectF(0, 0, width, height), palette.color(QPalette.ColorRole.Base))
+        painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        painter.setFont(self._fonts()[0])
+        painter.drawText(QRectF(20, 0, width - 40, height),
+                         int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)
+
+    def _paint_static(self, painter: QPainter, width: int, height: int, palette: QPalette) -> None:
         painter.fillRect(QRectF(0, 0, width, height), palette.color(QPalette.ColorRole.Base))
         text_color = palette.color(QPalette.ColorRole.Text)
         base, title_font, small = self._fonts()
-        if not self.has_data:
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.setFont(base)
-            painter.drawText(QRectF(20, 0, width - 40, height),
-                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)
-            return
-        self._ensure_layout(width, height)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         fm, fm_small = QFontMetrics(base), QFontMetrics(small)
         frame = QPen(palette.color(QPalette.ColorRole.Mid))
         frame.setWidth(1)
         layers = list(self.layers.values())
+        centre = int(Qt.AlignmentFlag.AlignHCenter)
         for i, layer in enumerate(layers):
             col = layer.column
             painter.setPen(text_color)
             painter.setFont(title_font)
-            painter.drawText(QRectF(col.left(), col.top(), col.width(), fm.height()),
-                             int(Qt.AlignmentFlag.AlignHCenter), layer.title)
+            painter.drawText(QRectF(col.left(), col.top(), col.width(), fm.height()), centre, layer.title)
             painter.setFont(base)
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(QRectF(col.left(), col.top() + fm.height(), col.width(), fm.height()),
-                             int(Qt.AlignmentFlag.AlignHCenter), layer.shape_text)
+            painter.drawText(QRectF(col.left(), col.top() + fm.height(), col.width(), fm.height()), centre,
+                             layer.shape_text)
             painter.setFont(small)
-            for index, (rect, image) in enumerate(zip(layer.tile_rects, layer.images)):
-                painter.drawImage(rect, image)
+            numbered = layer.spec.unit_index is None and len(layer.tile_rects) > 1
+            for index, rect in enumerate(layer.tile_rects):
                 painter.setPen(frame)
                 painter.drawRect(rect.adjusted(-0.5, -0.5, 0.5, 0.5))
-                if layer.spec.unit_index is None and len(layer.images) > 1:
+                if numbered:
                     painter.setPen(text_color)
                     painter.drawText(QRectF(rect.left(), rect.top() - fm_small.height(), rect.width(), fm_small.height()),
                                      int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom), str(index))
             if layer.key == OUTPUT_KEY:
-                self._paint_output(painter, layer, palette, base)
-            # The legend: the colour scale and the range it spans for this layer and input.
+                painter.setFont(base)
+                painter.setPen(text_color)
+                for k, name in enumerate(self.classes):
+                    painter.drawText(self._output_name_rect(layer, k),
+                                     int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), name)
+                    painter.fillRect(self._output_bar_rect(layer, k), palette.color(QPalette.ColorRole.AlternateBase))
             painter.drawImage(layer.legend, self._legend_images[layer.key])
             painter.setPen(frame)
             painter.drawRect(layer.legend)
-            painter.setPen(text_color)
-            painter.setFont(small)
-            below = QRectF(layer.legend.left(), layer.legend.bottom() + 2, layer.legend.width(), fm_small.height())
-            painter.drawText(below, int(Qt.AlignmentFlag.AlignLeft), _fmt(layer.lo))
-            painter.drawText(below, int(Qt.AlignmentFlag.AlignRight), _fmt(layer.hi))
             if i + 1 < len(layers):
                 self._paint_arrow(painter, layer, layers[i + 1], palette)
 
-    def _paint_output(self, painter: QPainter, layer: _Layer, palette: QPalette, font: QFont) -> None:
-        fm = QFontMetrics(font)
-        bold = QFont(font)
-        bold.setBold(True)
+    def _paint_dynamic(self, painter: QPainter, palette: QPalette) -> None:
+        base, title_font, small = self._fonts()
+        fm_small = QFontMetrics(small)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        for layer in self.layers.values():
+            for rect, image in zip(layer.tile_rects, layer.images):
+                painter.drawImage(rect, image)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.setFont(small)
+        left, right = int(Qt.AlignmentFlag.AlignLeft), int(Qt.AlignmentFlag.AlignRight)
+        for layer in self.layers.values():
+            below = QRectF(layer.legend.left(), layer.legend.bottom() + 2, layer.legend.width(), fm_small.height())
+            painter.drawText(below, left, _fmt(layer.lo))
+            painter.drawText(below, right, _fmt(layer.hi))
+        # The output: probability bars and percentages, the top class in bold.
+        layer = self.layers[OUTPUT_KEY]
+        probabilities = self.probabilities if self.probabilities is not None else np.zeros(len(self.classes))
+        top = int(np.argmax(probabilities))
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        painter.setFont(base)
+        for k, p in enumerate(probabilities):
+            bar = self._output_bar_rect(layer, k)
+            painter.fillRect(QRectF(bar.left(), bar.top(), bar.width() * float(p), bar.height()), highlight)
+            if k == top:
+                painter.setFont(title_font)
+            painter.drawText(self._output_percent_rect(layer, k),
+                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), f"{100 * p:.1f}%")
+            if k == top:
+                name_rect = self._output_name_rect(layer, k)
+                painter.fillRect(name_rect, palette.color(QPalette.ColorRole.Base))
+                painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                                 self.classes[k])
+                painter.setFont(base)
+
+    def _output_row(self, layer: _Layer, k: int) -> tuple[float, float]:
         strip = layer.tile_rects[0]
         row_h = strip.height() / len(self.classes)
-        names_w = max(QFontMetrics(bold).horizontalAdvance(c) for c in self.classes)
-        top = int(np.argmax(self.probabilities)) if self.probabilities is not None else -1
-        for k, name in enumerate(self.classes):
-            y = strip.top() + k * row_h
-            p = float(self.probabilities[k]) if self.probabilities is not None else 0.0
-            painter.setFont(bold if k == top else font)
-            painter.setPen(palette.color(QPalette.ColorRole.Text))
-            text_rect = QRectF(strip.right() + 6, y, names_w + 2, row_h)
-            painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), name)
-            bar = QRectF(text_rect.right() + 4, y + row_h * 0.25, OUTPUT_BAR_W, row_h * 0.5)
-            painter.fillRect(bar, palette.color(QPalette.ColorRole.AlternateBase))
-            painter.fillRect(QRectF(bar.left(), bar.top(), OUTPUT_BAR_W * p, bar.height()),
-                             palette.color(QPalette.ColorRole.Highlight))
-            painter.drawText(QRectF(bar.right() + 6, y, fm.horizontalAdvance("100.0%") + 2, row_h),
-                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), f"{100 * p:.1f}%")
+        return strip.top() + k * row_h, row_h
+
+    def _output_name_rect(self, layer: _Layer, k: int) -> QRectF:
+        y, row_h = self._output_row(layer, k)
+        return QRectF(layer.tile_rects[0].right() + 6, y, self._names_width, row_h)
+
+    def _output_bar_rect(self, layer: _Layer, k: int) -> QRectF:
+        y, row_h = self._output_row(layer, k)
+        name = self._output_name_rect(layer, k)
+        return QRectF(name.right() + 4, y + row_h * 0.25, OUTPUT_BAR_W, row_h * 0.5)
+
+    def _output_percent_rect(self, layer: _Layer, k: int) -> QRectF:
+        y, row_h = self._output_row(layer, k)
+        bar = self._output_bar_rect(layer, k)
+        return QRectF(bar.right() + 6, y, self._percent_width, row_h)
 
     def _paint_arrow(self, painter: QPainter, left: _Layer, right: _Layer, palette: QPalette) -> None:
         start = left.column.right() + 4
@@ -404,7 +473,6 @@ class FeatureMapView(QWidget):
                 painter.setPen(self.palette().color(QPalette.ColorRole.Text))
                 painter.drawText(QRectF(10, 0, width - 20, title_h), int(Qt.AlignmentFlag.AlignVCenter), title)
             painter.translate(0, title_h)
-            saved = self._layout_size
             self._layout(width, height)
             self.paint(painter, width, height, self.palette())
         finally:

@@ -35,6 +35,7 @@ from .filters_view import FilterView
 from .saliency_view import SaliencyPanel
 from .session import CurrentInput, Session
 from .test_set_view import TestSetView
+from .text_line import TextLine
 
 EXPORT_SIZE = (1600, 520)
 
@@ -53,9 +54,8 @@ class InspectTab(QWidget):
         self._filters_dirty = True
 
         # Header: what is shown, and the export.
-        self.input_label = QLabel()
+        self.input_label = TextLine()
         self.input_label.setObjectName("inspectInputLabel")
-        self.input_label.setTextFormat(Qt.TextFormat.PlainText)
         self.export_button = QPushButton(self.tr("Export feature maps as PNG…"))
         self.export_button.setObjectName("exportFeatureMaps")
         self.export_button.clicked.connect(self.export_dialog)
@@ -69,7 +69,7 @@ class InspectTab(QWidget):
         self.maps.map_clicked.connect(self.open_zoom)
         self._hover_hint = self.tr("Each layer has one colour scale (its range is under it). "
                                    "Hover over a map to read a value; click a map to enlarge it.")
-        self.hover_label = QLabel(self._hover_hint)
+        self.hover_label = TextLine(self._hover_hint)
         self.hover_label.setObjectName("inspectHoverLabel")
         maps_box = QWidget()
         maps_layout = QVBoxLayout(maps_box)

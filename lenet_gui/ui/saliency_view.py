@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBox
 
 from ..core.inference import Prediction, Predictor
 from .colormaps import SALIENCY_LUT, argb_image, lut_image, quantize
+from .text_line import TextLine
 
 TOP_CLASS = -1
 
@@ -93,8 +94,7 @@ class SaliencyPanel(QWidget):
         self.class_combo = QComboBox()
         self.class_combo.setObjectName("saliencyClass")
         self.canvas = SaliencyCanvas()
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
+        self.caption = TextLine(lines=3)
         title = QLabel(self.tr("<b>Saliency</b>: which pixels drove the score"))
         form = QFormLayout()
         form.addRow(self.tr("Method:"), self.method_combo)
