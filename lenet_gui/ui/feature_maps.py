@@ -231,7 +231,7 @@ class FeatureMapView(QWidget):
         base, title_font, small = self._fonts()
         fm, fm_title, fm_small = QFontMetrics(base), QFontMetrics(title_font), QFontMetrics(small)
         margin, min_gap, tile_gap = 8, 14, 3
-        header_h = 2 * fm.height() + 4
+        header_h = fm.height() + 6
         legend_h = 10 + fm_small.height() + 6
         label_h = fm_small.height()  # the channel number above each map
         avail_h = height - 2 * margin - header_h - legend_h
@@ -251,7 +251,7 @@ class FeatureMapView(QWidget):
             w = s.cols * s.tile_w * pixel_size(s, zoom) + (s.cols - 1) * tile_gap
             if layer.key == OUTPUT_KEY:
                 w += output_text_w
-            title_w = max(fm_title.horizontalAdvance(layer.title), fm.horizontalAdvance(layer.shape_text))
+            title_w = fm_title.horizontalAdvance(layer.title) + fm.horizontalAdvance(" " + layer.shape_text) + 4
             return max(w, title_w, LEGEND_MIN_W)
 
         # The largest zoom at which every column fits the height, and all of them the width.
@@ -361,16 +361,19 @@ class FeatureMapView(QWidget):
         frame = QPen(palette.color(QPalette.ColorRole.Mid))
         frame.setWidth(1)
         layers = list(self.layers.values())
-        centre = int(Qt.AlignmentFlag.AlignHCenter)
         for i, layer in enumerate(layers):
             col = layer.column
+            # One line: the layer's name in bold, its shape in grey, centred together.
+            title_w = QFontMetrics(title_font).horizontalAdvance(layer.title)
+            shape_w = fm.horizontalAdvance(" " + layer.shape_text)
+            x = col.left() + (col.width() - title_w - shape_w) / 2
             painter.setPen(text_color)
             painter.setFont(title_font)
-            painter.drawText(QRectF(col.left(), col.top(), col.width(), fm.height()), centre, layer.title)
+            painter.drawText(QRectF(x, col.top(), title_w + 2, fm.height()), int(Qt.AlignmentFlag.AlignLeft), layer.title)
             painter.setFont(base)
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(QRectF(col.left(), col.top() + fm.height(), col.width(), fm.height()), centre,
-                             layer.shape_text)
+            painter.drawText(QRectF(x + title_w, col.top(), shape_w + 2, fm.height()), int(Qt.AlignmentFlag.AlignLeft),
+                             " " + layer.shape_text)
             painter.setFont(small)
             numbered = layer.spec.unit_index is None and len(layer.tile_rects) > 1
             for index, rect in enumerate(layer.tile_rects):

@@ -142,6 +142,7 @@ class GalleryModel(QAbstractListModel):
         self.classes: list[str] = []
         self.rows = np.zeros(0, dtype=np.int64)
         self._pixmaps: dict[int, QPixmap] = {}
+        self.item_size: QSize | None = None
 
     def set_rows(self, result: EvaluationResult | None, classes: list[str], rows: np.ndarray) -> None:
         self.beginResetModel()
@@ -177,6 +178,10 @@ class GalleryModel(QAbstractListModel):
             return self.tr("Test image #{index}\ntrue class: {true}\npredicted: {pred} ({percent})\n"
                            "Click to make it the current input.").format(
                 index=i, true=self.classes[true], pred=self.classes[pred], percent=f"{100 * conf:.1f}%")
+        if role == Qt.ItemDataRole.SizeHintRole and self.item_size is not None:
+            # With uniform item sizes the view sizes every item like the first: without this,
+            # a short first caption would cut every longer one.
+            return self.item_size
         if role == Qt.ItemDataRole.ForegroundRole and true != pred:
             return QBrush(QColor(200, 40, 40))
         return None
@@ -299,7 +304,7 @@ class TestSetView(QWidget):
         self.gallery.setUniformItemSizes(True)
         self.gallery.setIconSize(QSize(THUMB, THUMB))
         self.gallery.setGridSize(QSize(THUMB + 48, THUMB + 40))
-        self.gallery.setWordWrap(True)
+        self.gallery.setWordWrap(False)  # two lines by "\n"; wrapping would cut names at hyphens
         self.gallery.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.gallery.setModel(self.gallery_model)
         self.gallery.selectionModel().currentChanged.connect(self._gallery_current_changed)
@@ -443,10 +448,20 @@ class TestSetView(QWidget):
             accuracy=f"{100 * result.accuracy:.2f}%", total=f"{total:,}", title=info.title, wrong=f"{wrong:,}",
             model=result.loaded.title))
         self.action_button.setVisible(False)
+        self._fit_gallery_grid(classes)
         self.table.show_result(result, classes)
         self.all_wrong_button.setEnabled(True)
         self.show_misclassified()
         self.evaluated.emit(result)
+
+    def _fit_gallery_grid(self, classes: list[str]) -> None:
+        """Cells wide enough for the longest caption, so class names are not cut."""
+        fm = self.gallery.fontMetrics()
+        longest = max(fm.horizontalAdvance(self.tr("true: {name}").format(name=c)) for c in classes)
+        longest = max(longest, max(fm.horizontalAdvance(f"{c} (100%)") for c in classes))
+        grid = QSize(max(THUMB + 24, longest + 28), THUMB + 2 * fm.lineSpacing() + 14)
+        self.gallery.setGridSize(grid)
+        self.gallery_model.item_size = QSize(grid.width() - 8, grid.height() - 4)
 
     def show_misclassified(self) -> None:
         if self.result is None:
