@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -148,8 +147,8 @@ class InspectTab(QWidget):
         self._update_filters_if_stale()
 
     def _training_state_changed(self, active: bool) -> None:
-        if not active:
-            self._live_weights = None
+        # A run that starts or ends makes earlier live weights stale either way.
+        self._live_weights = None
         self._filters_dirty = True
         self._update_filters_if_stale()
 
@@ -217,7 +216,7 @@ class InspectTab(QWidget):
 
     @property
     def showing_live_weights(self) -> bool:
-        return self._live_weights is not None and self.session.training_active
+        return self._live_weights is not None
 
     def _update_filters_if_stale(self) -> None:
         if self._filters_dirty and self.filters.isVisible():

@@ -379,8 +379,11 @@ class TestSetView(QWidget):
         if self._worker is not None:
             self._pending = True  # evaluated when the running one finishes
             return
-        self._show_state(self.tr("Classifying the {title} test set with “{model}”…").format(
-            title=info.title, model=loaded.title))
+        if split is None and download:
+            message = self.tr("Downloading {title} (about 30 MB), then classifying its test set with “{model}”…")
+        else:
+            message = self.tr("Classifying the {title} test set with “{model}”…")
+        self._show_state(message.format(title=info.title, model=loaded.title))
         # No parent: a QThread destroyed while it runs aborts the process, and this view may be
         # destroyed at any time. The worker keeps itself alive until it has finished.
         worker = EvaluationWorker(loaded, key, root, split, download)
