@@ -13,8 +13,8 @@ def _guard_singleton_refcounts() -> None:
     repaints of a busy widget. None, True and False are static objects that are never freed,
     so giving them a huge count is harmless; it stretches the limit to centuries of use.
     """
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
-        return
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython" or hasattr(sys, "getobjects"):
+        return  # immortal singletons, another runtime, or a trace-refs build with another layout
     import ctypes
 
     for singleton in (None, True, False):
