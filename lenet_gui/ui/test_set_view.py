@@ -316,12 +316,14 @@ class TestSetView(QWidget):
         gallery_box.addLayout(gallery_head)
         gallery_box.addWidget(self.gallery, 1)
 
-        body = QHBoxLayout()
+        self.body = QWidget()  # hidden while there is no result: a message says why
+        body = QHBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(table_box)
         body.addLayout(gallery_box, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(body, 1)
+        layout.addWidget(self.body, 1)
         self._show_state(self.tr("No model loaded: open or train one to see how it does on its test set."))
 
     # -- model and evaluation ------------------------------------------------------------------
@@ -438,6 +440,8 @@ class TestSetView(QWidget):
         self.gallery_model.set_rows(None, [], np.zeros(0))
         self.gallery_title.setText("")
         self.all_wrong_button.setEnabled(False)
+        self.body.setVisible(False)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
 
     def _show_result(self, result: EvaluationResult) -> None:
         self.result = result
@@ -451,6 +455,7 @@ class TestSetView(QWidget):
             accuracy=f"{100 * result.accuracy:.2f}%", total=f"{total:,}", title=info.title, wrong=f"{wrong:,}",
             model=result.loaded.title))
         self.action_button.setVisible(False)
+        self.body.setVisible(True)
         self._fit_gallery_grid(classes)
         self.table.show_result(result, classes)
         self.all_wrong_button.setEnabled(True)
