@@ -15,6 +15,7 @@ import io
 import os
 import pickle
 import platform
+import re
 import tempfile
 import time
 import zipfile
@@ -59,14 +60,20 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    # Subclasses (torch's TorchVersion is a str, numpy's float64 a float) are not plain to
-    # weights_only: store them as the base type.
-    for plain in (bool, int, float):
-        if isinstance(value, plain):
-            return plain(value)
+    # Exact built-in types: subclasses (torch.__version__ is a TorchVersion, numpy scalars are
+    # float/int subclasses) would be pickled as their class, which weights_only then refuses.
+    for plain_type in (bool, int, float, str):
+        if isinstance(value, plain_type):
+            return plain_type(value)
     if value is None:
-        return value
+        return None
     return str(value)
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None = None,
@@ -91,6 +98,9 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
     except OSError as exc:
         raise CheckpointError(f"Cannot save to {path}: {exc.strerror or exc}.") from None
     try:
+        # mkstemp creates the file private (0600); a saved model is an ordinary file.
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_current_umask())
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
             f.flush()
@@ -132,11 +142,17 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
         with fileobj:
             payload = torch.load(fileobj, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # weights_only raises this both for a forbidden object and for bytes that are no pickle.
+        forbidden = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if forbidden is None:
+            raise CheckpointError(
+                f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
+                "PyTorch file."
+            ) from None
         raise CheckpointError(
             f"{name} was refused: it contains objects other than weights and plain values, which "
-            f"could run code when loaded ({first[:200]}). Only load files from sources you trust; "
-            "LeNet Studio never executes code from a checkpoint."
+            f"could run code when loaded ({forbidden.group(1)[:200]}). Only load files from sources "
+            "you trust; LeNet Studio never executes code from a checkpoint."
         ) from None
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
             AttributeError, TypeError, IndexError, UnicodeDecodeError) as exc:
