@@ -142,7 +142,6 @@ class FeatureMapView(QWidget):
             )
         self._legend_images = {key: lut_image(layer.lut) for key, layer in self.layers.items()}
         self._layout_size = QSize()
-        self._zoom = 1.0
         self._font_cache = None
         self._static: QPixmap | None = None
         self._static_key = None
@@ -272,7 +271,7 @@ class FeatureMapView(QWidget):
                 lo = mid
             else:
                 hi = mid
-        self._zoom = zoom = lo
+        zoom = lo
         widths = [column_width(layer, zoom) for layer in layers]
         gap = max(min_gap, (width - 2 * margin - sum(widths)) / (len(widths) - 1))
         x = margin + max(0.0, (width - 2 * margin - sum(widths) - gap * (len(widths) - 1)) / 2)
