@@ -34,6 +34,11 @@ class MainWindow(QMainWindow):
         self.classify_tab = ClassifyTab(self.session, self.settings, self)
         self.tabs.addTab(self.classify_tab, self.tr("Classify"))
 
+        from .inspect_tab import InspectTab
+
+        self.inspect_tab = InspectTab(self.session, self)
+        self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
+
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.file_menu = bar.addMenu(self.tr("&File"))
