@@ -74,6 +74,18 @@ class TrainConfig:
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
         if self.threads is not None and self.threads < 1:
             problems.append("threads must be at least 1")
+        if self.eval_batch_size < 1:
+            problems.append("evaluation batch size must be at least 1")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            problems.append("label smoothing must be in [0, 1)")
+        if not 0 <= self.augment_shift <= 8:
+            problems.append("augmentation shift must be 0 to 8 pixels")
+        if not (self.momentum >= 0 and self.weight_decay >= 0):
+            problems.append("momentum and weight decay cannot be negative")
+        try:  # the model's own settings (activation, pooling, dropout), named the same way
+            self.model_config(0.0, 1.0).validate()
+        except ValueError as exc:
+            problems.append(str(exc))
         if problems:
             raise TrainingError("Invalid training settings: " + "; ".join(problems) + ".")
 
