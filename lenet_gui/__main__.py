@@ -152,7 +152,7 @@ def cmd_train(args) -> int:
         return _fail(str(exc))
     if args.save:
         meta = trainer.metadata()
-        meta["command"] = " ".join([PROG, *map(shlex.quote, sys.argv[2:])]) if sys.argv[1:2] == ["train"] else None
+        meta["command"] = shlex.join([PROG, *args.argv])
         meta["title"] = f"LeNet ({config.preset}) on {dataset.info.title}"
         try:
             save_checkpoint(args.save, trainer.model, meta)
@@ -276,7 +276,9 @@ def run_gui(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # recorded in saved checkpoints, to say how a model was made
     if args.version:
         from . import __version__
 
