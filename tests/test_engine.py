@@ -386,3 +386,23 @@ def test_predict_split_gives_probabilities(fake_dataset):
     probs = engine.predict_split(model, fake_dataset.test, batch_size=30)
     assert probs.shape == (100, 10)
     assert torch.allclose(probs.sum(1), torch.ones(100), atol=1e-5)
+
+
+def test_model_is_handed_back_in_the_usual_layout(fake_dataset):
+    # The engine may train in another memory layout (channels-last on the CPU); whoever reads
+    # the weights afterwards (inspector, checkpoint, export) gets ordinary contiguous tensors.
+    trainer = Trainer(_config(epochs=1), fake_dataset)
+    for event in trainer.run():
+        if isinstance(event, BatchProgress):
+            assert all(t.is_contiguous() for t in trainer.state_dict_snapshot().values())
+    assert all(p.is_contiguous() for p in trainer.model.parameters())
+    stopped = Trainer(_config(epochs=3), fake_dataset)
+    for event in stopped.run():
+        stopped.request_stop()
+    assert all(p.is_contiguous() for p in stopped.model.parameters())
+    abandoned = Trainer(_config(epochs=3), fake_dataset)
+    run = abandoned.run()
+    next(run)
+    run.close()  # a consumer that walks away mid-run
+    assert all(p.is_contiguous() for p in abandoned.model.parameters())
+    assert torch.equal(trainer.model.conv2.weight.view(16, -1), trainer.model.conv2.weight.reshape(16, -1))
