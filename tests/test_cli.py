@@ -109,6 +109,17 @@ def test_missing_data_offline_is_one_paragraph(tmp_path, monkeypatch, capsys):
     assert not any(p.is_file() for p in empty.rglob("*")), "a half-download was left behind"
 
 
+def test_data_root_option_beats_the_environment(fake_data_root, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LENET_DATA_ROOT", str(tmp_path / "nothing-here"))
+    args = ["--epochs", "1", "--threads", "1", "--limit", "50"]
+    assert main(["train", "--data-root", str(fake_data_root), *args]) == 0
+    assert main(["--data-root", str(fake_data_root), "train", *args]) == 0  # before the sub-command
+    assert capsys.readouterr().out.count("epoch 1, ") == 2
+    # without the option, the environment variable is used
+    monkeypatch.setenv("LENET_DATA_ROOT", str(fake_data_root))
+    assert main(["train", *args]) == 0
+
+
 def test_train_records_the_command_in_process(fake_checkpoint):
     meta = load_checkpoint(fake_checkpoint).metadata
     assert meta["command"].startswith("lenet-gui train --data-root ")
