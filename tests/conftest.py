@@ -11,10 +11,11 @@ Data
     ``fake_data_root``      a tmp folder holding tiny MNIST and Fashion-MNIST (plain IDX files).
     ``fake_dataset``        a :class:`LoadedDataset` read from ``fake_data_root`` (Fashion-MNIST).
 
-Safety (autouse, for every test)
-    Downloads go to an unreachable loopback port unless a test sets ``LENET_MIRRORS`` itself, so a
-    test that misses a data set fails at once instead of reaching for the internet; the per-user
-    cache folder is redirected into the test's tmp folder, so no test writes into the real one.
+Safety (autouse, for the whole session)
+    Downloads go to an unreachable loopback port unless ``LENET_MIRRORS`` is set (a test may set
+    it with monkeypatch), so a test that misses a data set fails at once instead of reaching for
+    the internet; ``XDG_CACHE_HOME`` points into pytest's tmp folder, so no test writes into the
+    real per-user cache.
 
 Real data: nothing here hard-codes where the data sets live; ``scripts/run-tests.sh`` sets
 ``LENET_DATA_ROOT``.
@@ -42,11 +43,15 @@ FILE_STEMS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _no_internet_and_private_cache(monkeypatch, tmp_path_factory):
-    if "LENET_MIRRORS" not in os.environ:
-        monkeypatch.setenv("LENET_MIRRORS", UNREACHABLE_MIRROR)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+@pytest.fixture(autouse=True, scope="session")
+def _no_internet_and_private_cache(tmp_path_factory):
+    # Session-wide (a test may still monkeypatch either variable): one private cache folder for
+    # the run, so nothing is written into the real user's cache.
+    with pytest.MonkeyPatch.context() as mp:
+        if not os.environ.get("LENET_MIRRORS"):
+            mp.setenv("LENET_MIRRORS", UNREACHABLE_MIRROR)
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
