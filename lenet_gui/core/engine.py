@@ -55,7 +55,7 @@ class TrainConfig:
     device: str = "auto"
     seed: int = 0
     threads: int | None = None  # torch intra-op threads; None leaves torch's setting alone
-    eval_batch_size: int = 2000
+    eval_batch_size: int = 256
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,6 +74,18 @@ class TrainConfig:
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)}")
         if self.threads is not None and self.threads < 1:
             problems.append("threads must be at least 1")
+        if self.eval_batch_size < 1:
+            problems.append("evaluation batch size must be at least 1")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            problems.append("label smoothing must be in [0, 1)")
+        if not 0 <= self.augment_shift <= 8:
+            problems.append("augmentation shift must be 0 to 8 pixels")
+        if not (self.momentum >= 0 and self.weight_decay >= 0):
+            problems.append("momentum and weight decay cannot be negative")
+        try:  # the model's own settings (activation, pooling, dropout), named the same way
+            self.model_config(0.0, 1.0).validate()
+        except ValueError as exc:
+            problems.append(str(exc))
         if problems:
             raise TrainingError("Invalid training settings: " + "; ".join(problems) + ".")
 
@@ -221,29 +233,46 @@ def _shift_and_flip(x: torch.Tensor, shift: int, flip: bool, gen: torch.Generato
     return x
 
 
+def _fast_memory_format(device: torch.device) -> torch.memory_format:
+    # On the CPU, oneDNN's channels-last kernels run LeNet's convolutions and max-pooling about
+    # 1.5x faster than NCHW ones (measured: 18 vs 26 ms per classic batch of 256, one thread).
+    # The arithmetic is the same up to float rounding; CUDA gains nothing, so it keeps NCHW.
+    return torch.channels_last if device.type == "cpu" else torch.contiguous_format
+
+
+def _memory_format_of(model: LeNet) -> torch.memory_format:
+    # conv2's weight (16 x 6 x 5 x 5) tells the layouts apart; conv1's single channel does not.
+    weight = model.conv2.weight
+    if weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous():
+        return torch.channels_last
+    return torch.contiguous_format
+
+
 @torch.no_grad()
 def evaluate_accuracy(
     model: LeNet,
     split: DataSplit,
     device: torch.device | str = "cpu",
-    batch_size: int = 2000,
+    batch_size: int = 256,
     should_stop=lambda: False,
 ) -> float | None:
     """Accuracy on a split; None when ``should_stop`` cut it short."""
     model.eval()
+    memory_format = _memory_format_of(model)
     correct = 0
     images, labels = split.images, split.labels
     for start in range(0, len(split), batch_size):
         if should_stop():
             return None
         x = images[start : start + batch_size].to(device, non_blocking=True).float().div_(255).unsqueeze_(1)
+        x = x.contiguous(memory_format=memory_format)
         y = labels[start : start + batch_size].to(device, non_blocking=True)
         correct += int((model(x).argmax(1) == y).sum())
     return correct / max(1, len(split))
 
 
 @torch.no_grad()
-def predict_split(model: LeNet, split: DataSplit, device="cpu", batch_size: int = 2000) -> torch.Tensor:
+def predict_split(model: LeNet, split: DataSplit, device="cpu", batch_size: int = 256) -> torch.Tensor:
     """Class probabilities (N x 10, on the CPU) for every image of a split."""
     model.eval()
     out = []
@@ -306,8 +335,11 @@ class Trainer:
     # -- state, from the thread that runs the loop -------------------------------------------
 
     def state_dict_snapshot(self) -> dict[str, torch.Tensor]:
-        """A CPU copy of the weights, safe to hand to another thread."""
-        return {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        """A CPU copy of the weights in the usual (NCHW) layout, safe to hand to another thread."""
+        return {
+            k: v.detach().to("cpu", memory_format=torch.contiguous_format, copy=True)
+            for k, v in self.model.state_dict().items()
+        }
 
     def metadata(self) -> dict:
         info = self.dataset.info
@@ -348,6 +380,15 @@ class Trainer:
             pass
 
     def run(self) -> Iterator[Event]:
+        """The loop; the model trains in the layout fastest on its device and is handed back in
+        the usual one (also when the run stops, fails or is abandoned)."""
+        self.model.to(memory_format=_fast_memory_format(self.device))
+        try:
+            yield from self._loop()
+        finally:
+            self.model.to(memory_format=torch.contiguous_format)
+
+    def _loop(self) -> Iterator[Event]:
         c = self.config
         if c.threads:
             torch.set_num_threads(c.threads)
@@ -357,6 +398,7 @@ class Trainer:
         train_y = self.train_split.labels.to(device)
         n = len(self.train_split)
         model, optimizer = self.model, self.optimizer
+        memory_format = _memory_format_of(model)
         step = 0
         for epoch in range(1, c.epochs + 1):
             model.train()
@@ -375,7 +417,7 @@ class Trainer:
                 xb = train_x[index]
                 if c.augment_shift or c.augment_flip:
                     xb = _shift_and_flip(xb, c.augment_shift, c.augment_flip, gen)
-                x = xb.float().div_(255).unsqueeze_(1)
+                x = xb.float().div_(255).unsqueeze_(1).contiguous(memory_format=memory_format)
                 y = train_y[index]
                 logits = model(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)

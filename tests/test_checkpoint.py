@@ -1,0 +1,278 @@
+"""Checkpoints: round trip, atomic writes, and every kind of bad file refused with a clear error."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from lenet_gui.core import checkpoint
+from lenet_gui.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lenet_gui.core.model import LeNet, ModelConfig
+
+MODERN = ModelConfig(activation="relu", batch_norm=True, input_mean=0.286, input_std=0.353)
+META = {
+    "dataset": "fashion-mnist",
+    "classes": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+    "input_kind": "garment",
+    "preset": "modern",
+    "hyperparameters": {"lr": 0.1, "epochs": 15, "threads": None},
+    "history": [{"epoch": 1, "loss": 0.9, "test_acc": 0.85}],
+    "title": "my model",
+}
+
+
+def _model(config=MODERN, seed=0) -> LeNet:
+    torch.manual_seed(seed)
+    model = LeNet(config)
+    with torch.no_grad():  # batch-norm running stats differ from their defaults, as after training
+        for name, buf in model.named_buffers():
+            if "running" in name:
+                buf.uniform_(0.5, 1.5)
+    return model
+
+
+def _payload(model: LeNet, **changes) -> dict:
+    payload = {
+        "format": checkpoint.FORMAT,
+        "format_version": checkpoint.FORMAT_VERSION,
+        "model_config": model.config.to_dict(),
+        "state_dict": model.state_dict(),
+        "metadata": {},
+    }
+    payload.update(changes)
+    return payload
+
+
+def _assert_clear(err, *words):
+    message = str(err.value)
+    assert "\n" not in message and "Traceback" not in message
+    for word in words:
+        assert word in message, (word, message)
+
+
+# -- round trip ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", [ModelConfig(), MODERN], ids=["classic", "modern"])
+def test_round_trip_keeps_weights_and_metadata(tmp_path, config):
+    model = _model(config)
+    path = save_checkpoint(tmp_path / "model.pt", model, META)
+    loaded = load_checkpoint(path)
+    assert loaded.path == path
+    assert loaded.model.config == config
+    assert not loaded.model.training
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.model.state_dict()[key], value), key
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(loaded.model(x), model.eval()(x))
+    assert loaded.classes == META["classes"]
+    assert loaded.dataset == "fashion-mnist" and loaded.input_kind == "garment"
+    assert loaded.title == "my model"
+    for key, value in META.items():
+        assert loaded.metadata[key] == value
+    assert loaded.metadata["versions"]["torch"] == torch.__version__
+    assert "saved_at" in loaded.metadata
+
+
+def test_load_from_bytes(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", _model(), META)
+    loaded = load_checkpoint(path.read_bytes())
+    assert loaded.path is None and loaded.classes == META["classes"]
+
+
+def test_metadata_is_stored_as_plain_values(tmp_path):
+    meta = {"where": tmp_path, "pair": (1, 2), "nested": {3: {"x": {1.5}}}}
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.pt", _model(), meta))
+    assert loaded.metadata["where"] == str(tmp_path)
+    assert loaded.metadata["pair"] == [1, 2]
+    assert loaded.metadata["nested"] == {"3": {"x": "{1.5}"}}
+
+
+def test_missing_metadata_gets_sensible_defaults(tmp_path):
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.pt", _model(ModelConfig())))
+    assert loaded.classes == [str(i) for i in range(10)]
+    assert loaded.dataset is None and loaded.input_kind == "digit"
+    assert loaded.title == "m.pt"
+
+
+# -- atomic writes ---------------------------------------------------------------------------------
+
+
+def test_save_leaves_no_temporary_files_and_replaces_the_old_file(tmp_path):
+    path = tmp_path / "sub" / "model.pt"
+    save_checkpoint(path, _model(seed=1), {"title": "old"})
+    save_checkpoint(path, _model(seed=2), {"title": "new"})
+    assert [p.name for p in path.parent.iterdir()] == ["model.pt"]
+    assert load_checkpoint(path).title == "new"
+
+
+def test_crash_while_writing_keeps_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, _model(seed=1), {"title": "old"})
+    before = path.read_bytes()
+
+    def crash(obj, f, *args, **kwargs):
+        f.write(b"PK\x03\x04 half a file")
+        raise KeyboardInterrupt  # the user hits Ctrl-C mid-save
+
+    monkeypatch.setattr(checkpoint.torch, "save", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, _model(seed=2), {"title": "new"})
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_disk_error_while_writing_is_a_checkpoint_error(tmp_path, monkeypatch):
+    def full(obj, f, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full)
+    with pytest.raises(CheckpointError) as err:
+        save_checkpoint(tmp_path / "model.pt", _model(), META)
+    _assert_clear(err, "No space left on device", "model.pt")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_saving_into_a_file_path_that_is_a_folder_is_refused(tmp_path):
+    (tmp_path / "model.pt").mkdir()
+    with pytest.raises(CheckpointError):
+        save_checkpoint(tmp_path / "model.pt", _model(), META)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+# -- bad files -----------------------------------------------------------------------------------
+
+
+def test_missing_file_and_folder(tmp_path):
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path / "nope.pt")
+    _assert_clear(err, "does not exist")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(tmp_path)
+    _assert_clear(err, "folder")
+
+
+def test_random_bytes(tmp_path):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(os.urandom(4096))
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, str(path), "not a readable checkpoint")
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.pt"
+    path.write_bytes(b"")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, str(path))
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.99])
+def test_truncated_file(tmp_path, keep):
+    whole = save_checkpoint(tmp_path / "whole.pt", _model(), META).read_bytes()
+    path = tmp_path / "cut.pt"
+    path.write_bytes(whole[: int(len(whole) * keep)])
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, str(path))
+
+
+def test_foreign_torch_file(tmp_path):
+    path = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, "not a LeNet Studio checkpoint")
+    torch.save(_model().state_dict(), path)  # a bare state dict: still not ours
+    with pytest.raises(CheckpointError, match="not a LeNet Studio checkpoint"):
+        load_checkpoint(path)
+
+
+def test_newer_format_version(tmp_path):
+    path = tmp_path / "future.pt"
+    torch.save(_payload(_model(), format_version=checkpoint.FORMAT_VERSION + 1), path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, "newer LeNet Studio", "Update")
+
+
+@pytest.mark.parametrize("version", [0, "1", None])
+def test_invalid_format_version(tmp_path, version):
+    path = tmp_path / "odd.pt"
+    torch.save(_payload(_model(), format_version=version), path)
+    with pytest.raises(CheckpointError, match="invalid format version"):
+        load_checkpoint(path)
+
+
+def test_other_architecture(tmp_path):
+    other = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 3), torch.nn.Flatten(), torch.nn.Linear(8 * 26 * 26, 10))
+    path = tmp_path / "other.pt"
+    torch.save(_payload(_model(), state_dict=other.state_dict()), path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, "another architecture")
+
+
+def test_weights_of_the_wrong_shape(tmp_path):
+    state = _model(ModelConfig()).state_dict()
+    state["conv1.weight"] = torch.zeros(8, 1, 5, 5)
+    path = tmp_path / "wide.pt"
+    torch.save(_payload(_model(ModelConfig()), state_dict=state), path)
+    with pytest.raises(CheckpointError, match="another architecture"):
+        load_checkpoint(path)
+
+
+def test_config_the_app_cannot_build(tmp_path):
+    path = tmp_path / "odd.pt"
+    torch.save(_payload(_model(), model_config={"activation": "swish"}), path)
+    with pytest.raises(CheckpointError, match="cannot build.*swish"):
+        load_checkpoint(path)
+
+
+def test_non_finite_weights(tmp_path):
+    state = _model().state_dict()
+    state["fc1.weight"][0, 0] = float("nan")
+    path = tmp_path / "nan.pt"
+    torch.save(_payload(_model(), state_dict=state), path)
+    with pytest.raises(CheckpointError, match="not finite"):
+        load_checkpoint(path)
+
+
+# -- files that would run code -------------------------------------------------------------------
+
+
+class _Exploit:
+    """Unpickling this calls Path.touch(marker): proof that code ran."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+@pytest.mark.parametrize("container", ["torch-zip", "bare-pickle"])
+def test_malicious_pickle_is_refused_and_never_runs(tmp_path, container):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pt"
+    payload = _payload(_model(), metadata={"title": _Exploit(marker)})
+    if container == "torch-zip":
+        torch.save(payload, path)
+    else:
+        path.write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert not marker.exists(), "loading the checkpoint ran code from it"
+    _assert_clear(err, "refused", "never executes code")
+    # and the unsafe path really would have run it: the test file is a real exploit
+    with open(path, "rb") as f:
+        torch.load(f, weights_only=False) if container == "torch-zip" else pickle.load(f)
+    assert marker.exists()

@@ -1,0 +1,212 @@
+"""The headless command line: `python -m lenet_gui train | evaluate | export`.
+
+Two runs go through a real subprocess (output format, exit codes, no traceback, no terminal
+escapes when piped); the rest call ``main()`` in-process, which is the same code without paying
+for a new interpreter and a torch import each time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lenet_gui.__main__ import _ProgressBar, main
+from lenet_gui.core.checkpoint import load_checkpoint
+
+REPO = Path(__file__).resolve().parents[1]
+LINE = re.compile(r"^epoch \d+, loss \d+\.\d{4}, train acc \d\.\d{3}, test acc \d\.\d{3}, time \d+\.\d sec$")
+
+
+def run_cli(*args, env_overrides=None, timeout=120) -> subprocess.CompletedProcess:
+    """Run this checkout's CLI in a fresh interpreter, output piped (not a terminal)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(env_overrides or {})
+    return subprocess.run(
+        [sys.executable, "-m", "lenet_gui", *map(str, args)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(data_root, tmp_path_factory):
+    """One real `train --save` run on 2000 Fashion-MNIST images, shared by the tests below."""
+    path = tmp_path_factory.mktemp("cli") / "fashion.pt"
+    result = run_cli("train", "--limit", 2000, "--epochs", 1, "--threads", 1,
+                     "--data-root", data_root, "--save", path)
+    return result, path
+
+
+def test_train_prints_the_tutorials_lines(trained):
+    result, _ = trained
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "training on cpu"
+    assert LINE.match(lines[1]), lines[1]
+    assert lines[1].startswith("epoch 1, ")
+    assert lines[2].startswith("saved ")
+    assert len(lines) == 3
+
+
+def test_train_writes_no_terminal_escapes_when_piped(trained):
+    result, _ = trained
+    for stream in (result.stdout, result.stderr):
+        assert "\r" not in stream and "\x1b" not in stream
+    assert "Traceback" not in result.stderr
+
+
+def test_train_save_writes_a_loadable_checkpoint_with_its_story(trained):
+    result, path = trained
+    loaded = load_checkpoint(path)
+    meta = loaded.metadata
+    assert loaded.dataset == "fashion-mnist" and loaded.input_kind == "garment"
+    assert loaded.classes[0] == "T-shirt/top"
+    assert meta["preset"] == "classic" and meta["train_samples"] == 2000
+    assert meta["command"].startswith("lenet-gui train --limit 2000 --epochs 1")
+    assert len(meta["history"]) == 1
+    printed = result.stdout.splitlines()[1]
+    assert f"test acc {meta['history'][0]['test_acc']:.3f}" in printed
+    assert meta["test_acc"] == meta["history"][0]["test_acc"]
+
+
+# -- in-process -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_checkpoint(fake_data_root, tmp_path, capsys):
+    path = tmp_path / "tiny.pt"
+    code = main(["train", "--data-root", str(fake_data_root), "--epochs", "2", "--batch-size", "50",
+                 "--threads", "1", "--save", str(path)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert [LINE.match(line) is not None for line in out] == [False, True, True, False]
+    return path
+
+
+def test_missing_data_offline_is_one_paragraph(tmp_path, monkeypatch, capsys):
+    # In-process (torchvision's import alone costs a subprocess seconds); __main__ exits with
+    # main()'s return code, so a return without an exception is an exit without a traceback.
+    monkeypatch.setenv("LENET_MIRRORS", "http://127.0.0.1:9/")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code = main(["train", "--dataset", "mnist", "--data-root", str(empty), "--epochs", "1"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert captured.out == ""
+    message = captured.err.strip()
+    assert message.startswith("lenet-gui: error: ")
+    assert "\n" not in message and "\r" not in message and "\x1b" not in message
+    assert "--data-root" in message and "LENET_DATA_ROOT" in message
+    assert str(empty) in message
+    assert not any(p.is_file() for p in empty.rglob("*")), "a half-download was left behind"
+
+
+def test_data_root_option_beats_the_environment(fake_data_root, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("LENET_DATA_ROOT", str(tmp_path / "nothing-here"))
+    args = ["--epochs", "1", "--threads", "1", "--limit", "50"]
+    assert main(["train", "--data-root", str(fake_data_root), *args]) == 0
+    assert main(["--data-root", str(fake_data_root), "train", *args]) == 0  # before the sub-command
+    assert capsys.readouterr().out.count("epoch 1, ") == 2
+    # without the option, the environment variable is used
+    monkeypatch.setenv("LENET_DATA_ROOT", str(fake_data_root))
+    assert main(["train", *args]) == 0
+
+
+def test_train_records_the_command_in_process(fake_checkpoint):
+    meta = load_checkpoint(fake_checkpoint).metadata
+    assert meta["command"].startswith("lenet-gui train --data-root ")
+    assert "--epochs 2" in meta["command"]
+    assert [e["epoch"] for e in meta["history"]] == [1, 2]
+
+
+def test_evaluate_prints_accuracy_per_class(fake_checkpoint, fake_data_root, capsys):
+    code = main(["evaluate", "--model", str(fake_checkpoint), "--data-root", str(fake_data_root)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert re.fullmatch(r"test acc \d\.\d{4}", out[0])
+    assert out[1] == "per-class accuracy:"
+    assert len(out) == 12
+    assert "Ankle boot" in out[-1] and "(10 images)" in out[-1]
+    # the figure is the model's real accuracy on the test split
+    from lenet_gui.core.data import load_dataset
+    from lenet_gui.core.engine import evaluate_accuracy
+
+    acc = evaluate_accuracy(load_checkpoint(fake_checkpoint).model, load_dataset("fashion-mnist", fake_data_root).test)
+    assert out[0] == f"test acc {acc:.4f}"
+
+
+def test_evaluate_on_another_data_set_and_missing_model(fake_checkpoint, fake_data_root, tmp_path, capsys):
+    assert main(["evaluate", "--model", str(fake_checkpoint), "--dataset", "mnist",
+                 "--data-root", str(fake_data_root)]) == 0
+    assert capsys.readouterr().out.startswith("test acc ")
+    assert main(["evaluate", "--model", str(tmp_path / "none.pt"), "--data-root", str(fake_data_root)]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_export_torchscript_matches_the_model(fake_checkpoint, tmp_path, capsys):
+    out = tmp_path / "model.pt"
+    assert main(["export", str(out), "--model", str(fake_checkpoint)]) == 0
+    assert capsys.readouterr().out.strip() == f"wrote {out}"
+    scripted = torch.jit.load(str(out))
+    model = load_checkpoint(fake_checkpoint).model
+    x = torch.rand(5, 1, 28, 28)
+    assert torch.allclose(scripted(x), model(x), atol=1e-6)
+
+
+def test_export_metrics_as_csv(fake_checkpoint, tmp_path, capsys):
+    out = tmp_path / "metrics.csv"
+    assert main(["export", str(out), "--model", str(fake_checkpoint)]) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert set(rows[0]) == {"epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr"}
+    assert float(rows[1]["test_acc"]) == pytest.approx(load_checkpoint(fake_checkpoint).metadata["history"][1]["test_acc"])
+
+
+def test_export_to_an_unwritable_place(fake_checkpoint, tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "metrics.csv"
+    assert main(["export", str(target), "--model", str(fake_checkpoint)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("lenet-gui: error: cannot write") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--epochs", "0"], "epochs must be at least 1"),
+    (["--lr", "-1"], "learning rate"),
+    (["--device", "tpu"], "tpu"),
+    (["--threads", "0"], "threads"),
+])
+def test_bad_training_settings_are_one_line_errors(fake_data_root, capsys, args, words):
+    assert main(["train", "--data-root", str(fake_data_root), *args]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("lenet-gui: error: ") and words in captured.err
+
+
+def test_progress_bar_only_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    from lenet_gui.core.engine import BatchProgress
+
+    event = BatchProgress(epoch=1, epochs=5, batch=235, batches=235, step=235, loss=0.5,
+                          accuracy=0.8, samples_per_sec=9000.0, eta_seconds=0.0, lr=0.001)
+    piped = io.StringIO()
+    bar = _ProgressBar(piped)
+    bar.update(event)
+    bar.clear()
+    assert piped.getvalue() == ""
+    terminal = Terminal()
+    bar = _ProgressBar(terminal)
+    bar.update(event)
+    assert "epoch 1/5" in terminal.getvalue() and "235/235" in terminal.getvalue()
+    bar.clear()
+    assert terminal.getvalue().endswith("\r\x1b[K")

@@ -1,0 +1,250 @@
+"""The download path, for real, against an HTTP server on loopback.
+
+The server serves gzipped copies of small IDX files that the test writes. torchvision's MD5s
+belong to the real files, so ``download_resources`` is patched to list these files' MD5s; the
+real function is tested on its own.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from lenet_gui.core import data
+from lenet_gui.core.data import DatasetError, download_dataset, load_dataset
+
+RESOURCE_ORDER = (
+    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """``/<mode>/<file>.gz``; mode good | drop | corrupt | missing | stall."""
+
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+    def do_GET(self):
+        server = self.server
+        server.requests.append(self.path)
+        _, mode, name = self.path.split("/", 2)
+        body = server.files.get(name)
+        if body is None or mode == "missing":
+            self.send_error(404)
+            return
+        if mode == "corrupt":
+            body = body[:-9] + bytes(b ^ 0xFF for b in body[-9:])
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if mode in ("drop", "stall"):
+            # Half the promised bytes, then hang up (or go silent until the test ends).
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            if mode == "stall":
+                server.release.wait(10)
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+class Mirror:
+    def __init__(self, files: dict[str, bytes]):
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.files = files
+        self.httpd.requests = []
+        self.httpd.release = threading.Event()
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def url(self, mode: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{mode}/"
+
+    @property
+    def requests(self) -> list[str]:
+        return self.httpd.requests
+
+    def close(self):
+        self.httpd.release.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def served(tmp_path, make_fake_dataset, monkeypatch):
+    """A loopback mirror with gzipped copies of a tiny Fashion-MNIST, and the MD5s to check them."""
+    source = make_fake_dataset(tmp_path / "source", "fashion-mnist", n_train=60, n_test=30)
+    originals = {stem: (source / stem).read_bytes() for stem in RESOURCE_ORDER}
+    files = {f"{stem}.gz": gzip.compress(raw) for stem, raw in originals.items()}
+    resources = [(f"{stem}.gz", hashlib.md5(files[f"{stem}.gz"]).hexdigest()) for stem in RESOURCE_ORDER]
+    monkeypatch.setattr(data, "download_resources", lambda info: list(resources))
+    mirror = Mirror(files)
+    mirror.originals = originals
+    yield mirror
+    mirror.close()
+
+
+def _raw(root: Path) -> Path:
+    return root / "FashionMNIST" / "raw"
+
+
+def _assert_nothing_half_written(raw: Path):
+    leftovers = sorted(p.name for p in raw.iterdir()) if raw.exists() else []
+    assert leftovers == []
+
+
+def _assert_offline_paragraph(message: str, root: Path):
+    assert "\n" not in message
+    assert "--data-root" in message and "LENET_DATA_ROOT" in message
+    assert str(root) in message
+
+
+# -- the real resource list -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["mnist", "fashion-mnist"])
+def test_real_resources_are_torchvisions_four_gzipped_files(key):
+    resources = data.download_resources(data.dataset_info(key))
+    assert len(resources) == 4
+    assert sorted(name.removesuffix(".gz") for name, _ in resources) == sorted(RESOURCE_ORDER)
+    for name, md5 in resources:
+        assert name.endswith(".gz")
+        assert re.fullmatch(r"[0-9a-f]{32}", md5)
+
+
+def test_default_mirrors_are_torchvisions_unless_overridden(monkeypatch):
+    info = data.dataset_info("fashion-mnist")
+    monkeypatch.delenv("LENET_MIRRORS", raising=False)
+    mirrors = data.default_mirrors(info)
+    assert mirrors == list(info.torchvision_class().mirrors)
+    assert all(m.startswith("http") for m in mirrors)
+    monkeypatch.setenv("LENET_MIRRORS", " http://a.example/x/ ,, http://b.example/ ")
+    assert data.default_mirrors(info) == ["http://a.example/x/", "http://b.example/"]
+
+
+# -- success --------------------------------------------------------------------------------------
+
+
+def test_download_lands_unpacked_files_that_load(served, tmp_path):
+    root = tmp_path / "root"
+    calls = []
+    raw = download_dataset("fashion-mnist", root, mirrors=[served.url("good")],
+                           progress=lambda *a: calls.append(a))
+    assert raw == _raw(root)
+    assert sorted(p.name for p in raw.iterdir()) == sorted(RESOURCE_ORDER)
+    for stem, original in served.originals.items():
+        assert (raw / stem).read_bytes() == original
+    loaded = load_dataset("fashion-mnist", root, download=False)
+    assert len(loaded.train) == 60 and len(loaded.test) == 30
+    # progress: every file reported, ending at its full size
+    for name, body in served.httpd.files.items():
+        mine = [c for c in calls if c[0] == name]
+        assert mine, f"no progress for {name}"
+        assert mine[-1][1] == mine[-1][2] == len(body)
+        assert [c[1] for c in mine] == sorted(c[1] for c in mine)
+
+
+def test_load_dataset_downloads_from_mirrors_in_the_environment(served, tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_MIRRORS", served.url("good"))
+    loaded = load_dataset("fashion-mnist", tmp_path / "root")
+    assert len(loaded.train) == 60
+    assert loaded.source == _raw(tmp_path / "root")
+    assert len(served.requests) == 4
+
+
+def test_second_mirror_is_used_when_the_first_fails(served, tmp_path):
+    root = tmp_path / "root"
+    download_dataset("fashion-mnist", root, mirrors=[served.url("missing"), served.url("good")])
+    assert len(load_dataset("fashion-mnist", root, download=False).test) == 30
+    modes = [path.split("/")[1] for path in served.requests]
+    assert modes == ["missing", "good"] * 4
+
+
+def test_dropped_connection_then_good_mirror_leaves_only_good_files(served, tmp_path):
+    root = tmp_path / "root"
+    download_dataset("fashion-mnist", root, mirrors=[served.url("drop"), served.url("good")])
+    assert sorted(p.name for p in _raw(root).iterdir()) == sorted(RESOURCE_ORDER)
+    for stem, original in served.originals.items():
+        assert (_raw(root) / stem).read_bytes() == original
+
+
+def test_files_already_present_are_not_fetched_again(served, tmp_path):
+    root = tmp_path / "root"
+    _raw(root).mkdir(parents=True)
+    (_raw(root) / RESOURCE_ORDER[0]).write_bytes(served.originals[RESOURCE_ORDER[0]])
+    download_dataset("fashion-mnist", root, mirrors=[served.url("good")])
+    assert len(served.requests) == 3
+    assert not any(RESOURCE_ORDER[0] in r for r in served.requests)
+
+
+# -- failures: a clear error and nothing half-written ------------------------------------------
+
+
+def test_connection_dropped_halfway(served, tmp_path):
+    root = tmp_path / "root"
+    with pytest.raises(DatasetError) as err:
+        download_dataset("fashion-mnist", root, mirrors=[served.url("drop")])
+    message = str(err.value)
+    _assert_offline_paragraph(message, root)
+    assert "closed after" in message
+    _assert_nothing_half_written(_raw(root))
+
+
+def test_wrong_checksum(served, tmp_path):
+    root = tmp_path / "root"
+    with pytest.raises(DatasetError, match="checksum mismatch") as err:
+        download_dataset("fashion-mnist", root, mirrors=[served.url("corrupt")])
+    _assert_offline_paragraph(str(err.value), root)
+    _assert_nothing_half_written(_raw(root))
+
+
+def test_stalled_server_times_out_instead_of_hanging(served, tmp_path):
+    root = tmp_path / "root"
+    started = time.monotonic()
+    with pytest.raises(DatasetError):
+        download_dataset("fashion-mnist", root, mirrors=[served.url("stall")], timeout=0.5)
+    assert time.monotonic() - started < 5
+    _assert_nothing_half_written(_raw(root))
+
+
+def test_all_mirrors_failing_gives_the_offline_paragraph(served, tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    mirrors = [served.url("missing"), served.url("drop"), served.url("corrupt"), "http://127.0.0.1:9/"]
+    monkeypatch.setenv("LENET_MIRRORS", ",".join(mirrors))
+    with pytest.raises(DatasetError) as err:
+        load_dataset("fashion-mnist", root)
+    message = str(err.value)
+    _assert_offline_paragraph(message, root)
+    for mirror in mirrors:
+        assert mirror in message  # each mirror's failure is named
+    _assert_nothing_half_written(_raw(root))
+
+
+def test_no_network_at_all_gives_the_offline_paragraph(tmp_path):
+    # conftest points LENET_MIRRORS at a closed loopback port: the situation of an offline user
+    root = tmp_path / "root"
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", root)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "--data-root" in message and "LENET_DATA_ROOT" in message
+    _assert_nothing_half_written(root / "MNIST" / "raw")
+
+
+def test_root_that_cannot_be_written_is_reported(served, tmp_path):
+    root = tmp_path / "a-file"
+    root.write_text("not a folder")
+    with pytest.raises(DatasetError, match="Cannot write") as err:
+        download_dataset("fashion-mnist", root, mirrors=[served.url("good")])
+    assert "--data-root" in str(err.value)
+    assert served.requests == []
