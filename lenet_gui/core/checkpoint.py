@@ -54,13 +54,21 @@ def _versions() -> dict:
 
 
 def _plain(value):
-    """Metadata as plain Python values only (weights_only refuses anything else)."""
+    """Metadata as plain Python values only (weights_only refuses anything else).
+
+    Subclasses count as "anything else": ``torch.__version__`` is a ``TorchVersion`` (a str
+    subclass) and ``numpy.float64`` a float subclass, and either makes the file unloadable."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
+    if value is None:
+        return None
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy / torch scalars
+        value = value.item()
+    for plain_type in (bool, int, float, str):
+        if isinstance(value, plain_type):
+            return plain_type(value)
     return str(value)
 
 
