@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import warnings
 import zlib
@@ -65,12 +66,7 @@ def open_image(source) -> Image.Image:
             else:
                 path = Path(source)
                 label = path.name
-                if path.is_dir():
-                    raise ImageError(f"{label} is a folder, not an image.")
-                size = path.stat().st_size
-                if size > MAX_FILE_BYTES:
-                    raise ImageError(f"{label} is too large ({size // (1024 * 1024)} MB) to be an image worth classifying.")
-                data = path.read_bytes()
+                data = _read_image_file(path, label)
         except ImageError:
             raise
         except FileNotFoundError:
@@ -108,6 +104,27 @@ def open_image(source) -> Image.Image:
     except Exception:  # a broken EXIF block must not make a good picture unreadable
         pass
     return image
+
+
+def _read_image_file(path: Path, label: str) -> bytes:
+    """The whole file, refusing what is not a regular file before reading a byte: a named pipe
+    blocks ``open()`` forever and a device such as /dev/zero never ends. The checks run on the
+    opened descriptor, so a file swapped for something else after a listing cannot slip by."""
+    if path.is_dir():
+        raise ImageError(f"{label} is a folder, not an image.")
+    # O_NONBLOCK: opening a pipe with no writer returns at once instead of waiting for one.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageError(f"{label} is not a regular file (a pipe, device or socket), so it cannot be an image.")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ImageError(f"{label} is too large ({info.st_size // (1024 * 1024)} MB) to be an image worth classifying.")
+        # Bounded even if the file grows while it is read.
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"{label} is too large (over {MAX_FILE_BYTES // (1024 * 1024)} MB) to be an image worth classifying.")
+    return data
 
 
 def _short(exc: Exception) -> str:
