@@ -185,12 +185,20 @@ def cmd_predict(args) -> int:
             failures += 1
             continue
         if args.json:
-            print(json.dumps({
+            record = {
                 "file": path,
                 "index": prediction.index,
                 "label": prediction.label,
                 "probabilities": [round(float(p), 6) for p in prediction.probabilities],
-            }, ensure_ascii=False), flush=True)
+            }
+            line = json.dumps(record, ensure_ascii=False)
+            try:
+                line.encode(sys.stdout.encoding or "utf-8")
+            except (UnicodeEncodeError, LookupError):
+                # A name the console cannot show (or not valid UTF-8 at all): \u escapes keep
+                # the line valid JSON that any reader decodes back to the same name.
+                line = json.dumps(record, ensure_ascii=True)
+            print(line, flush=True)
         else:
             print(f"{path}: {prediction.label} ({prediction.confidence:.1%})", flush=True)
     if failures:
@@ -274,7 +282,16 @@ def run_gui(args) -> int:
     return run_app(data_root=args.data_root)
 
 
+def _printable_streams() -> None:
+    """File names need not fit the console's encoding (a Chinese name on a Latin-1 console, a
+    name that is not valid UTF-8): print them escaped instead of dying with a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if getattr(stream, "errors", None) == "strict" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _printable_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.version:
