@@ -15,8 +15,11 @@ import io
 import os
 import pickle
 import platform
+import re
+import stat
 import tempfile
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,32 +125,92 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
     """Read and validate a checkpoint; every failure is a CheckpointError with a plain message."""
     path = None if isinstance(source, (bytes, bytearray)) else Path(source)
     name = str(path) if path else "The checkpoint"
-    if path is not None:
-        if not path.exists():
-            raise CheckpointError(f"{path} does not exist.")
-        if path.is_dir():
-            raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
-    try:
-        fileobj = io.BytesIO(source) if path is None else open(path, "rb")
-    except OSError as exc:
-        raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
-    try:
-        with fileobj:
-            payload = torch.load(fileobj, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    data = bytes(source) if path is None else _read_checkpoint_file(path, name)
+    if not data:
+        raise CheckpointError(f"{name} is empty (0 bytes): it is not a checkpoint.")
+    if not (data[:4] == ZIP_MAGIC or data[:1] == PICKLE_PROTO):
+        looks = next((what for magic, what in _OTHER_FORMATS if data.startswith(magic)), None)
         raise CheckpointError(
-            f"{name} was refused: it contains objects other than weights and plain values, which "
-            f"could run code when loaded ({first[:200]}). Only load files from sources you trust; "
-            "LeNet Studio never executes code from a checkpoint."
+            f"{name} is not a checkpoint: it is not a PyTorch file"
+            + (f" (it looks like {looks})" if looks else "") + "."
+        )
+    try:
+        # Pickle-protocol chatter from torch is not for the user: the outcome is reported below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        detail = _unpickler_detail(str(exc))
+        if any(word in detail for word in ("Unsupported global", "Unsupported operand", "reduce")):
+            raise CheckpointError(
+                f"{name} was refused: it contains objects other than weights and plain values, "
+                f"which could run code when loaded ({detail[:160]}). Only load files from "
+                "sources you trust; LeNet Studio never executes code from a checkpoint."
+            ) from None
+        raise CheckpointError(
+            f"{name} is not a readable checkpoint: the file is damaged or truncated ({detail[:160]})."
         ) from None
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
-            AttributeError, TypeError, IndexError, UnicodeDecodeError) as exc:
+            AttributeError, TypeError, IndexError, UnicodeDecodeError, MemoryError) as exc:
         raise CheckpointError(
             f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
             f"PyTorch file ({type(exc).__name__})."
         ) from None
     return _model_from_payload(payload, name, path)
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
+PICKLE_PROTO = b"\x80"  # the legacy format and plain pickles
+_OTHER_FORMATS = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"), (b"\x93NUMPY", "a NumPy array"), (b"\x89HDF", "an HDF5 (Keras) file"),
+    (b"{", "a JSON text file"), (b"%PDF", "a PDF document"),
+)
+# LeNet Studio checkpoints are about 250 KB; reading a multi-gigabyte file someone dropped by
+# mistake would only exhaust memory before being refused.
+MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
+
+
+def _unpickler_detail(message: str) -> str:
+    """The one informative line of torch's multi-paragraph weights_only error."""
+    match = re.search(r"WeightsUnpickler error:\s*([^\n]+)", message)
+    line = match.group(1) if match else (message.strip().splitlines() or [""])[0]
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)  # torch colours its advice with ANSI codes
+    return line.split(". Please use")[0].strip()
+
+
+def _read_checkpoint_file(path: Path, name: str) -> bytes:
+    """The whole file, refusing folders, pipes (whose open() blocks forever), devices and files
+    far too large for a LeNet before reading them."""
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} does not exist.") from None
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise CheckpointError(f"{name} is not a regular file (a pipe, device or socket), so it is not a checkpoint.")
+            if info.st_size > MAX_CHECKPOINT_BYTES:
+                raise CheckpointError(
+                    f"{name} is {info.st_size // (1024 * 1024)} MB: far too large to be a LeNet "
+                    "checkpoint (they are under 1 MB)."
+                )
+            data = f.read(MAX_CHECKPOINT_BYTES + 1)
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{name} is far too large to be a LeNet checkpoint (they are under 1 MB).")
+    return data
+
+
+def _short(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:160] if lines else type(exc).__name__
 
 
 def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
@@ -171,13 +234,19 @@ def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
     state = payload.get("state_dict")
     if not isinstance(state, dict):
         raise CheckpointError(f"{name} holds no weights.")
-    model = LeNet(config)
+    try:
+        # from_dict checks values, not types: num_classes="10" passes it and fails here.
+        model = LeNet(config)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{name} describes a model this app cannot build: {_short(exc)}.") from None
     try:
         model.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, KeyError) as exc:
-        detail = str(exc).strip().splitlines()
+    except (RuntimeError, TypeError, KeyError, AttributeError) as exc:
+        # torch's first line is only "Error(s) in loading state_dict for LeNet:"; the next says what.
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(exc).__name__)
         raise CheckpointError(
-            f"{name} holds weights of another architecture than LeNet ({detail[0][:160] if detail else exc})."
+            f"{name} holds weights of another architecture than this LeNet ({detail[:200]})."
         ) from None
     if not all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
         raise CheckpointError(f"{name} holds weights that are not finite numbers (NaN or infinity).")

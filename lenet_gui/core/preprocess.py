@@ -124,7 +124,7 @@ def _read_image_file(path: Path, label: str) -> bytes:
         raise ImageError(f"{label} is a folder, not an image.")
     # O_NONBLOCK: opening a pipe with no writer returns at once instead of waiting for one.
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb", buffering=0) as f:
+    with os.fdopen(fd, "rb") as f:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise ImageError(f"{label} is not a regular file (a pipe, device or socket), so it cannot be an image.")
