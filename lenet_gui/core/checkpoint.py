@@ -11,6 +11,7 @@ and a file that would run code when unpickled is refused instead of executed.
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import pickle
@@ -101,6 +102,12 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates the file private (0600); a saved model should be as readable as any
+        # file the user writes, or keep the permissions of the file it replaces.
+        try:
+            os.chmod(tmp_name, (path.stat().st_mode & 0o777) if path.is_file() else 0o644)
+        except OSError:
+            pass
         os.replace(tmp_name, path)
     except BaseException as exc:
         try:
@@ -109,7 +116,10 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
             pass
         if isinstance(exc, OSError):
             raise CheckpointError(f"Cannot save to {path}: {exc.strerror or exc}.") from None
+        if isinstance(exc, Exception):  # torch's writer reports a full disk as a RuntimeError
+            raise CheckpointError(f"Cannot save to {path}: {_short(exc)}.") from None
         raise
+    _remove_stale_temporaries(folder, path.name)
     try:  # make the rename itself durable
         dir_fd = os.open(folder, os.O_RDONLY)
         try:
@@ -119,6 +129,28 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
     except OSError:
         pass
     return path
+
+
+# A save takes well under a second; a temporary file this old was left by a process killed
+# mid-save (SIGKILL, power loss), not by a save still running in another process.
+STALE_TEMPORARY_SECONDS = 60.0
+
+
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    """Delete ``.<name>.*.tmp`` files that killed saves left behind. They never replace the
+    checkpoint (only a finished save renames its temporary), so loading ignores them; this only
+    keeps them from piling up."""
+    now = time.time()
+    try:
+        candidates = list(folder.glob(f".{glob.escape(name)}.*.tmp"))
+    except OSError:
+        return
+    for candidate in candidates:
+        try:
+            if now - candidate.lstat().st_mtime > STALE_TEMPORARY_SECONDS and candidate.is_file():
+                candidate.unlink()
+        except OSError:
+            pass
 
 
 def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
