@@ -529,9 +529,9 @@ def _payload_variant(name: str, change: Callable[[dict], None]):
 CHECKPOINT_CASES: list[HostileCheckpoint] = [
     HostileCheckpoint("truncated_half", _ck_truncated, "damaged"),
     HostileCheckpoint("truncated_tail", _ck_truncated_tail, "damaged"),
-    HostileCheckpoint("random_bytes", _ck_random, "damaged"),
+    HostileCheckpoint("random_bytes", _ck_random, "not a PyTorch file"),
     HostileCheckpoint("empty_file", _ck_empty, "empty"),
-    HostileCheckpoint("png_renamed_pt", _ck_png, "damaged"),
+    HostileCheckpoint("png_renamed_pt", _ck_png, "looks like a PNG image"),
     HostileCheckpoint("folder", _ck_folder, "folder"),
     HostileCheckpoint("fifo", _ck_fifo, "not a regular file"),
     HostileCheckpoint("pickle_runs_code_plain", _ck_pickle_plain, "refused"),
