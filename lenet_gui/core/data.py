@@ -248,7 +248,8 @@ def _load_split(info: DatasetInfo, images_path: Path, labels_path: Path) -> Data
     if images.shape[1:] != (28, 28):
         raise DatasetError(
             f"{images_path} holds images of {images.shape[1]}x{images.shape[2]} pixels; "
-            f"{info.title} images are 28x28."
+            f"{info.title} images are 28x28. Replace it with {info.title}'s own file of that "
+            "name (or delete it so that it is downloaded again)."
         )
     if images.shape[0] == 0:
         raise DatasetError(
