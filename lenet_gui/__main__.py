@@ -151,11 +151,12 @@ def cmd_train(args) -> int:
         bar.clear()
         return _fail(str(exc))
     if args.save:
-        meta = trainer.metadata()
+        # After Ctrl+C mid-epoch: the weights of the last completed epoch, matching the history.
+        state, meta = trainer.checkpoint_state()
         meta["command"] = " ".join([PROG, *map(shlex.quote, sys.argv[2:])]) if sys.argv[1:2] == ["train"] else None
         meta["title"] = f"LeNet ({config.preset}) on {dataset.info.title}"
         try:
-            save_checkpoint(args.save, trainer.model, meta)
+            save_checkpoint(args.save, trainer.model, meta, state_dict=state)
         except Exception as exc:  # the run's figures are printed already; say why the file is missing
             return _fail(str(exc))
         print(f"saved {args.save}")
