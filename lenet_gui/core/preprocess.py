@@ -175,8 +175,18 @@ def to_grey_array(image: Image.Image) -> np.ndarray:
         if mode.startswith("I;16"):
             arr = arr / 65535.0
         else:
-            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-            arr = (arr - lo) / (hi - lo) if hi > lo and np.isfinite(hi - lo) else np.zeros_like(arr)
+            # Scale to the finite values' range: NaN counts as black, +/-inf as the extremes.
+            finite = np.isfinite(arr)
+            if not finite.any():
+                return np.zeros(arr.shape)
+            positive_infinity = np.isposinf(arr)
+            lo, hi = float(arr[finite].min()), float(arr[finite].max())
+            span = hi - lo
+            if span > 0 and np.isfinite(span):
+                arr = (np.where(finite, arr, lo) - lo) / span
+            else:
+                arr = np.zeros(arr.shape)
+            arr[positive_infinity] = 1.0
         return np.clip(np.nan_to_num(arr), 0.0, 1.0)
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
     if has_alpha:
