@@ -153,7 +153,7 @@ def cmd_train(args) -> int:
     if args.save:
         # After Ctrl+C mid-epoch: the weights of the last completed epoch, matching the history.
         state, meta = trainer.checkpoint_state()
-        meta["command"] = " ".join([PROG, *map(shlex.quote, sys.argv[2:])]) if sys.argv[1:2] == ["train"] else None
+        meta["command"] = shlex.join([PROG, *args.argv])
         meta["title"] = f"LeNet ({config.preset}) on {dataset.info.title}"
         try:
             save_checkpoint(args.save, trainer.model, meta, state_dict=state)
@@ -294,7 +294,9 @@ def _printable_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     _printable_streams()
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # recorded in saved checkpoints, to say how a model was made
     if args.version:
         from . import __version__
 

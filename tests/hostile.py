@@ -534,7 +534,9 @@ CHECKPOINT_CASES: list[HostileCheckpoint] = [
     HostileCheckpoint("png_renamed_pt", _ck_png, "looks like a PNG image"),
     HostileCheckpoint("folder", _ck_folder, "folder"),
     HostileCheckpoint("fifo", _ck_fifo, "not a regular file"),
-    HostileCheckpoint("pickle_runs_code_plain", _ck_pickle_plain, "refused"),
+    # Protocol 4: the weights-only unpickler stops at an opcode it does not know, before the
+    # forbidden object; refused as unreadable.
+    HostileCheckpoint("pickle_runs_code_plain", _ck_pickle_plain, "not a readable checkpoint"),
     HostileCheckpoint("pickle_runs_code_plain_protocol2", _ck_pickle_plain_protocol2, "refused"),
     HostileCheckpoint("pickle_runs_code_torch_zip", _ck_pickle_torch, "refused"),
     HostileCheckpoint("other_architecture", _ck_other_architecture, "architecture"),

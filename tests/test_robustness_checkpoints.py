@@ -99,7 +99,9 @@ def test_saving_into_a_path_that_cannot_exist_is_a_checkpoint_error(tmp_path):
 
 def test_saved_checkpoint_is_readable_like_any_user_file(tmp_path):
     path = save_checkpoint(tmp_path / "model.pt", LeNet())
-    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's private 0600
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
     path.chmod(0o640)
     save_checkpoint(path, LeNet())
     assert path.stat().st_mode & 0o777 == 0o640  # replacing keeps the user's choice

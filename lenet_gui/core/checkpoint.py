@@ -76,6 +76,12 @@ def _plain(value):
     return str(value)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None = None,
                     state_dict: dict | None = None) -> Path:
     """Write atomically: a temporary file in the same folder, flushed to disk, then renamed over
@@ -98,16 +104,19 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
     except OSError as exc:
         raise CheckpointError(f"Cannot save to {path}: {exc.strerror or exc}.") from None
     try:
+        # mkstemp creates the file private (0600); a saved model is an ordinary file.
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o666 & ~_current_umask())
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
-        # mkstemp creates the file private (0600); a saved model should be as readable as any
-        # file the user writes, or keep the permissions of the file it replaces.
-        try:
-            os.chmod(tmp_name, (path.stat().st_mode & 0o777) if path.is_file() else 0o644)
-        except OSError:
-            pass
+        # Replacing a file keeps the permissions its owner gave it.
+        if path.is_file():
+            try:
+                os.chmod(tmp_name, path.stat().st_mode & 0o777)
+            except OSError:
+                pass
         os.replace(tmp_name, path)
     except BaseException as exc:
         try:
@@ -163,8 +172,8 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
     if not (data[:4] == ZIP_MAGIC or data[:1] == PICKLE_PROTO):
         looks = next((what for magic, what in _OTHER_FORMATS if data.startswith(magic)), None)
         raise CheckpointError(
-            f"{name} is not a checkpoint: it is not a PyTorch file"
-            + (f" (it looks like {looks})" if looks else "") + "."
+            f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
+            "PyTorch file" + (f" (it looks like {looks})" if looks else "") + "."
         )
     try:
         # Pickle-protocol chatter from torch is not for the user: the outcome is reported below.
@@ -172,15 +181,17 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
             warnings.simplefilter("ignore")
             payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        detail = _unpickler_detail(str(exc))
-        if any(word in detail for word in ("Unsupported global", "Unsupported operand", "reduce")):
+        # weights_only raises this both for a forbidden object and for bytes that are no pickle.
+        forbidden = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if forbidden is None:
             raise CheckpointError(
-                f"{name} was refused: it contains objects other than weights and plain values, "
-                f"which could run code when loaded ({detail[:160]}). Only load files from "
-                "sources you trust; LeNet Studio never executes code from a checkpoint."
+                f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
+                f"PyTorch file ({_unpickler_detail(str(exc))[:120]})."
             ) from None
         raise CheckpointError(
-            f"{name} is not a readable checkpoint: the file is damaged or truncated ({detail[:160]})."
+            f"{name} was refused: it contains objects other than weights and plain values, which "
+            f"could run code when loaded ({forbidden.group(1)[:200]}). Only load files from sources "
+            "you trust; LeNet Studio never executes code from a checkpoint."
         ) from None
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
             AttributeError, TypeError, IndexError, UnicodeDecodeError, MemoryError) as exc:

@@ -96,13 +96,18 @@ PRESETS: dict[str, dict] = {
         pool="max", batch_norm=False, dropout=0.0, normalize=False,
     ),
     "modern": dict(
-        epochs=15, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
-        schedule="onecycle", label_smoothing=0.1, augment_shift=2, augment_flip=False,
+        epochs=15, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=1e-4,
+        schedule="onecycle", label_smoothing=0.0, augment_shift=0, augment_flip=False,
         activation="relu", pool="max", batch_norm=True, dropout=0.0, normalize=True,
     ),
 }
-# Flipping a garment left-right keeps its class; flipping a digit does not.
-DATASET_PRESET_OVERRIDES = {("modern", "fashion-mnist"): dict(augment_flip=True)}
+# Measured on the full sets (15 epochs, seed 0): garments keep their class when flipped
+# left-right (not digits), and shifting them cost accuracy (0.906 with shifts, 0.912 without);
+# digits gain from shifts, label smoothing and stronger weight decay (0.995).
+DATASET_PRESET_OVERRIDES = {
+    ("modern", "fashion-mnist"): dict(augment_flip=True),
+    ("modern", "mnist"): dict(augment_shift=2, label_smoothing=0.1, weight_decay=5e-4),
+}
 
 
 def preset_config(preset: str, dataset: str = "fashion-mnist", **overrides) -> TrainConfig:
