@@ -22,7 +22,7 @@ import tempfile
 import time
 import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -256,6 +256,23 @@ def _short(exc: Exception) -> str:
     return lines[0][:160] if lines else type(exc).__name__
 
 
+def _check_setting_types(settings: dict) -> None:
+    """ModelConfig checks values, not types: batch_norm="no" is a true string (a model with
+    batch norm), num_classes="10" passes as 10 and then breaks nn.Linear."""
+    for setting in fields(ModelConfig):
+        if setting.name not in settings:
+            continue
+        value, expected = settings[setting.name], type(setting.default)
+        if expected is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif expected is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = type(value) is expected
+        if not ok:
+            raise TypeError(f"{setting.name} should be a {expected.__name__}, not {value!r}")
+
+
 def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(
@@ -271,7 +288,9 @@ def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
             f"version reads up to {FORMAT_VERSION}). Update LeNet Studio to open it."
         )
     try:
-        config = ModelConfig.from_dict(dict(payload.get("model_config") or {}))
+        settings = dict(payload.get("model_config") or {})
+        _check_setting_types(settings)
+        config = ModelConfig.from_dict(settings)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{name} describes a model this app cannot build: {exc}.") from None
     state = payload.get("state_dict")
