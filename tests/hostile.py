@@ -658,7 +658,17 @@ def train_tiny_checkpoint(path: Path, data_root: str | os.PathLike | None = None
 
 
 def session_tiny_checkpoint(tmp_path_factory) -> Path:
-    """One tiny model per test session, shared by every module that asks for it."""
+    """A digit model for the session: the bundled MNIST checkpoint when this checkout has a
+    loadable one, else one tiny model trained once per session (shared by every module)."""
+    from lenet_gui.core.checkpoint import CheckpointError, load_checkpoint
+    from lenet_gui.core.resources import model_path
+
+    bundled = model_path("mnist")
+    try:
+        if bundled.is_file() and load_checkpoint(bundled).input_kind == "digit":
+            return bundled
+    except CheckpointError:
+        pass
     path = Path(tmp_path_factory.getbasetemp()) / "hostile-tiny-model" / "tiny-mnist.pt"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
