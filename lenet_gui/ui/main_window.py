@@ -29,6 +29,15 @@ class MainWindow(QMainWindow):
 
     def _build_tabs(self) -> None:
         """Each tab comes with its own module; a tab that does not exist yet is not shown."""
+        from .classify_tab import ClassifyTab
+
+        self.classify_tab = ClassifyTab(self.session, self.settings, self)
+        self.tabs.addTab(self.classify_tab, self.tr("Classify"))
+
+        from .inspect_tab import InspectTab
+
+        self.inspect_tab = InspectTab(self.session, self)
+        self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()

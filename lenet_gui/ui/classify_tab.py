@@ -1,0 +1,591 @@
+"""The Classify tab: draw a digit or bring an image, see the 28 x 28 input and what LeNet thinks.
+
+Inputs come from the canvas, a file dialog, drag and drop, the clipboard, the sample buttons, or
+other tabs through the session (the inspector publishes test-set images). Every input goes through
+the core's preprocessing for the current model's kind (digits or garments), exactly as
+``lenet-gui predict`` does, and every new input is published back to the session.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QBuffer, QIODevice, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QApplication, QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
+    QPushButton, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
+)
+
+from ..core.checkpoint import CheckpointError, LoadedModel, load_checkpoint
+from ..core.inference import Prediction, Predictor
+from ..core.preprocess import (
+    DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, working_grey,
+)
+from ..core.resources import SAMPLES
+from .canvas import DrawingCanvas
+from .probability_chart import ProbabilityChart
+from .session import CurrentInput, Session
+
+OPEN_CHECKPOINT = "open-checkpoint"
+DISPLAY_MAX_SIDE = 512  # originals are kept for display only; no need for a 40 MP copy
+# Live prediction while drawing: the first run after a pause at once, then at most one run per
+# interval, the interval being at least twice what the last run cost, so that the pen keeps at
+# least half of the UI thread on a slow or busy machine (benchmarks/classify_latency.py).
+LIVE_MIN_INTERVAL_MS = 16
+
+
+@dataclass
+class _Input:
+    origin: str  # "drawing", "image" (file, drop, paste, sample) or "external" (another tab)
+    description: str
+    grey: np.ndarray | None = None  # image: the decoded greyscale picture, [0, 1]
+    original: np.ndarray | None = None  # image / external: what the user sees as the original
+    preprocessed: Preprocessed | None = None  # external: the model input as given
+
+
+def array_to_qimage(arr: np.ndarray) -> QImage:
+    """uint8 grey (H x W), RGB or RGBA (H x W x 3|4) -> a QImage that owns its pixels."""
+    arr = np.ascontiguousarray(arr)
+    h, w = arr.shape[:2]
+    if arr.ndim == 2:
+        fmt, stride = QImage.Format.Format_Grayscale8, w
+    elif arr.shape[2] == 3:
+        fmt, stride = QImage.Format.Format_RGB888, 3 * w
+    else:
+        fmt, stride = QImage.Format.Format_RGBA8888, 4 * w
+    return QImage(arr.data, w, h, stride, fmt).copy()
+
+
+def qimage_to_png_bytes(image: QImage) -> bytes:
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(buffer.data())
+
+
+def display_copy(image: Image.Image) -> np.ndarray:
+    """A small RGBA copy of a decoded image, for showing it next to the model's input."""
+    shown = image.convert("RGBA") if image.mode not in ("RGBA", "RGB", "L") else image.copy()
+    shown.thumbnail((DISPLAY_MAX_SIDE, DISPLAY_MAX_SIDE), Image.Resampling.LANCZOS)
+    if shown.mode not in ("RGBA", "RGB", "L"):
+        shown = shown.convert("RGBA")
+    return np.asarray(shown)
+
+
+class ImageView(QFrame):
+    """An image fitted into the widget keeping its aspect ratio; nearest-neighbour for the
+    28 x 28 input so that every pixel the model receives is visible as a square."""
+
+    def __init__(self, smooth: bool, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.smooth = smooth
+        self.image: QImage | None = None
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setMinimumSize(120, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:
+        return QSize(180, 180)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
+
+    def set_array(self, arr: np.ndarray | None) -> None:
+        image = None if arr is None else array_to_qimage(arr)
+        if image is not None and self.smooth:
+            # Smooth scaling from 32-bit pixels is 5x faster than from grey or RGB888 ones.
+            has_alpha = image.hasAlphaChannel()
+            image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied if has_alpha
+                                          else QImage.Format.Format_RGB32)
+        self.image = image
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        super().paintEvent(event)
+        painter = QPainter(self)
+        area = self.contentsRect().adjusted(4, 4, -4, -4)
+        painter.fillRect(area, QColor(0, 0, 0) if not self.smooth else self.palette().base().color())
+        if self.image is None or self.image.isNull() or area.width() <= 0:
+            return
+        scale = min(area.width() / self.image.width(), area.height() / self.image.height())
+        if not self.smooth:  # whole pixels only, so the 28 x 28 grid stays regular
+            scale = max(1, int(scale))
+        w, h = int(self.image.width() * scale), int(self.image.height() * scale)
+        target = area.adjusted((area.width() - w) // 2, (area.height() - h) // 2, 0, 0)
+        target.setSize(QSize(w, h))
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
+        painter.drawImage(target, self.image)
+
+
+class ClassifyTab(QWidget):
+    prediction_shown = Signal(object)  # Prediction | None, once the views show it
+
+    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("classifyTab")
+        self.setAcceptDrops(True)
+        self.session = session
+        self.settings = settings if settings is not None else QSettings()
+        self.predictor: Predictor | None = None
+        self.last_prediction: Prediction | None = None
+        self.last_preprocessed: Preprocessed | None = None
+        self.last_run_ms = 0.0
+        self._input: _Input | None = None
+        self._published: CurrentInput | None = None
+        self._last_run = 0.0
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.timeout.connect(self._refresh)
+        self._build()
+        self._restore_settings()
+        session.models_changed.connect(self._rebuild_model_combo)
+        session.model_changed.connect(self._on_model_changed)
+        session.input_changed.connect(self._on_session_input)
+        self._rebuild_model_combo()
+        if session.current_model is None:
+            self._select_entry(0)
+        else:
+            self._on_model_changed(session.current_model)
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Model:")))
+        self.model_combo = QComboBox()
+        self.model_combo.setObjectName("classifyModelCombo")
+        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.model_combo.activated.connect(self._on_combo_activated)
+        top.addWidget(self.model_combo)
+        top.addStretch(1)
+        self.open_image_button = QPushButton(self.tr("Open image…"))
+        self.open_image_button.setToolTip(self.tr("Classify a PNG, JPEG, BMP, GIF, WebP or TIFF file. "
+                                                  "You can also drop an image here or paste one (Ctrl+V)."))
+        self.open_image_button.clicked.connect(self.open_image_dialog)
+        top.addWidget(self.open_image_button)
+        self.paste_button = QPushButton(self.tr("Paste"))
+        self.paste_button.setToolTip(self.tr("Classify the image on the clipboard (Ctrl+V)"))
+        self.paste_button.clicked.connect(self.paste)
+        top.addWidget(self.paste_button)
+        outer.addLayout(top)
+
+        body = QHBoxLayout()
+        left = QVBoxLayout()
+        self.canvas = DrawingCanvas()
+        self.canvas.changed.connect(self._on_canvas_changed)
+        self.canvas.stroke_finished.connect(self._on_stroke_finished)
+        left.addWidget(self.canvas, 1)
+        tools = QHBoxLayout()
+        tools.addWidget(QLabel(self.tr("Pen:")))
+        self.pen_slider = QSlider(Qt.Orientation.Horizontal)
+        self.pen_slider.setObjectName("penWidthSlider")
+        self.pen_slider.setRange(20, 160)  # thousandths of the canvas side
+        self.pen_slider.setToolTip(self.tr("Pen width"))
+        self.pen_slider.setMaximumWidth(180)
+        self.pen_slider.valueChanged.connect(self._on_pen_width)
+        tools.addWidget(self.pen_slider)
+        self.ink_toggle = QCheckBox(self.tr("White ink on black"))
+        self.ink_toggle.setObjectName("whiteOnBlack")
+        self.ink_toggle.toggled.connect(self._on_ink_toggled)
+        tools.addWidget(self.ink_toggle)
+        tools.addStretch(1)
+        self.undo_button = QPushButton(self.tr("Undo"))
+        self.undo_button.setToolTip(self.tr("Remove the last stroke (Ctrl+Z)"))
+        self.undo_button.clicked.connect(self.canvas.undo)
+        tools.addWidget(self.undo_button)
+        self.clear_button = QPushButton(self.tr("Clear"))
+        self.clear_button.setToolTip(self.tr("Start again (Esc or Delete)"))
+        self.clear_button.clicked.connect(self.clear)
+        tools.addWidget(self.clear_button)
+        left.addLayout(tools)
+        body.addLayout(left, 3)
+
+        right = QVBoxLayout()
+        views = QGridLayout()
+        self.original_caption = QLabel(self.tr("Your input"))
+        self.input_caption = QLabel(self.tr("What the model sees (28 × 28)"))
+        for caption in (self.original_caption, self.input_caption):
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            caption.setWordWrap(True)
+        self.original_view = ImageView(smooth=True)
+        self.original_view.setObjectName("originalView")
+        self.input_view = ImageView(smooth=False)
+        self.input_view.setObjectName("modelInputView")
+        views.addWidget(self.original_caption, 0, 0)
+        views.addWidget(self.input_caption, 0, 1)
+        views.addWidget(self.original_view, 1, 0)
+        views.addWidget(self.input_view, 1, 1)
+        right.addLayout(views)
+        self.result_label = QLabel()
+        self.result_label.setObjectName("classifyResult")
+        font = self.result_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.6)
+        font.setBold(True)
+        self.result_label.setFont(font)
+        self.result_label.setWordWrap(True)
+        right.addWidget(self.result_label)
+        self.chart = ProbabilityChart()
+        right.addWidget(self.chart, 1)
+        self.message_label = QLabel()
+        self.message_label.setObjectName("classifyMessage")
+        self.message_label.setWordWrap(True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setStyleSheet("color: #c62828;")
+        self.message_label.hide()
+        right.addWidget(self.message_label)
+        body.addLayout(right, 2)
+        outer.addLayout(body, 1)
+
+        samples = QHBoxLayout()
+        self.samples_label = QLabel(self.tr("Samples:"))
+        samples.addWidget(self.samples_label)
+        self.sample_buttons: list[tuple[str, QToolButton]] = []
+        for path in sorted(SAMPLES.glob("*.png")) + sorted(SAMPLES.glob("*.jpg")):
+            kind = DIGIT if path.name.startswith("digit") else GARMENT if path.name.startswith("garment") else None
+            if kind is None:
+                continue
+            button = QToolButton()
+            button.setIcon(QIcon(str(path)))
+            button.setIconSize(QSize(44, 44))
+            button.setAutoRaise(True)
+            button.setToolTip(path.name)
+            button.setProperty("samplePath", str(path))
+            button.clicked.connect(lambda _=False, p=path: self.load_image(p))
+            samples.addWidget(button)
+            self.sample_buttons.append((kind, button))
+        samples.addStretch(1)
+        outer.addLayout(samples)
+
+        # Window-wide while this tab is shown (the focus may well be on the tab bar when a user
+        # presses Ctrl+V), and switched off while another tab is, so that no key is ambiguous.
+        self._shortcuts: list[QShortcut] = []
+        for keys, slot in (
+            (QKeySequence(QKeySequence.StandardKey.Undo), self.canvas.undo),
+            (QKeySequence(Qt.Key.Key_Escape), self.clear),
+            (QKeySequence(Qt.Key.Key_Delete), self.clear),
+            (QKeySequence(QKeySequence.StandardKey.Paste), self.paste),
+        ):
+            shortcut = QShortcut(keys, self)
+            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+            shortcut.setEnabled(False)
+            shortcut.activated.connect(slot)
+            self._shortcuts.append(shortcut)
+
+    def showEvent(self, event) -> None:
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(True)
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:
+        for shortcut in self._shortcuts:
+            shortcut.setEnabled(False)
+        super().hideEvent(event)
+
+    def _restore_settings(self) -> None:
+        white = self.settings.value("classify/white_on_black", True, bool)
+        width = self.settings.value("classify/pen_width", round(DrawingCanvas.DEFAULT_PEN_WIDTH * 1000), int)
+        self.ink_toggle.setChecked(bool(white))
+        self.canvas.set_white_on_black(bool(white))
+        self.pen_slider.setValue(int(width))
+        self.canvas.set_pen_width(self.pen_slider.value() / 1000)
+
+    # -- model picker --------------------------------------------------------------------------
+
+    def _rebuild_model_combo(self) -> None:
+        combo = self.model_combo
+        combo.blockSignals(True)
+        combo.clear()
+        for title, _entry in self.session.model_entries():
+            combo.addItem(title)
+        combo.insertSeparator(combo.count())
+        combo.addItem(self.tr("Open checkpoint file…"), OPEN_CHECKPOINT)
+        combo.blockSignals(False)
+        self._sync_combo()
+
+    def _current_entry_index(self) -> int:
+        current = self.session.current_model
+        for index, (_title, entry) in enumerate(self.session.model_entries()):
+            if current is not None and entry is current:
+                return index
+        return -1
+
+    def _sync_combo(self) -> None:
+        self.model_combo.blockSignals(True)
+        self.model_combo.setCurrentIndex(self._current_entry_index())
+        self.model_combo.blockSignals(False)
+
+    def _on_combo_activated(self, index: int) -> None:
+        if self.model_combo.itemData(index) == OPEN_CHECKPOINT:
+            self._sync_combo()  # until a file is chosen, the current model stays selected
+            self.open_checkpoint_dialog()
+            return
+        self._select_entry(index)
+
+    def _select_entry(self, index: int) -> bool:
+        entries = self.session.model_entries()
+        if not 0 <= index < len(entries):
+            return False
+        try:
+            loaded = self.session.load_entry(index)
+        except CheckpointError as exc:
+            self._show_error(self.tr("Cannot load “%s”: %s") % (entries[index][0], exc))
+            self._sync_combo()
+            return False
+        self.session.set_model(loaded)
+        return True
+
+    def open_checkpoint_dialog(self) -> None:
+        window = self.window()
+        if hasattr(window, "open_checkpoint_dialog") and window is not self:
+            window.open_checkpoint_dialog()
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open checkpoint"), "", self.tr("LeNet Studio checkpoints (*.pt *.pth);;All files (*)"))
+        if path:
+            self.open_checkpoint(path)
+
+    def open_checkpoint(self, path: str) -> bool:
+        try:
+            loaded = load_checkpoint(path)
+        except CheckpointError as exc:
+            self._show_error(str(exc))
+            return False
+        self.session.add_model(loaded, title=Path(path).name)
+        return True
+
+    def _on_model_changed(self, loaded: LoadedModel | None) -> None:
+        self.predictor = Predictor(loaded) if loaded is not None else None
+        self.chart.set_classes(loaded.classes if loaded is not None else [str(i) for i in range(10)])
+        self._sync_combo()
+        kind = loaded.input_kind if loaded is not None else None
+        for sample_kind, button in self.sample_buttons:
+            button.setVisible(sample_kind == kind)
+        self.samples_label.setVisible(any(k == kind for k, _ in self.sample_buttons))
+        self._clear_error()
+        self._refresh()
+
+    # -- inputs --------------------------------------------------------------------------------
+
+    def _on_canvas_changed(self) -> None:
+        if self._input is None or self._input.origin != "drawing":
+            self._input = _Input("drawing", self.tr("drawing"))
+            self._clear_error()
+        self._schedule_live()
+
+    def _on_stroke_finished(self) -> None:
+        self._live_timer.stop()
+        self._refresh()
+
+    def _schedule_live(self) -> None:
+        """Coalesce a burst of pen events into one prediction per interval; the first after a
+        pause runs at the next turn of the event loop, so it shows at once."""
+        if self._live_timer.isActive():
+            return
+        interval = max(LIVE_MIN_INTERVAL_MS, 2.0 * self.last_run_ms)
+        since = (time.perf_counter() - self._last_run) * 1000.0
+        self._live_timer.start(int(max(0.0, interval - since)))
+
+    def clear(self) -> None:
+        self.canvas.clear()
+        self._input = None
+        self._clear_error()
+        self._refresh()
+
+    def _use_image(self, image: Image.Image, description: str) -> bool:
+        try:
+            grey = working_grey(image)  # as `lenet-gui predict` does, so both give the same answer
+            original = display_copy(image)
+        except ImageError as exc:
+            self._show_error(f"{description}: {exc}")
+            return False
+        except (OSError, ValueError) as exc:
+            self._show_error(self.tr("%s cannot be shown (%s).") % (description, exc))
+            return False
+        # The drawing is replaced by the image; its strokes would otherwise linger unseen.
+        self.canvas.blockSignals(True)
+        self.canvas.clear()
+        self.canvas.blockSignals(False)
+        self._input = _Input("image", description, grey=grey, original=original)
+        self._clear_error()
+        self._refresh()
+        return True
+
+    def load_image(self, source, description: str | None = None) -> bool:
+        """A path, bytes or PIL image; an unusable one leaves everything as it was."""
+        if description is None:
+            description = Path(source).name if isinstance(source, (str, Path)) else self.tr("pasted image")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            image = open_image(str(source) if isinstance(source, Path) else source)
+        except ImageError as exc:
+            self._show_error(str(exc))
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        return self._use_image(image, description)
+
+    def load_qimage(self, image: QImage, description: str) -> bool:
+        if image.isNull():
+            self._show_error(self.tr("The image from the other application is empty or unreadable."))
+            return False
+        # Through PNG bytes, so that it takes exactly the path a file takes.
+        return self.load_image(qimage_to_png_bytes(image), description)
+
+    def open_image_dialog(self) -> None:
+        start = self.settings.value("paths/images", "", str)
+        patterns = " ".join(image_file_filter())
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Open image"), start,
+            self.tr("Images (%s);;All files (*)") % patterns)
+        if path:
+            self.settings.setValue("paths/images", str(Path(path).parent))
+            self.load_image(path)
+
+    def load_mime(self, mime, how: str) -> bool:
+        """File URLs first (the original file, not a re-encoded copy), then image data."""
+        if mime is None:
+            return False
+        if mime.hasUrls():
+            urls = mime.urls()
+            local = [u.toLocalFile() for u in urls if u.isLocalFile()]
+            if local:
+                return self.load_image(local[0])
+            if not mime.hasImage() and urls:
+                self._show_error(self.tr("Only files on this computer can be classified; save the "
+                                         "image first, or drag the picture itself."))
+                return False
+        if mime.hasImage():
+            image = mime.imageData()
+            if not isinstance(image, QImage):
+                image = QImage(image) if image is not None else QImage()
+            return self.load_qimage(image, how)
+        self._show_error(self.tr("There is no image to classify here: use an image, or an image file."))
+        return False
+
+    def paste(self) -> bool:
+        return self.load_mime(QGuiApplication.clipboard().mimeData(), self.tr("pasted image"))
+
+    def dragEnterEvent(self, event) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage():
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:
+        event.acceptProposedAction()
+        self.load_mime(event.mimeData(), self.tr("dropped image"))
+
+    def _on_session_input(self, current: CurrentInput | None) -> None:
+        if current is self._published:
+            return  # our own input, coming back
+        if current is None:
+            return  # another tab has nothing to show; what is here stays
+        original = current.original if current.original is not None else current.preprocessed.image28
+        self.canvas.blockSignals(True)
+        self.canvas.clear()
+        self.canvas.blockSignals(False)
+        self._input = _Input("external", current.description, original=original,
+                             preprocessed=current.preprocessed)
+        self._clear_error()
+        self._refresh(publish=False)
+
+    # -- prediction ----------------------------------------------------------------------------
+
+    def _refresh(self, publish: bool = True) -> None:
+        started = time.perf_counter()
+        self._live_timer.stop()
+        self._last_run = started
+        loaded = self.session.current_model
+        source = self._input
+        original = None
+        pre: Preprocessed | None = None
+        if source is not None and loaded is not None:
+            try:
+                if source.origin == "drawing":
+                    ink = self.canvas.ink_array()
+                    original = (ink * 255).round().astype(np.uint8)
+                    if not self.canvas.white_on_black:
+                        original = 255 - original
+                    pre = None if self.canvas.is_empty() and not self.canvas.is_drawing() \
+                        else preprocess_array(ink, loaded.input_kind)
+                elif source.origin == "image":
+                    original = source.original
+                    pre = preprocess_array(source.grey, loaded.input_kind)
+                else:
+                    original = source.original
+                    pre = source.preprocessed
+            except ImageError as exc:
+                self._show_error(str(exc))
+                pre = None
+        elif source is not None:
+            original = source.original
+
+        prediction = None
+        if pre is not None and not pre.blank and self.predictor is not None:
+            prediction = self.predictor.predict(pre.tensor)
+        self.last_preprocessed = pre
+        self.last_prediction = prediction
+
+        self.original_view.set_array(original)
+        self.input_view.set_array(pre.image28 if pre is not None else None)
+        self.chart.set_probabilities(None if prediction is None else prediction.probabilities)
+        if loaded is None:
+            self.result_label.setText(self.tr("Choose a model"))
+        elif prediction is not None:
+            self.result_label.setText(self.tr("%s — %.1f%%") % (prediction.label, 100 * prediction.confidence))
+        elif source is not None and source.origin == "image" and pre is not None and pre.blank:
+            self.result_label.setText(self.tr("The image is blank: nothing to classify"))
+        elif loaded.input_kind == GARMENT:
+            self.result_label.setText(self.tr("Draw something, or drop a photo…"))
+        else:
+            self.result_label.setText(self.tr("Draw something…"))
+        desc = source.description if source is not None else ""
+        self.original_caption.setText(self.tr("Your input: %s") % desc if desc else self.tr("Your input"))
+
+        if publish and (source is None or source.origin != "external"):
+            if pre is not None and not pre.blank:
+                self._published = CurrentInput(pre, original, source.description)
+                self.session.set_input(self._published)
+            elif self.session.current_input is not None:
+                self._published = None
+                self.session.set_input(None)
+        self.last_run_ms = (time.perf_counter() - started) * 1000.0
+        self.prediction_shown.emit(prediction)
+
+    # -- messages, settings --------------------------------------------------------------------
+
+    def _show_error(self, text: str) -> None:
+        self.message_label.setText(text)
+        self.message_label.show()
+
+    def _clear_error(self) -> None:
+        self.message_label.clear()
+        self.message_label.hide()
+
+    def error_text(self) -> str:
+        return "" if self.message_label.isHidden() else self.message_label.text()
+
+    def _on_pen_width(self, value: int) -> None:
+        self.canvas.set_pen_width(value / 1000)
+        self.settings.setValue("classify/pen_width", value)
+
+    def _on_ink_toggled(self, checked: bool) -> None:
+        self.canvas.set_white_on_black(checked)
+        self.settings.setValue("classify/white_on_black", checked)
+        if self._input is not None and self._input.origin == "drawing":
+            self._refresh()
+
+    def shutdown(self) -> None:
+        self._live_timer.stop()

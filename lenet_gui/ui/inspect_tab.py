@@ -1,0 +1,292 @@
+"""The Inspect tab: what each layer of LeNet does to the current input, and where the model fails.
+
+Top: the feature maps of every layer for the session's current input, left to right like the
+network. Bottom left: saliency over the input. Bottom right: the test set under the current
+model (accuracy, confusion matrix, misclassified images) and the learned filters.
+
+Work is done only while the tab is visible: an input that arrives while it is hidden (the
+Classify tab emits one per throttled stroke) only marks the view stale, and showing the tab
+brings it up to date.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.checkpoint import LoadedModel
+from ..core.inference import Prediction, Predictor
+from .feature_maps import FeatureMapView, MapZoomDialog
+from .filters_view import FilterView
+from .saliency_view import SaliencyPanel
+from .session import CurrentInput, Session
+from .test_set_view import TestSetView
+from .text_line import TextLine
+
+EXPORT_SIZE = (1600, 520)
+
+
+class InspectTab(QWidget):
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("inspectTab")
+        self.session = session
+        self.predictor: Predictor | None = None
+        self.prediction: Prediction | None = None
+        self.zoom_dialog: MapZoomDialog | None = None
+        self._live_weights: dict | None = None
+        self._live_time = 0.0
+        self._input_dirty = True
+        self._filters_dirty = True
+
+        # Header: what is shown, and the export.
+        self.input_label = TextLine()
+        self.input_label.setObjectName("inspectInputLabel")
+        self.export_button = QPushButton(self.tr("Export feature maps as PNG…"))
+        self.export_button.setObjectName("exportFeatureMaps")
+        self.export_button.clicked.connect(self.export_dialog)
+        header = QHBoxLayout()
+        header.addWidget(self.input_label, 1)
+        header.addWidget(self.export_button)
+
+        # The layers.
+        self.maps = FeatureMapView()
+        self.maps.hovered.connect(self._maps_hovered)
+        self.maps.map_clicked.connect(self.open_zoom)
+        self._hover_hint = self.tr("Each layer has one colour scale (its range is under it). "
+                                   "Hover over a map to read a value; click a map to enlarge it.")
+        self.hover_label = TextLine(self._hover_hint)
+        self.hover_label.setObjectName("inspectHoverLabel")
+        maps_box = QWidget()
+        maps_layout = QVBoxLayout(maps_box)
+        maps_layout.setContentsMargins(0, 0, 0, 0)
+        maps_layout.addLayout(header)
+        maps_layout.addWidget(self.maps, 1)
+        maps_layout.addWidget(self.hover_label)
+
+        # Saliency.
+        self.saliency = SaliencyPanel()
+
+        # Filters.
+        self.filters = FilterView()
+        self.filters_source = QLabel()
+        self.filters_source.setObjectName("filtersSource")
+        self.filters_hover = QLabel(" ")
+        self.filters.hovered.connect(lambda text: self.filters_hover.setText(text or " "))
+        filters_page = QWidget()
+        filters_layout = QVBoxLayout(filters_page)
+        filters_layout.addWidget(self.filters_source)
+        filters_layout.addWidget(self.filters, 1)
+        filters_layout.addWidget(self.filters_hover)
+
+        # Test set.
+        self.test_set = TestSetView(session)
+
+        self.lower_tabs = QTabWidget()
+        self.lower_tabs.setObjectName("inspectLowerTabs")
+        self.lower_tabs.addTab(self.test_set, self.tr("Test set"))
+        self.lower_tabs.addTab(filters_page, self.tr("Filters"))
+        self.lower_tabs.currentChanged.connect(lambda _: self._update_filters_if_stale())
+
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.saliency)
+        lower.addWidget(self.lower_tabs)
+        lower.setStretchFactor(0, 0)
+        lower.setStretchFactor(1, 1)
+        lower.setSizes([300, 980])
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(maps_box)
+        self.splitter.addWidget(lower)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([430, 370])
+        self.splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.splitter)
+
+        session.model_changed.connect(self._model_changed)
+        session.input_changed.connect(self._input_changed)
+        session.live_weights.connect(self._live_weights_arrived)
+        session.training_state_changed.connect(self._training_state_changed)
+        self._model_changed(session.current_model)
+
+    # -- session -------------------------------------------------------------------------------
+
+    def _model_changed(self, loaded: LoadedModel | None) -> None:
+        self.predictor = Predictor(loaded) if loaded is not None else None
+        if loaded is not None:
+            self.saliency.set_classes(loaded.classes)
+        self.test_set.set_model(loaded)
+        self._filters_dirty = True
+        self._update_filters_if_stale()
+        self._input_changed(self.session.current_input)
+
+    def _input_changed(self, current: CurrentInput | None) -> None:
+        if self.isVisible():
+            self.refresh_input()
+        else:
+            self._input_dirty = True
+
+    def _live_weights_arrived(self, weights: dict) -> None:
+        self._live_weights = weights
+        self._live_time = time.time()
+        self._filters_dirty = True
+        self._update_filters_if_stale()
+
+    def _training_state_changed(self, active: bool) -> None:
+        # A run that starts or ends makes earlier live weights stale either way.
+        self._live_weights = None
+        self._filters_dirty = True
+        self._update_filters_if_stale()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._input_dirty:
+            self.refresh_input()
+        self._update_filters_if_stale()
+
+    # -- the current input ---------------------------------------------------------------------
+
+    def refresh_input(self) -> None:
+        """Recompute and redraw everything that depends on the current input."""
+        self._input_dirty = False
+        current = self.session.current_input
+        loaded = self.session.current_model
+        self.prediction = None
+        if loaded is None or self.predictor is None:
+            self._no_input(self.tr("No model loaded: choose one in the Classify tab, open a checkpoint "
+                                   "(File ▸ Open), or train one in the Train tab."))
+            return
+        if current is None:
+            self._no_input(self.tr("No input yet: draw a digit or drop an image in the Classify tab, "
+                                   "or click a test image below."))
+            return
+        if current.preprocessed.blank:
+            self._no_input(self.tr("The input is blank: there is nothing to classify."))
+            return
+        tensor = current.preprocessed.tensor
+        try:
+            prediction = self.predictor.predict(tensor)
+        except (RuntimeError, ValueError) as exc:  # a malformed input must not break the tab
+            self._no_input(self.tr("This input cannot be shown: {error}").format(error=exc))
+            return
+        self.prediction = prediction
+        self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
+                           prediction.probabilities, loaded.classes)
+        self.saliency.set_input(self.predictor, tensor, prediction)
+        self.input_label.setText(self.tr("Input: {input} · model: {model} · prediction: {label} ({percent})").format(
+            input=current.description, model=loaded.title, label=prediction.label,
+            percent=f"{100 * prediction.confidence:.1f}%"))
+        self.export_button.setEnabled(True)
+        if self.zoom_dialog is not None and self.zoom_dialog.isVisible():
+            self.zoom_dialog.refresh()
+
+    def _no_input(self, message: str) -> None:
+        self.maps.set_message(message)
+        self.saliency.set_input(None, None, None, message)
+        self.input_label.setText(message)
+        self.export_button.setEnabled(False)
+        if self.zoom_dialog is not None and self.zoom_dialog.isVisible():
+            self.zoom_dialog.refresh()
+
+    def _maps_hovered(self, text: str) -> None:
+        self.hover_label.setText(text or self._hover_hint)
+
+    def open_zoom(self, key: str, channel: int) -> None:
+        if self.zoom_dialog is None:
+            self.zoom_dialog = MapZoomDialog(self.maps, self)
+        self.zoom_dialog.show_map(key, channel)
+        self.zoom_dialog.show()
+        self.zoom_dialog.raise_()
+
+    # -- filters -------------------------------------------------------------------------------
+
+    @property
+    def showing_live_weights(self) -> bool:
+        return self._live_weights is not None
+
+    def _update_filters_if_stale(self) -> None:
+        if self._filters_dirty and self.filters.isVisible():
+            self.update_filters()
+
+    def update_filters(self) -> None:
+        self._filters_dirty = False
+        if self.showing_live_weights:
+            weights = self._live_weights
+            try:
+                conv1 = weights["conv1.weight"].detach().cpu().numpy()
+                conv2 = weights["conv2.weight"].detach().cpu().numpy()
+            except (KeyError, AttributeError):
+                return
+            self.filters.set_weights(conv1, conv2)
+            self.filters_source.setText(self.tr(
+                "<b style='color:#c05000'>Weights of the model being trained</b> — live, refreshed as "
+                "training changes them (last update {time}).").format(
+                time=time.strftime("%H:%M:%S", time.localtime(self._live_time))))
+            return
+        loaded = self.session.current_model
+        if loaded is None:
+            self.filters.set_message(self.tr("No model loaded."))
+            self.filters_source.setText("")
+            return
+        model = loaded.model
+        self.filters.set_weights(model.conv1.weight.detach().numpy(), model.conv2.weight.detach().numpy())
+        self.filters_source.setText(self.tr("<b>Weights of the current model</b>: {model}").format(
+            model=loaded.title.replace("<", "&lt;")))
+
+    # -- export --------------------------------------------------------------------------------
+
+    def export_title(self) -> str:
+        current = self.session.current_input
+        loaded = self.session.current_model
+        if current is None or loaded is None or self.prediction is None:
+            return ""
+        return self.tr("LeNet Studio · {input} · model: {model} · prediction: {label} ({percent})").format(
+            input=current.description, model=loaded.title, label=self.prediction.label,
+            percent=f"{100 * self.prediction.confidence:.1f}%")
+
+    def export_png(self, path: str | Path) -> bool:
+        """Render the feature maps of the current input to ``path``; False (and a message) on failure."""
+        if not self.maps.has_data:
+            QMessageBox.information(self, self.tr("Nothing to export"),
+                                    self.tr("There are no feature maps to export: choose an input first."))
+            return False
+        image = self.maps.render_image(*EXPORT_SIZE, title=self.export_title())
+        if not image.save(str(path), "PNG"):
+            QMessageBox.warning(self, self.tr("Cannot export"),
+                                self.tr("Cannot write {path}: check that the folder exists and is writable.").format(path=path))
+            return False
+        return True
+
+    def export_dialog(self) -> None:
+        settings = QSettings()
+        folder = settings.value("paths/exports", str(Path.home()), str)
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export feature maps"),
+                                              str(Path(folder) / "feature-maps.png"),
+                                              self.tr("PNG images (*.png)"))
+        if not path:
+            return
+        if Path(path).suffix.lower() != ".png":
+            path += ".png"
+        if self.export_png(path):
+            settings.setValue("paths/exports", str(Path(path).parent))
+            window = self.window()
+            status = getattr(window, "statusBar", None)
+            if callable(status):
+                status().showMessage(self.tr("Feature maps saved to {path}").format(path=path), 5000)
+
+    def shutdown(self) -> None:
+        self.test_set.shutdown()

@@ -1,0 +1,178 @@
+"""Which input pixels drove a class's score: a saliency map over the 28x28 input."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from ..core.inference import Prediction, Predictor
+from .colormaps import SALIENCY_LUT, argb_image, lut_image, quantize
+from .text_line import TextLine
+
+TOP_CLASS = -1
+
+
+def overlay(image28: np.ndarray, saliency: np.ndarray) -> np.ndarray:
+    """The input in grey with the saliency map over it in colour, as 28 x 28 ARGB uint32.
+    Where the saliency is low the input shows through, so the two can be read together."""
+    grey = np.clip(np.asarray(image28, dtype=np.float32), 0.0, 1.0) * 255.0
+    heat = SALIENCY_LUT[quantize(saliency, 0.0, 1.0)]
+    heat_rgb = np.stack([(heat >> shift) & 0xFF for shift in (16, 8, 0)], axis=-1).astype(np.float32)
+    alpha = (0.85 * np.clip(saliency, 0.0, 1.0) ** 0.75)[..., None].astype(np.float32)
+    # The input is dimmed so that the heat stands out against white ink.
+    rgb = (grey[..., None] * 0.55) * (1.0 - alpha) + heat_rgb * alpha
+    rgb = np.clip(np.rint(rgb), 0, 255).astype(np.uint32)
+    return np.uint32(0xFF000000) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+class SaliencyCanvas(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setMinimumSize(180, 160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image: QImage | None = None
+        self.legend = lut_image(SALIENCY_LUT, vertical=True)
+        self.message = ""
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, 240)
+
+    def set_image(self, argb: np.ndarray | None, message: str = "") -> None:
+        self.image = argb_image(argb) if argb is not None else None
+        self.message = message
+        self.update()
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        if self.image is None:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect().adjusted(8, 8, -8, -8),
+                             int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap), self.message)
+            painter.end()
+            return
+        fm = QFontMetrics(self.font())
+        legend_w = 12 + 6 + max(fm.horizontalAdvance(self.tr("high")), fm.horizontalAdvance(self.tr("low")))
+        side = max(28.0, min(self.width() - legend_w - 16, self.height() - 8))
+        side = float(int(side // 28) * 28) if side >= 56 else side  # whole screen pixels per pixel
+        left = (self.width() - side - legend_w - 8) / 2
+        target = QRectF(left, (self.height() - side) / 2, side, side)
+        painter.drawImage(target, self.image)
+        painter.setPen(palette.color(QPalette.ColorRole.Mid))
+        painter.drawRect(target)
+        legend = QRectF(target.right() + 8, target.top(), 12, side)
+        painter.drawImage(legend, self.legend)
+        painter.drawRect(legend)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(QRectF(legend.right() + 4, legend.top(), legend_w, fm.height()),
+                         int(Qt.AlignmentFlag.AlignLeft), self.tr("high"))
+        painter.drawText(QRectF(legend.right() + 4, legend.bottom() - fm.height(), legend_w, fm.height()),
+                         int(Qt.AlignmentFlag.AlignLeft), self.tr("low"))
+        painter.end()
+
+
+class SaliencyPanel(QWidget):
+    """Method and class selectors over the overlay; recomputed when any of them or the input change."""
+
+    computed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("saliencyPanel")
+        self.method_combo = QComboBox()
+        self.method_combo.setObjectName("saliencyMethod")
+        self.method_combo.addItem(self.tr("Plain gradients |∂score/∂pixel|"), "gradient")
+        self.method_combo.addItem(self.tr("Grad-CAM on conv2"), "gradcam")
+        self.method_combo.setToolTip(self.tr(
+            "Plain gradients: how much a small change of each input pixel changes the class's score.\n"
+            "Grad-CAM: conv2's 16 feature maps weighted by how much each one raises the class's score, "
+            "mapped back onto the input."))
+        self.class_combo = QComboBox()
+        self.class_combo.setObjectName("saliencyClass")
+        self.canvas = SaliencyCanvas()
+        self.caption = TextLine(lines=3)
+        title = QLabel(self.tr("<b>Saliency</b>: which pixels drove the score"))
+        form = QFormLayout()
+        form.addRow(self.tr("Method:"), self.method_combo)
+        form.addRow(self.tr("Class:"), self.class_combo)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.caption)
+        self.predictor: Predictor | None = None
+        self.tensor: torch.Tensor | None = None
+        self.prediction: Prediction | None = None
+        self.saliency: np.ndarray | None = None  # the map shown, 28 x 28 in [0, 1]
+        self.class_index: int | None = None  # the class it was computed for
+        self._dirty = False
+        self.set_classes([str(i) for i in range(10)])
+        self.method_combo.currentIndexChanged.connect(self.refresh)
+        self.class_combo.currentIndexChanged.connect(self.refresh)
+        self.canvas.set_image(None, self.tr("No input."))
+
+    @property
+    def method(self) -> str:
+        return self.method_combo.currentData()
+
+    def set_method(self, method: str) -> None:
+        self.method_combo.setCurrentIndex(self.method_combo.findData(method))
+
+    def set_class(self, class_index: int) -> None:
+        """``class_index`` or TOP_CLASS (follow the model's top class)."""
+        self.class_combo.setCurrentIndex(self.class_combo.findData(class_index))
+
+    def set_classes(self, classes: list[str]) -> None:
+        previous = self.class_combo.currentData()
+        self.class_combo.blockSignals(True)
+        self.class_combo.clear()
+        self.class_combo.addItem(self.tr("Top class (the prediction)"), TOP_CLASS)
+        for index, name in enumerate(classes):
+            self.class_combo.addItem(f"{index} · {name}", index)
+        found = self.class_combo.findData(previous) if previous is not None else 0
+        self.class_combo.setCurrentIndex(max(0, found))
+        self.class_combo.blockSignals(False)
+
+    def set_input(self, predictor: Predictor | None, tensor: torch.Tensor | None,
+                  prediction: Prediction | None, message: str = "") -> None:
+        """The model, its input and its prediction; None for no input (``message`` says why)."""
+        self.predictor, self.tensor, self.prediction = predictor, tensor, prediction
+        if predictor is None or tensor is None or prediction is None:
+            self.saliency = self.class_index = None
+            self.canvas.set_image(None, message or self.tr("No input."))
+            self.caption.setText("")
+            return
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.predictor is None or self.tensor is None or self.prediction is None:
+            return
+        if not self.isVisible():
+            self._dirty = True
+            return
+        self._dirty = False
+        chosen = self.class_combo.currentData()
+        index = self.prediction.index if chosen in (None, TOP_CLASS) else int(chosen)
+        self.class_index = index
+        self.saliency = self.predictor.saliency(self.tensor, index, self.method)
+        self.canvas.set_image(overlay(self.tensor.reshape(28, 28).numpy(), self.saliency))
+        name = self.predictor.classes[index]
+        p = float(self.prediction.probabilities[index])
+        method = self.method_combo.currentText()
+        if index == self.prediction.index:
+            text = self.tr("{method} for “{name}”, the predicted class ({percent}).")
+        else:
+            text = self.tr("{method} for “{name}” ({percent}); the model predicts “{top}”.")
+        self.caption.setText(text.format(method=method, name=name, percent=f"{100 * p:.1f}%",
+                                         top=self.prediction.label))
+        self.computed.emit()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.refresh()

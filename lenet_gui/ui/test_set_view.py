@@ -1,0 +1,529 @@
+"""The current model on its whole test set: accuracy, a confusion matrix, the images it gets wrong.
+
+The 10 000 predictions take about a second, so they run in a QThread on a copy of the model (the
+UI never shares a model with a thread) and are cached per model. Clicking any image makes it the
+session's current input, so the feature maps and the saliency of that image show at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThread, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.checkpoint import LoadedModel
+from ..core.data import DataSplit, DatasetError, dataset_info, is_available, load_dataset, resolve_data_root
+from ..core.engine import predict_split
+from ..core.preprocess import Preprocessed
+from .session import CurrentInput, Session
+
+_RUNNING: set["EvaluationWorker"] = set()  # workers alive until their thread has finished
+CHUNK = 2000  # the batch size of `lenet-gui evaluate`, so both compute exactly the same numbers
+THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
+
+
+@dataclass
+class EvaluationResult:
+    loaded: LoadedModel
+    dataset_key: str
+    images: np.ndarray  # uint8, N x 28 x 28
+    labels: np.ndarray  # int64, N
+    probabilities: np.ndarray  # float32, N x 10
+    predicted: np.ndarray  # int64, N
+    confusion: np.ndarray  # int64, 10 x 10: [true, predicted]
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.trace(self.confusion)) / max(1, int(self.confusion.sum()))
+
+    @property
+    def per_class_accuracy(self) -> np.ndarray:
+        totals = self.confusion.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(totals > 0, np.diag(self.confusion) / np.maximum(totals, 1), np.nan)
+
+    @property
+    def confidence(self) -> np.ndarray:
+        return self.probabilities[np.arange(len(self.predicted)), self.predicted]
+
+    def indices(self, true: int | None = None, predicted: int | None = None, wrong_only: bool = False) -> np.ndarray:
+        """Image indices for a cell of the confusion matrix (or all mistakes), most confident first."""
+        mask = np.ones(len(self.labels), dtype=bool)
+        if true is not None:
+            mask &= self.labels == true
+        if predicted is not None:
+            mask &= self.predicted == predicted
+        if wrong_only:
+            mask &= self.labels != self.predicted
+        found = np.flatnonzero(mask)
+        return found[np.argsort(-self.confidence[found], kind="stable")]
+
+
+def evaluate_split(loaded: LoadedModel, model: torch.nn.Module, key: str, split: DataSplit,
+                   should_stop=lambda: False) -> EvaluationResult | None:
+    """Predictions and confusion matrix of ``model`` on ``split``; None when stopped."""
+    parts = []
+    for start in range(0, len(split), CHUNK):
+        if should_stop():
+            return None
+        part = DataSplit(split.images[start:start + CHUNK], split.labels[start:start + CHUNK])
+        parts.append(predict_split(model, part, batch_size=CHUNK))
+    probs = torch.cat(parts) if parts else torch.empty(0, 10)
+    labels = split.labels.numpy().astype(np.int64)
+    predicted = probs.argmax(1).numpy().astype(np.int64)
+    classes = probs.shape[1]
+    confusion = np.bincount(labels * classes + predicted, minlength=classes * classes).reshape(classes, classes)
+    return EvaluationResult(loaded=loaded, dataset_key=key, images=split.images.numpy(), labels=labels,
+                            probabilities=probs.numpy().astype(np.float32), predicted=predicted,
+                            confusion=confusion.astype(np.int64))
+
+
+class EvaluationWorker(QThread):
+    """Loads the test split (unless given) and runs a private copy of the model over it."""
+
+    succeeded = Signal(object, object)  # EvaluationResult, the DataSplit (for the cache)
+    failed = Signal(object, str)  # LoadedModel, message
+
+    def __init__(self, loaded: LoadedModel, key: str, root, split: DataSplit | None, download: bool,
+                 parent=None):
+        super().__init__(parent)
+        self.loaded = loaded
+        self.model = copy.deepcopy(loaded.model).eval()  # the UI's model is never touched here
+        self.key, self.root, self.split, self.download = key, root, split, download
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self) -> None:
+        try:
+            split = self.split
+            if split is None:
+                split = load_dataset(self.key, self.root, download=self.download).test
+            result = evaluate_split(self.loaded, self.model, self.key, split, self._stop.is_set)
+        except DatasetError as exc:
+            self.failed.emit(self.loaded, str(exc))
+            return
+        except Exception as exc:  # a model that cannot run on this data must not kill the app
+            self.failed.emit(self.loaded, f"{type(exc).__name__}: {exc}")
+            return
+        if result is not None:
+            self.succeeded.emit(result, split)
+
+
+# ---------------------------------------------------------------------------------------------
+# Widgets
+
+
+class GalleryModel(QAbstractListModel):
+    """Test images as thumbnails, made when first shown (a cell can hold a thousand images)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.result: EvaluationResult | None = None
+        self.classes: list[str] = []
+        self.rows = np.zeros(0, dtype=np.int64)
+        self._pixmaps: dict[int, QPixmap] = {}
+        self.item_size: QSize | None = None
+
+    def set_rows(self, result: EvaluationResult | None, classes: list[str], rows: np.ndarray) -> None:
+        self.beginResetModel()
+        self.result, self.classes, self.rows = result, classes, np.asarray(rows, dtype=np.int64)
+        self._pixmaps = {}
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def image_index(self, row: int) -> int:
+        return int(self.rows[row])
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or self.result is None:
+            return None
+        i = int(self.rows[index.row()])
+        r = self.result
+        true, pred = int(r.labels[i]), int(r.predicted[i])
+        conf = float(r.probabilities[i, pred])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.tr("{pred} ({percent})\ntrue: {true}").format(
+                pred=self.classes[pred], percent=f"{100 * conf:.0f}%", true=self.classes[true])
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self._pixmaps.get(i)
+            if pixmap is None:
+                image = np.ascontiguousarray(r.images[i])
+                qimage = QImage(image.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
+                pixmap = QPixmap.fromImage(qimage.scaled(THUMB, THUMB))  # nearest: keep pixels sharp
+                self._pixmaps[i] = pixmap
+            return pixmap
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self.tr("Test image #{index}\ntrue class: {true}\npredicted: {pred} ({percent})\n"
+                           "Click to make it the current input.").format(
+                index=i, true=self.classes[true], pred=self.classes[pred], percent=f"{100 * conf:.1f}%")
+        if role == Qt.ItemDataRole.SizeHintRole and self.item_size is not None:
+            # With uniform item sizes the view sizes every item like the first: without this,
+            # a short first caption would cut every longer one.
+            return self.item_size
+        if role == Qt.ItemDataRole.ForegroundRole and true != pred:
+            return QBrush(QColor(200, 40, 40))
+        return None
+
+
+class ConfusionTable(QTableWidget):
+    """Rows: true class; columns: predicted class; a last column with each class's accuracy."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("confusionMatrix")
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.horizontalHeader().setDefaultSectionSize(44)
+        self.horizontalHeader().setMinimumSectionSize(20)
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.counts = np.zeros((0, 0), dtype=np.int64)
+
+    def show_result(self, result: EvaluationResult | None, classes: list[str]) -> None:
+        self.clear()
+        if result is None:
+            self.setRowCount(0)
+            self.setColumnCount(0)
+            self.counts = np.zeros((0, 0), dtype=np.int64)
+            return
+        n = len(classes)
+        self.counts = result.confusion.copy()
+        self.setRowCount(n)
+        self.setColumnCount(n + 1)
+        self.setHorizontalHeaderLabels([str(k) for k in range(n)] + [self.tr("acc.")])
+        self.setVerticalHeaderLabels([name if name == str(k) else f"{k} {name}" for k, name in enumerate(classes)])
+        for k, name in enumerate(classes):
+            header = self.horizontalHeaderItem(k)
+            header.setToolTip(self.tr("predicted: {name}").format(name=name))
+        self.horizontalHeaderItem(n).setToolTip(self.tr("accuracy on the test images of each class"))
+        totals = self.counts.sum(axis=1)
+        off = self.counts.astype(float) / np.maximum(totals, 1)[:, None]
+        np.fill_diagonal(off, 0.0)
+        worst = max(float(off.max()), 1e-9)
+        per_class = result.per_class_accuracy
+        for t in range(n):
+            for p in range(n):
+                count = int(self.counts[t, p])
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if t == p:
+                    strength = count / max(1, int(totals[t]))
+                    color = QColor.fromRgbF(1 - 0.55 * strength, 1 - 0.25 * strength, 1 - 0.55 * strength)
+                else:
+                    strength = off[t, p] / worst if count else 0.0
+                    color = QColor.fromRgbF(1.0, 1 - 0.6 * strength, 1 - 0.6 * strength)
+                item.setBackground(QBrush(color))
+                item.setForeground(QBrush(QColor(0, 0, 0)))
+                item.setToolTip(self.tr("{count} test images of “{true}” classified as “{pred}”. "
+                                        "Click to list them.").format(count=count, true=classes[t], pred=classes[p]))
+                self.setItem(t, p, item)
+            acc = per_class[t]
+            item = QTableWidgetItem("—" if np.isnan(acc) else f"{100 * acc:.1f}%")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.setItem(t, n, item)
+        self.setColumnWidth(n, 58)
+        self.resizeColumnToContents(n)
+        width = self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + 4
+        self.setFixedWidth(width + self.verticalScrollBar().sizeHint().width() * 0)
+        self.setMinimumHeight(self.horizontalHeader().height() + 4 * 22)
+
+
+class TestSetView(QWidget):
+    """Accuracy, confusion matrix and gallery for the session's current model."""
+
+    evaluated = Signal(object)  # EvaluationResult, once shown
+
+    def __init__(self, session: Session, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("testSetView")
+        self.session = session
+        self.loaded: LoadedModel | None = None
+        self.result: EvaluationResult | None = None
+        self._results: dict[int, EvaluationResult] = {}  # id(LoadedModel) -> result, a few recent
+        self._splits: dict[tuple[str, str], DataSplit] = {}  # (data set, root) -> its test split
+        self._worker: EvaluationWorker | None = None
+        self._pending = False
+        self._dirty = False
+        self._last_choice: tuple[int, CurrentInput] | None = None
+
+        self.summary = QLabel()
+        self.summary.setObjectName("testSetSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.action_button = QPushButton()
+        self.action_button.setVisible(False)
+        self.action_button.clicked.connect(self._action_clicked)
+        self._action_download = False
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.action_button)
+
+        self.table = ConfusionTable()
+        self.table.cellClicked.connect(self._cell_clicked)
+        table_box = QVBoxLayout()
+        legend = QLabel(self.tr("Rows: true class · columns: predicted class"))
+        legend.setWordWrap(True)
+        table_box.addWidget(legend)
+        table_box.addWidget(self.table, 1)
+
+        self.gallery_title = QLabel()
+        self.gallery_title.setWordWrap(True)
+        self.all_wrong_button = QPushButton(self.tr("All misclassified"))
+        self.all_wrong_button.clicked.connect(self.show_misclassified)
+        self.gallery_model = GalleryModel(self)
+        self.gallery = QListView()
+        self.gallery.setObjectName("testGallery")
+        self.gallery.setViewMode(QListView.ViewMode.IconMode)
+        self.gallery.setResizeMode(QListView.ResizeMode.Adjust)
+        self.gallery.setMovement(QListView.Movement.Static)
+        self.gallery.setUniformItemSizes(True)
+        self.gallery.setIconSize(QSize(THUMB, THUMB))
+        self.gallery.setGridSize(QSize(THUMB + 48, THUMB + 40))
+        self.gallery.setWordWrap(False)  # two lines by "\n"; wrapping would cut names at hyphens
+        self.gallery.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.gallery.setModel(self.gallery_model)
+        self.gallery.selectionModel().currentChanged.connect(self._gallery_current_changed)
+        self.gallery.clicked.connect(self._gallery_clicked)
+        gallery_head = QHBoxLayout()
+        gallery_head.addWidget(self.gallery_title, 1)
+        gallery_head.addWidget(self.all_wrong_button)
+        gallery_box = QVBoxLayout()
+        gallery_box.addLayout(gallery_head)
+        gallery_box.addWidget(self.gallery, 1)
+
+        self.body = QWidget()  # hidden while there is no result: a message says why
+        body = QHBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(table_box)
+        body.addLayout(gallery_box, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.body, 1)
+        self._show_state(self.tr("No model loaded: open or train one to see how it does on its test set."))
+
+    # -- model and evaluation ------------------------------------------------------------------
+
+    def set_model(self, loaded: LoadedModel | None) -> None:
+        self.loaded = loaded
+        self.result = None
+        if self.isVisible():
+            self.evaluate()
+        else:
+            self._dirty = True
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._dirty:
+            self.evaluate()
+
+    @property
+    def busy(self) -> bool:
+        return self._worker is not None
+
+    def _data_root(self) -> str:
+        return str(resolve_data_root(self.session.data_root))
+
+    def evaluate(self, download: bool = False) -> None:
+        """Show the cached result for the current model, or start computing it."""
+        self._dirty = False
+        loaded = self.loaded
+        if loaded is None:
+            self._show_state(self.tr("No model loaded: open or train one to see how it does on its test set."))
+            return
+        cached = self._results.get(id(loaded))
+        if cached is not None and cached.loaded is loaded:
+            self._show_result(cached)
+            return
+        key = loaded.dataset
+        if key is None:
+            self._show_state(self.tr("This model does not say which data set it was trained on, so "
+                                     "there is no test set to evaluate it on."))
+            return
+        try:
+            info = dataset_info(key)
+        except DatasetError as exc:
+            self._show_state(str(exc))
+            return
+        root = self._data_root()
+        split = self._splits.get((key, root))
+        if split is None and not download and not is_available(key, root):
+            self._show_state(
+                self.tr("The {title} test set is not in {root}. Download it (about 30 MB), or point "
+                        "LeNet Studio at a folder that holds it (command line --data-root DIR, or the "
+                        "environment variable LENET_DATA_ROOT).").format(title=info.title, root=root),
+                button=self.tr("Download {title}").format(title=info.title), download=True)
+            return
+        if self._worker is not None:
+            self._pending = True  # evaluated when the running one finishes
+            return
+        if split is None and download:
+            message = self.tr("Downloading {title} (about 30 MB), then classifying its test set with “{model}”…")
+        else:
+            message = self.tr("Classifying the {title} test set with “{model}”…")
+        self._show_state(message.format(title=info.title, model=loaded.title))
+        # No parent: a QThread destroyed while it runs aborts the process, and this view may be
+        # destroyed at any time. The worker keeps itself alive until it has finished.
+        worker = EvaluationWorker(loaded, key, root, split, download)
+        _RUNNING.add(worker)
+        worker.finished.connect(lambda: _RUNNING.discard(worker))
+        worker.finished.connect(worker.deleteLater)
+        self.destroyed.connect(worker.stop)
+        worker.succeeded.connect(self._worker_succeeded)
+        worker.failed.connect(self._worker_failed)
+        worker.finished.connect(self._worker_finished)
+        self._worker = worker
+        worker.start(QThread.Priority.LowPriority)
+
+    def _worker_succeeded(self, result: EvaluationResult, split: DataSplit) -> None:
+        self._splits[(result.dataset_key, self._worker.root if self._worker else self._data_root())] = split
+        self._results[id(result.loaded)] = result
+        while len(self._results) > 6:
+            self._results.pop(next(iter(self._results)))
+        if result.loaded is self.loaded:
+            self._show_result(result)
+
+    def _worker_failed(self, loaded: LoadedModel, message: str) -> None:
+        if loaded is self.loaded:
+            self._show_state(self.tr("Cannot evaluate on the test set: {message}").format(message=message),
+                             button=self.tr("Try again"))
+
+    def _worker_finished(self) -> None:
+        self._worker = None
+        if self._pending:
+            self._pending = False
+            self.evaluate()
+
+    def shutdown(self) -> None:
+        """Stop a running evaluation and wait for its thread (the window is closing)."""
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker.wait(10000)
+
+    def _action_clicked(self) -> None:
+        self.evaluate(download=self._action_download)
+
+    # -- display -------------------------------------------------------------------------------
+
+    def _show_state(self, message: str, button: str | None = None, download: bool = False) -> None:
+        self.result = None
+        self.summary.setText(message)
+        self.action_button.setVisible(button is not None)
+        if button is not None:
+            self.action_button.setText(button)
+        self._action_download = download
+        self.table.show_result(None, [])
+        self.gallery_model.set_rows(None, [], np.zeros(0))
+        self.gallery_title.setText("")
+        self.all_wrong_button.setEnabled(False)
+        self.body.setVisible(False)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+    def _show_result(self, result: EvaluationResult) -> None:
+        self.result = result
+        classes = result.loaded.classes
+        info = dataset_info(result.dataset_key)
+        total = int(result.confusion.sum())
+        wrong = total - int(np.trace(result.confusion))
+        self.summary.setText(self.tr(
+            "<b>Test accuracy {accuracy}</b> on the {total} test images of {title} "
+            "({wrong} misclassified) · model: {model}").format(
+            accuracy=f"{100 * result.accuracy:.2f}%", total=f"{total:,}", title=info.title, wrong=f"{wrong:,}",
+            model=result.loaded.title))
+        self.action_button.setVisible(False)
+        self.body.setVisible(True)
+        self._fit_gallery_grid(classes)
+        self.table.show_result(result, classes)
+        self.all_wrong_button.setEnabled(True)
+        self.show_misclassified()
+        self.evaluated.emit(result)
+
+    def _fit_gallery_grid(self, classes: list[str]) -> None:
+        """Cells wide enough for the longest caption, so class names are not cut."""
+        fm = self.gallery.fontMetrics()
+        longest = max(fm.horizontalAdvance(self.tr("true: {name}").format(name=c)) for c in classes)
+        longest = max(longest, max(fm.horizontalAdvance(f"{c} (100%)") for c in classes))
+        grid = QSize(max(THUMB + 24, longest + 28), THUMB + 2 * fm.lineSpacing() + 14)
+        self.gallery.setGridSize(grid)
+        self.gallery_model.item_size = QSize(grid.width() - 8, grid.height() - 4)
+
+    def show_misclassified(self) -> None:
+        if self.result is None:
+            return
+        rows = self.result.indices(wrong_only=True)
+        self.gallery_model.set_rows(self.result, self.result.loaded.classes, rows)
+        self.gallery_title.setText(self.tr("<b>Misclassified</b>: {count} images, most confident first. "
+                                           "Click one to inspect it.").format(count=f"{len(rows):,}"))
+        self.table.clearSelection()
+
+    def show_cell(self, true: int, predicted: int) -> None:
+        if self.result is None:
+            return
+        classes = self.result.loaded.classes
+        rows = self.result.indices(true=true, predicted=predicted)
+        self.gallery_model.set_rows(self.result, classes, rows)
+        if true == predicted:
+            text = self.tr("<b>Correct</b> “{true}”: {count} images, most confident first.")
+        else:
+            text = self.tr("<b>True “{true}”, predicted “{pred}”</b>: {count} images, most confident first.")
+        self.gallery_title.setText(text.format(true=classes[true], pred=classes[predicted], count=f"{len(rows):,}"))
+
+    def _cell_clicked(self, row: int, column: int) -> None:
+        if self.result is not None and column < len(self.result.loaded.classes):
+            self.show_cell(row, column)
+
+    # -- choosing an image ---------------------------------------------------------------------
+
+    def choose(self, image_index: int) -> None:
+        """Make test image ``image_index`` the session's current input."""
+        if self.result is None:
+            return
+        image = np.array(self.result.images[image_index], dtype=np.uint8)
+        true = self.result.loaded.classes[int(self.result.labels[image_index])]
+        tensor = torch.from_numpy(image.astype(np.float32) / 255.0).unsqueeze(0)
+        current = CurrentInput(
+            preprocessed=Preprocessed(tensor=tensor, blank=False),
+            original=image,
+            description=self.tr("test image #{index} (true: {true})").format(index=image_index, true=true),
+        )
+        self._last_choice = (image_index, current)
+        self.session.set_input(current)
+
+    def _gallery_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if current.isValid():  # the keyboard browses the gallery as clicks do
+            self.choose(self.gallery_model.image_index(current.row()))
+
+    def _gallery_clicked(self, index: QModelIndex) -> None:
+        # A click on the item that is already current does not change it, yet means "show this"
+        # when another input was set since; a click that just made it current was handled.
+        if not index.isValid():
+            return
+        image_index = self.gallery_model.image_index(index.row())
+        last = self._last_choice
+        if last is not None and last[0] == image_index and self.session.current_input is last[1]:
+            return
+        self.choose(image_index)

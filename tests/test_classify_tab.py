@@ -1,0 +1,235 @@
+"""The Classify tab, driven like a user: real mouse strokes, drops, pastes, model switches."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication
+
+from lenet_gui.core.preprocess import DIGIT, preprocess_image
+from lenet_gui.core.resources import BUNDLED_MODELS, SAMPLES
+from lenet_gui.ui.main_window import MainWindow
+from lenet_gui.ui.session import CurrentInput
+
+ROOT = Path(__file__).resolve().parents[1]
+SEVEN = SAMPLES / "digit-7-chalk.png"
+THREE = SAMPLES / "digit-3-pen-photo.jpg"
+TROUSER = SAMPLES / "garment-trouser.jpg"
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    for path in BUNDLED_MODELS.values():
+        assert path.is_file(), f"the bundled checkpoint {path} is missing"
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.resize(1100, 760)
+    win.show()
+    qtbot.waitExposed(win)
+    win.tabs.setCurrentWidget(win.classify_tab)
+    return win
+
+
+@pytest.fixture
+def tab(window):
+    return window.classify_tab
+
+
+def canvas_point(tab, x: float, y: float) -> QPoint:
+    square = tab.canvas.square()
+    return QPoint(square.x() + round(x * square.width()), square.y() + round(y * square.height()))
+
+
+def draw(qtbot, tab, points, release=True):
+    """A stroke with real mouse events: press, moves with the button held, release."""
+    canvas = tab.canvas
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=canvas_point(tab, *points[0]))
+    for p in points[1:]:
+        qtbot.mouseMove(canvas, canvas_point(tab, *p))
+    if release:
+        qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=canvas_point(tab, *points[-1]))
+
+
+def vertical_stroke(steps=24):
+    return [(0.5, 0.15 + 0.7 * i / steps) for i in range(steps + 1)]
+
+
+def test_drawing_a_vertical_stroke_reads_as_one(qtbot, tab):
+    assert tab.session.current_model.dataset == "mnist"
+    assert tab.last_prediction is None
+    assert "Draw something" in tab.result_label.text()
+    draw(qtbot, tab, vertical_stroke())
+    qtbot.waitUntil(lambda: tab.last_prediction is not None)
+    assert tab.last_prediction.label == "1"
+    assert tab.chart.top_index() == 1
+    assert tab.result_label.text().startswith("1")
+    # The model's input is what MNIST looks like: a 20-pixel-high stroke, centred.
+    img = tab.last_preprocessed.image28
+    rows = np.flatnonzero((img > 128).any(1))
+    assert rows[-1] - rows[0] + 1 >= 18
+    published = tab.session.current_input
+    assert published is not None and published.description == "drawing"
+    assert np.array_equal(published.preprocessed.image28, img)
+
+
+def test_prediction_updates_while_the_pen_is_down(qtbot, tab):
+    draw(qtbot, tab, vertical_stroke(), release=False)
+    qtbot.waitUntil(lambda: tab.last_prediction is not None, timeout=2000)
+    assert tab.canvas.is_drawing()
+    qtbot.mouseRelease(tab.canvas, Qt.MouseButton.LeftButton, pos=canvas_point(tab, 0.5, 0.85))
+    assert not tab.canvas.is_drawing() and len(tab.canvas.strokes) == 1
+
+
+def test_undo_and_clear_go_back_to_draw_something(qtbot, tab):
+    draw(qtbot, tab, vertical_stroke())
+    draw(qtbot, tab, [(0.3, 0.2), (0.7, 0.2)])
+    assert len(tab.canvas.strokes) == 2
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(tab.canvas.strokes) == 1
+    assert tab.last_prediction is not None and tab.last_prediction.label == "1"
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Escape)
+    assert tab.canvas.is_empty()
+    assert tab.last_prediction is None and tab.chart.probabilities is None
+    assert "Draw something" in tab.result_label.text()
+    assert tab.session.current_input is None
+    draw(qtbot, tab, vertical_stroke())
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Delete)
+    assert tab.canvas.is_empty() and tab.last_prediction is None
+
+
+def _drop(tab, mime: QMimeData) -> bool:
+    """A drag entering the tab, then the drop, as Qt delivers them; returns whether the drag was
+    accepted (the cursor shows "copy" over the tab)."""
+    centre = tab.canvas.geometry().center()
+    with warnings.catch_warnings():  # PySide flags this constructor; it is the one Qt has
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(tab, enter)
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(tab, drop)
+    return enter.isAccepted()
+
+
+def test_dropping_a_file_classifies_it(tab):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(SEVEN))])
+    assert _drop(tab, mime)
+    assert tab.last_prediction is not None and tab.last_prediction.label == "7"
+    assert tab.error_text() == ""
+    assert tab.session.current_input.description == SEVEN.name
+
+
+def test_dropping_a_broken_file_says_so_and_keeps_the_prediction(tab, tmp_path):
+    tab.load_image(SEVEN)
+    before = tab.last_prediction.probabilities.copy()
+    broken = tmp_path / "holiday.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 definitely not a whole JPEG")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(broken))])
+    _drop(tab, mime)
+    assert "holiday.jpg" in tab.error_text()
+    assert np.array_equal(tab.last_prediction.probabilities, before)
+    text_only = QMimeData()
+    text_only.setText("hello")
+    assert not _drop(tab, text_only)  # nothing usable: refused, nothing lost
+    assert np.array_equal(tab.last_prediction.probabilities, before)
+
+
+def test_pasting_an_image_classifies_it(qtbot, tab):
+    QGuiApplication.clipboard().setImage(QImage(str(THREE)))
+    # Straight after switching tabs the focus is on the tab bar, not in the tab: Ctrl+V still works.
+    tab.window().tabs.tabBar().setFocus()
+    qtbot.keyClick(tab.window().tabs.tabBar(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert tab.last_prediction is not None and tab.last_prediction.label == "3"
+    assert tab.original_view.image is not None
+
+
+def test_dropped_image_data_from_another_app(tab):
+    mime = QMimeData()
+    mime.setImageData(QImage(str(SEVEN)))
+    _drop(tab, mime)
+    assert tab.last_prediction.label == "7"
+
+
+def test_fashion_model_uses_garment_classes_and_samples(qtbot, tab):
+    tab._on_combo_activated(1)  # "Bundled: Fashion-MNIST garments", as a user picks it
+    model = tab.session.current_model
+    assert model.dataset == "fashion-mnist" and model.input_kind == "garment"
+    assert tab.chart.classes == model.classes
+    visible = [b.toolTip() for kind, b in tab.sample_buttons if not b.isHidden()]
+    assert visible and all(name.startswith("garment") for name in visible)
+    buttons = {b.toolTip(): b for _, b in tab.sample_buttons}
+    qtbot.mouseClick(buttons[TROUSER.name], Qt.MouseButton.LeftButton)
+    assert tab.last_prediction.label == "Trouser"
+
+
+def test_damaged_checkpoint_keeps_the_previous_model(tab, tmp_path):
+    before = tab.session.current_model
+    bad = tmp_path / "broken.pt"
+    bad.write_bytes(b"PK\x03\x04 this is not a checkpoint")
+    assert not tab.open_checkpoint(str(bad))
+    assert "broken.pt" in tab.error_text()
+    assert tab.session.current_model is before
+    assert tab.model_combo.currentText() == "Bundled: MNIST digits"
+
+
+def test_models_added_elsewhere_appear_in_the_picker(tab):
+    from lenet_gui.core.checkpoint import load_checkpoint
+
+    loaded = load_checkpoint(BUNDLED_MODELS["mnist"])
+    tab.session.add_model(loaded, title="Just trained")
+    assert tab.model_combo.findText("Just trained") >= 0
+    assert tab.model_combo.currentText() == "Just trained"
+
+
+def test_inputs_from_other_tabs_are_shown_without_echo(tab):
+    pre = preprocess_image(SEVEN, DIGIT)
+    seen = []
+    tab.session.input_changed.connect(seen.append)
+    external = CurrentInput(pre, None, "test image #0 (true: 7)")
+    tab.session.set_input(external)
+    assert tab.last_prediction.label == "7"
+    assert seen == [external]  # the tab did not publish anything back
+    assert tab.session.current_input is external
+    assert tab.original_view.image.width() == 28
+
+
+def test_ink_colour_is_remembered(qtbot, window, tmp_path):
+    tab = window.classify_tab
+    assert tab.ink_toggle.isChecked()
+    tab.ink_toggle.setChecked(False)
+    draw(qtbot, tab, vertical_stroke())
+    assert tab.last_prediction.label == "1"  # black ink on white reads the same
+    again = MainWindow(settings=window.settings)
+    qtbot.addWidget(again)
+    assert not again.classify_tab.ink_toggle.isChecked()
+    assert not again.classify_tab.canvas.white_on_black
+
+
+def test_cli_and_window_agree(tab):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-m", "lenet_gui", "predict", "--json", str(THREE), str(SEVEN)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [line["file"] for line in lines] == [str(THREE), str(SEVEN)]
+    for line in lines:
+        assert set(line) == {"file", "index", "label", "probabilities"}
+        tab.load_image(line["file"])
+        assert line["index"] == tab.last_prediction.index
+        assert line["label"] == tab.last_prediction.label
+        assert np.abs(np.array(line["probabilities"]) - tab.last_prediction.probabilities).max() <= 1e-6

@@ -1,0 +1,51 @@
+"""`lenet-gui predict` and `lenet-gui evaluate`, run as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lenet_gui.core.resources import SAMPLES
+
+ROOT = Path(__file__).resolve().parents[1]
+SEVEN = SAMPLES / "digit-7-chalk.png"
+
+
+def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "lenet_gui", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_predict_reports_a_bad_file_and_goes_on(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"nope")
+    blank = tmp_path / "blank.png"
+    from PIL import Image
+
+    Image.new("L", (50, 50), 255).save(blank)
+    out = run("predict", str(bad), str(SEVEN), str(tmp_path / "gone.png"), str(blank))
+    assert out.returncode != 0
+    assert out.stdout.splitlines() == [line for line in out.stdout.splitlines() if line.startswith(str(SEVEN))]
+    assert re.fullmatch(rf"{re.escape(str(SEVEN))}: 7 \(\d+\.\d%\)", out.stdout.strip())
+    for name, words in (("bad.png", "not an image"), ("gone.png", "does not exist"), ("blank.png", "blank")):
+        lines = [line for line in out.stderr.splitlines() if name in line]
+        assert len(lines) == 1 and words in lines[0], out.stderr
+
+
+def test_evaluate_the_bundled_mnist_model():
+    root = os.environ.get("LENET_DATA_ROOT")
+    if not root or not Path(root).is_dir():
+        pytest.skip("LENET_DATA_ROOT is not set: the official test set is needed")
+    out = run("evaluate", "--model", "mnist", "--data-root", root)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    match = re.fullmatch(r"test acc (0\.\d{4})", lines[0])
+    assert match and float(match.group(1)) >= 0.992
+    per_class = [line for line in lines[1:] if re.match(r"\s+\d\s", line)]
+    assert len(per_class) == 10

@@ -1,0 +1,213 @@
+"""Preprocessing of real inputs into LeNet's 28 x 28 input (no Qt)."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from lenet_gui.core.preprocess import (
+    DIGIT, GARMENT, ImageError, open_image, preprocess_array, preprocess_image, to_grey_array,
+)
+
+
+def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
+    total = img.sum()
+    ys, xs = np.mgrid[0 : img.shape[0], 0 : img.shape[1]]
+    return float((img * ys).sum() / total), float((img * xs).sum() / total)
+
+
+def ink_box(img: np.ndarray, level: float = 0.05) -> tuple[int, int]:
+    rows = np.flatnonzero((img > level).any(1))
+    cols = np.flatnonzero((img > level).any(0))
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+
+
+def seven(size: int = 200, dark_on_light: bool = True, offset=(0, 0)) -> Image.Image:
+    """A lopsided shape (a '7'): its centre of mass is far from its bounding box's centre."""
+    paper, ink = (255, 0) if dark_on_light else (0, 255)
+    image = Image.new("L", (size, size), paper)
+    draw = ImageDraw.Draw(image)
+    ox, oy = offset
+    draw.line([(40 + ox, 40 + oy), (150 + ox, 40 + oy), (80 + ox, 170 + oy)], fill=ink, width=14, joint="curve")
+    return image
+
+
+def test_digit_is_centred_by_centre_of_mass_not_by_box():
+    pre = preprocess_image(seven(offset=(25, 10)), DIGIT)
+    img = pre.tensor[0].numpy()
+    cy, cx = centre_of_mass(img)
+    assert abs(cy - 13.5) <= 0.75 and abs(cx - 13.5) <= 0.75
+    # The '7' is top-heavy: box-centring would put its centre of mass above the middle.
+    rows = np.flatnonzero((img > 0.05).any(1))
+    assert (rows[0] + rows[-1]) / 2 > 13.5 + 1
+
+
+def test_digit_fits_20x20_keeping_aspect_ratio():
+    image = Image.new("L", (300, 300), 0)
+    ImageDraw.Draw(image).rectangle((20, 100, 219, 199), fill=255)  # 200 x 100, wide
+    img = preprocess_image(image, DIGIT).tensor[0].numpy()
+    height, width = ink_box(img, 0.5)
+    assert width == 20
+    assert height == 10
+
+
+def test_tall_digit_is_20_high():
+    image = Image.new("L", (100, 400), 0)
+    ImageDraw.Draw(image).rectangle((40, 10, 59, 389), fill=255)
+    height, width = ink_box(preprocess_image(image, DIGIT).tensor[0].numpy(), 0.5)
+    assert height == 20 and width <= 3
+
+
+def test_dark_ink_on_light_paper_is_inverted():
+    dark = preprocess_image(seven(dark_on_light=True), DIGIT).tensor
+    light = preprocess_image(seven(dark_on_light=False), DIGIT).tensor
+    assert float(dark.mean()) < 0.35  # ink white on black, as in MNIST
+    assert float(dark[0, 0, 0]) == 0.0 and float(dark[0, 13, :].max()) > 0.9
+    assert np.abs((dark - light).numpy()).max() < 1e-6
+
+
+def test_shaded_noisy_paper_keeps_background_black():
+    rng = np.random.default_rng(0)
+    grey = np.asarray(seven(), dtype=np.float64) / 255.0
+    ramp = np.linspace(0.0, 0.35, grey.shape[1])[None, :]  # a shadow across the sheet
+    photo = np.clip(grey * (1 - ramp) + rng.normal(0, 0.04, grey.shape), 0, 1)
+    img = preprocess_array(photo, DIGIT).tensor[0].numpy()
+    clean = preprocess_array(grey, DIGIT).tensor[0].numpy()
+    assert (img[:, :3] == 0).all() and (img[:, -3:] == 0).all()
+    assert np.abs(img - clean).mean() < 0.05
+
+
+def _rgb_seven() -> Image.Image:
+    return seven().convert("RGB")
+
+
+def _modes() -> dict[str, Image.Image]:
+    base = seven()
+    arr = np.asarray(base)
+    rgba = np.zeros(arr.shape + (4,), np.uint8)
+    rgba[..., 3] = 255 - arr  # dark ink on a transparent background
+    la = Image.fromarray(np.stack([np.zeros_like(arr), 255 - arr], -1), "LA")
+    palette = Image.new("P", base.size, 0)
+    palette.putpalette([255, 255, 255, 0, 0, 0] + [0] * 762)
+    palette.paste(1, mask=Image.fromarray(255 - arr))
+    palette.info["transparency"] = 0
+    i16 = Image.fromarray(arr.astype(np.uint16) * 257)
+    assert i16.mode == "I;16"
+    return {
+        "L": base,
+        "RGB": _rgb_seven(),
+        "RGBA": Image.fromarray(rgba, "RGBA"),
+        "LA": la,
+        "P+transparency": palette,
+        "I;16": i16,
+        "CMYK": _rgb_seven().convert("CMYK"),
+    }
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "LA", "P+transparency", "I;16", "CMYK"])
+def test_every_image_mode_gives_the_same_input(mode):
+    reference = preprocess_image(seven(), DIGIT).tensor.numpy()
+    image = _modes()[mode]
+    # Through encoded bytes too, as a file would arrive.
+    buffer = io.BytesIO()
+    image.save(buffer, "TIFF" if mode in ("CMYK", "I;16") else "PNG")
+    for source in (image, buffer.getvalue()):
+        pre = preprocess_image(source, DIGIT)
+        assert not pre.blank
+        assert np.abs(pre.tensor.numpy() - reference).max() < 0.02, mode
+
+
+def test_exif_orientation_is_applied():
+    upright = Image.new("RGB", (120, 200), "white")
+    ImageDraw.Draw(upright).rectangle((20, 20, 100, 60), fill="black")  # a bar at the top
+    # Stored rotated, with EXIF saying "rotate 90 degrees clockwise to display" (orientation 6).
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    stored.save(buffer, "JPEG", exif=exif.tobytes(), quality=95)
+    opened = open_image(buffer.getvalue())
+    assert opened.size == (120, 200)
+    grey = to_grey_array(opened)
+    assert grey[:70].mean() < grey[130:].mean()  # the bar is at the top again
+
+
+def test_gif_first_frame():
+    frames = [Image.new("L", (60, 60), 0), Image.new("L", (60, 60), 255)]
+    ImageDraw.Draw(frames[0]).ellipse((10, 10, 50, 50), outline=255, width=6)
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+    pre = preprocess_image(buffer.getvalue(), DIGIT)
+    assert not pre.blank
+    assert float(pre.tensor[0, 13, 13]) < 0.2  # the ring's hole, not the white second frame
+
+
+@pytest.mark.parametrize("value", [0, 128, 255])
+@pytest.mark.parametrize("kind", [DIGIT, GARMENT])
+def test_uniform_image_is_blank(value, kind):
+    pre = preprocess_image(Image.new("L", (64, 64), value), kind)
+    assert pre.blank
+    assert float(pre.tensor.abs().sum()) == 0.0
+
+
+def test_faint_noise_is_blank():
+    rng = np.random.default_rng(1)
+    assert preprocess_array(0.9 + rng.normal(0, 0.01, (100, 100)), DIGIT).blank
+
+
+def test_garment_on_light_background_is_trimmed_inverted_and_centred():
+    image = Image.new("RGB", (400, 300), (245, 245, 240))
+    ImageDraw.Draw(image).rectangle((40, 60, 139, 259), fill=(150, 30, 30))  # 100 x 200 garment
+    img = preprocess_image(image, GARMENT).tensor[0].numpy()
+    height, width = ink_box(img, 0.2)
+    assert height == 28 and width == 14
+    assert img[0, 0] == 0.0 and img[14, 14] > 0.3  # light background became black
+    cy, cx = centre_of_mass(img)
+    assert abs(cx - 13.5) < 1 and abs(cy - 13.5) < 1
+
+
+@pytest.mark.parametrize("data, words", [
+    (b"", "empty"),
+    (b"not an image at all", "not an image"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "image"),
+])
+def test_unreadable_bytes_give_a_clear_error(data, words):
+    with pytest.raises(ImageError, match=words):
+        preprocess_image(data, DIGIT)
+
+
+def test_missing_file_and_truncated_png(tmp_path):
+    with pytest.raises(ImageError, match="does not exist"):
+        preprocess_image(tmp_path / "nothing.png", DIGIT)
+    buffer = io.BytesIO()
+    seven().save(buffer, "PNG")
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    with pytest.raises(ImageError, match="cut.png"):
+        preprocess_image(cut, DIGIT)
+
+
+def test_decompression_bomb_is_refused():
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 0, 0, 0, 0)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b"")
+    with pytest.raises(ImageError, match="decompression bomb"):
+        preprocess_image(png, DIGIT)
+
+
+def test_a_big_photo_gives_what_the_same_picture_small_gives():
+    small = seven(size=200)
+    big = small.resize((3000, 3000), Image.Resampling.BICUBIC)
+    buffer = io.BytesIO()
+    big.convert("RGB").save(buffer, "JPEG", quality=92)
+    for source in (big, buffer.getvalue()):
+        pre = preprocess_image(source, DIGIT)
+        reference = preprocess_image(small, DIGIT)
+        assert np.abs(pre.tensor.numpy() - reference.tensor.numpy()).mean() < 0.03
