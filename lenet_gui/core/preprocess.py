@@ -83,6 +83,9 @@ def open_image(source) -> Image.Image:
             raise ImageError(f"{label} is empty (0 bytes).")
         try:
             with warnings.catch_warnings():
+                # Pillow warns about damaged files (a TIFF tag "larger than file") on stderr;
+                # the outcome reaches the user as one ImageError line or a result instead.
+                warnings.simplefilter("ignore")
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 previous = Image.MAX_IMAGE_PIXELS
                 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
