@@ -145,6 +145,13 @@ def _make_truncated_jpeg(folder: Path) -> Path:
     return _write(folder, "truncated.jpg", data[: len(data) // 3])
 
 
+def _make_truncated_tiff(folder: Path) -> Path:
+    """Cut inside its first directory of tags: Pillow also prints "Corrupt EXIF data" warnings."""
+    buffer = io.BytesIO()
+    draw_seven().save(buffer, "TIFF")
+    return _write(folder, "truncated.tif", buffer.getvalue()[:48])
+
+
 def _make_bad_crc_png(folder: Path) -> Path:
     data = bytearray(png_bytes(draw_seven()))
     data[29] ^= 0xFF  # inside IHDR's CRC
@@ -335,6 +342,7 @@ IMAGE_CASES: list[HostileImage] = [
     HostileImage("truncated_png", _make_truncated_png, "error"),
     HostileImage("truncated_png_header", _make_truncated_png_header, "error"),
     HostileImage("truncated_jpeg", _make_truncated_jpeg, "error"),
+    HostileImage("truncated_tiff", _make_truncated_tiff, "error", notes="must not add warnings to stderr"),
     HostileImage("bad_crc_png", _make_bad_crc_png, "error"),
     HostileImage("random_bytes_png", _make_random_png, "error"),
     HostileImage("random_bytes_jpg", _make_random_jpg, "error"),
