@@ -14,10 +14,16 @@ latency (median, 99th percentile, worst). Memory that keeps growing after warm-u
 Data from --data-root or $LENET_DATA_ROOT (no download). The predicting model is the bundled
 MNIST one when present (the canvas draws digits), else an untrained LeNet.
 
-Structure: ``Soak`` holds the measurements, ``train_in_background`` the training thread and
-``serve_predictions`` the client; a GUI mode (drive the real window's canvas with synthetic
-strokes, a QTimer probe for event-loop stalls) replaces ``serve_predictions`` with a driver of
-the window and keeps the rest.
+``--gui``: the real window instead (offscreen unless QT_QPA_PLATFORM says otherwise). Synthetic
+mouse strokes are sent to the Classify tab's canvas every few milliseconds (cleared after every
+few strokes, as a user starts a new digit), the tab predicts live as it does for a user, and a
+10 ms QTimer probe measures how late the event loop runs it: the worst UI stall. Training runs
+in a worker thread as the Train tab's does.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/soak.py --gui --epochs 3
+
+Structure: ``Soak`` holds the measurements, ``train_in_background`` the training thread,
+``serve_predictions`` (headless) or ``drive_window`` (--gui) the client.
 """
 
 from __future__ import annotations
@@ -149,6 +155,99 @@ def measure_idle_latency(model: LoadedModel, count: int) -> list:
     return latencies[5:]  # the first calls pay one-off set-up
 
 
+def drive_window(soak: Soak, trainer: Trainer, seed: int = 0, event_ms: int = 8,
+                 strokes_per_drawing: int = 3) -> dict:
+    """Run the real window until training ends, drawing on its canvas the whole time. Returns
+    the UI figures: predictions shown, mouse events sent, event-loop stalls."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import tempfile
+
+    from PySide6.QtCore import QElapsedTimer, QPoint, QSettings, Qt, QTimer
+    from PySide6.QtTest import QTest
+
+    from lenet_gui.ui.app import make_application
+    from lenet_gui.ui.main_window import MainWindow
+
+    app = make_application()
+    settings_file = Path(tempfile.mkdtemp(prefix="lenet-soak-")) / "settings.ini"
+    window = MainWindow(settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
+    window.resize(1200, 800)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    tab = window.classify_tab
+    window.tabs.setCurrentWidget(tab)
+    QTest.qWait(200)
+    soak.rss_start = soak.rss_max = rss_mb()  # with the window up: its memory is not growth
+    canvas = tab.canvas
+    rng = np.random.default_rng(seed)
+    figures = {"shown": 0, "events": 0, "strokes": 0, "gaps": []}
+
+    def on_prediction(prediction):
+        if prediction is not None:
+            figures["shown"] += 1
+            soak.predictions += 1
+            if soak.warm.is_set():
+                if soak.rss_warm is None:
+                    soak.rss_warm = rss_mb()
+                soak.latencies.append(tab.last_run_ms / 1000)
+
+    tab.prediction_shown.connect(on_prediction)
+
+    stroke: list = []
+
+    def point(x: float, y: float) -> QPoint:
+        square = canvas.square()
+        return QPoint(square.x() + int(square.width() * x), square.y() + int(square.height() * y))
+
+    def pen_event():
+        # One mouse event per tick: a stroke is a press, 15-40 moves along a random curve, a release.
+        nonlocal stroke
+        if not stroke:
+            if figures["strokes"] and figures["strokes"] % strokes_per_drawing == 0:
+                tab.clear()
+            a, b, c = rng.uniform(0.15, 0.85, (3, 2))
+            steps = int(rng.integers(15, 41))
+            t = np.linspace(0, 1, steps)[:, None]
+            stroke = [tuple(p) for p in (1 - t) ** 2 * a + 2 * (1 - t) * t * b + t ** 2 * c]
+            QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point(*stroke.pop(0)))
+        elif len(stroke) == 1:
+            QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point(*stroke.pop()))
+            figures["strokes"] += 1
+        else:
+            QTest.mouseMove(canvas, point(*stroke.pop(0)))
+        figures["events"] += 1
+        if figures["events"] % 200 == 0:
+            soak.rss_max = max(soak.rss_max, rss_mb())
+
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.nsecsElapsed()]
+
+    def probe():
+        now = clock.nsecsElapsed()
+        figures["gaps"].append((now - last[0]) / 1e6)
+        last[0] = now
+
+    def check_done():
+        if soak.done.is_set():
+            app.quit()
+
+    timers = []
+    for interval, slot in ((event_ms, pen_event), (10, probe), (100, check_done)):
+        timer = QTimer()
+        timer.setTimerType(Qt.TimerType.PreciseTimer)
+        timer.timeout.connect(slot)
+        timer.start(interval)
+        timers.append(timer)
+    thread = train_in_background(trainer, soak)
+    app.exec()
+    for timer in timers:
+        timer.stop()
+    thread.join()
+    window.close()
+    return figures
+
+
 def prediction_model() -> LoadedModel:
     try:
         return load_checkpoint(model_path("mnist"))
@@ -167,6 +266,8 @@ def main(argv=None) -> int:
                         help="torch threads (default: all cores but one, as the app does)")
     parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
     parser.add_argument("--baseline", type=int, default=100, help="predictions timed before training starts")
+    parser.add_argument("--gui", action="store_true",
+                        help="draw on the real window's canvas instead of calling the core directly")
     args = parser.parse_args(argv)
     if not args.data_root:
         print("soak: pass --data-root DIR or set LENET_DATA_ROOT", file=sys.stderr)
@@ -190,23 +291,35 @@ def main(argv=None) -> int:
     soak.rss_start = soak.rss_max = rss_mb()
     print(f"soak: {args.epochs} epoch(s) of {args.preset} on {data.info.title} "
           f"({len(trainer.train_split)} images, {args.threads} torch thread(s)) while classifying drawings")
-    print(f"RSS at start: {soak.rss_start:.1f} MB", flush=True)
     started = time.perf_counter()
-    thread = train_in_background(trainer, soak)
-    serve_predictions(model, soak)
-    thread.join()
+    ui = None
+    if args.gui:
+        ui = drive_window(soak, trainer)
+    else:
+        thread = train_in_background(trainer, soak)
+        serve_predictions(model, soak)
+        thread.join()
     seconds = time.perf_counter() - started
     soak.rss_end = rss_mb()
     soak.rss_max = max(soak.rss_max, soak.rss_end)
 
+    print(f"RSS at start: {soak.rss_start:.1f} MB{' (window shown)' if args.gui else ''}")
     print(f"RSS after warm-up (epoch 1): {soak.rss_warm or float('nan'):.1f} MB")
     print(f"RSS at end: {soak.rss_end:.1f} MB (max seen {soak.rss_max:.1f} MB); growth after warm-up: "
           f"{soak.rss_end - (soak.rss_warm or soak.rss_end):+.1f} MB")
     print(f"predictions served: {soak.predictions} in {seconds:.1f} s ({soak.predictions / seconds:.0f}/s), "
           f"{soak.blank} blank")
+    if ui is not None:
+        gaps = ui["gaps"]
+        stalls = sorted(max(0.0, g - 10.0) for g in gaps)
+        print(f"window: {ui['events']} mouse events in {ui['strokes']} strokes, {ui['shown']} live predictions shown")
+        print(f"event-loop stall (10 ms probe, lateness): median {statistics.median(stalls):.1f} ms, "
+              f"p99 {stalls[min(len(stalls) - 1, math.ceil(0.99 * len(stalls)) - 1)]:.1f} ms, "
+              f"worst {stalls[-1]:.1f} ms over {len(gaps)} ticks")
     print(f"prediction latency, no training (baseline, {len(baseline)} runs): {_summary(baseline)}")
     if soak.latencies:
-        print(f"prediction latency while training, after warm-up: {_summary(soak.latencies)}")
+        what = "UI-thread cost of a live update" if ui is not None else "prediction latency"
+        print(f"{what} while training, after warm-up: {_summary(soak.latencies)}")
         print(f"ratio to baseline: median x{statistics.median(soak.latencies) / statistics.median(baseline):.1f}, "
               f"worst x{max(soak.latencies) / max(baseline):.1f}")
     if soak.training_error:
