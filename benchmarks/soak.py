@@ -47,7 +47,8 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from lenet_gui.core.checkpoint import CheckpointError, LoadedModel, load_checkpoint  # noqa: E402
 from lenet_gui.core.data import DATASETS, DatasetError, load_dataset  # noqa: E402
-from lenet_gui.core.engine import EpochResult, Trainer, TrainingError, preset_config  # noqa: E402
+from lenet_gui.core.engine import (  # noqa: E402
+    BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError, preset_config)
 from lenet_gui.core.inference import Predictor  # noqa: E402
 from lenet_gui.core.model import LeNet  # noqa: E402
 from lenet_gui.core.preprocess import preprocess_image  # noqa: E402
@@ -76,6 +77,7 @@ class Soak:
     predictions: int = 0
     blank: int = 0
     epochs: list = field(default_factory=list)
+    phases: list = field(default_factory=list)  # (perf_counter, what the trainer was doing from then)
     training_error: str | None = None
     warm = threading.Event()
     done = threading.Event()
@@ -97,6 +99,10 @@ def train_in_background(trainer: Trainer, soak: Soak) -> threading.Thread:
     def work():
         try:
             for event in trainer.run():
+                if isinstance(event, EvaluationStarted):
+                    soak.phases.append((time.perf_counter(), f"epoch {event.epoch} evaluation"))
+                elif isinstance(event, BatchProgress) and event.batch == 1:
+                    soak.phases.append((time.perf_counter(), f"epoch {event.epoch} training"))
                 if isinstance(event, EpochResult):
                     soak.epochs.append(event)
                     print(f"  {event.line()}", flush=True)
@@ -225,7 +231,10 @@ def drive_window(soak: Soak, trainer: Trainer, seed: int = 0, event_ms: int = 8,
 
     def probe():
         now = clock.nsecsElapsed()
-        figures["gaps"].append((now - last[0]) / 1e6)
+        gap = (now - last[0]) / 1e6
+        figures["gaps"].append(gap)
+        if gap > 100:  # keep the long ones with the moment they ended, to say what was going on
+            figures.setdefault("long", []).append((time.perf_counter(), gap))
         last[0] = now
 
     def check_done():
@@ -316,6 +325,10 @@ def main(argv=None) -> int:
         print(f"event-loop stall (10 ms probe, lateness): median {statistics.median(stalls):.1f} ms, "
               f"p99 {stalls[min(len(stalls) - 1, math.ceil(0.99 * len(stalls)) - 1)]:.1f} ms, "
               f"worst {stalls[-1]:.1f} ms over {len(gaps)} ticks")
+        for ended, gap in sorted(ui.get("long", []), key=lambda x: -x[1])[:5]:
+            began = ended - gap / 1000
+            phase = next((what for t, what in reversed(soak.phases) if t <= began), "start-up")
+            print(f"  stall of {gap:.0f} ms at {began - started:.1f} s, trainer in: {phase}")
     print(f"prediction latency, no training (baseline, {len(baseline)} runs): {_summary(baseline)}")
     if soak.latencies:
         what = "UI-thread cost of a live update" if ui is not None else "prediction latency"
