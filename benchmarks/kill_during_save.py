@@ -69,6 +69,29 @@ def _save_forever(path: Path, model: LeNet, first_generation: int) -> None:
         generation += 1
 
 
+def _child_save_times(path: Path, model: LeNet, saves: int) -> list[float]:
+    """Seconds from fork to the end of each of a child's first saves."""
+    read_end, write_end = os.pipe()
+    forked = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_end)
+            times = []
+            for generation in range(saves):
+                save_checkpoint(path, model, {"generation": generation})
+                times.append(time.perf_counter() - forked)
+            os.write(write_end, json.dumps(times).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        times = json.loads(pipe.read().decode())
+    os.waitpid(pid, 0)
+    path.unlink(missing_ok=True)
+    return times
+
+
 def run(kills: int, folder: Path, seed: int = 0, verbose: bool = True) -> dict:
     torch.set_num_threads(1)
     rng = random.Random(seed)
@@ -77,13 +100,17 @@ def run(kills: int, folder: Path, seed: int = 0, verbose: bool = True) -> dict:
     _stamp(model, 0)
     save_checkpoint(path, model, {"generation": 0})
 
-    # How long one save takes here, to spread the kills over a few of them.
+    # How long one save takes here, and when a freshly forked child finishes its first saves
+    # (copy-on-write page faults make its first save slower): the kills are spread from the
+    # fork to the end of the child's fourth save, so that they land before, inside and
+    # between writes.
     durations = []
     for _ in range(5):
         started = time.perf_counter()
         save_checkpoint(path, model, {"generation": 0})
         durations.append(time.perf_counter() - started)
     save_seconds = statistics.median(durations)
+    kill_window = _child_save_times(folder / "calibration.pt", model, saves=4)[-1]
 
     failures: list[str] = []
     mid_write = 0  # kills that left a temporary file behind: they hit a save in progress
@@ -98,7 +125,7 @@ def run(kills: int, folder: Path, seed: int = 0, verbose: bool = True) -> dict:
                 _save_forever(path, model, first)
             finally:
                 os._exit(1)
-        time.sleep(rng.uniform(0.0, 4.0 * save_seconds))
+        time.sleep(rng.uniform(0.0, kill_window))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         generation, problem = _check(path)
@@ -137,6 +164,7 @@ def run(kills: int, folder: Path, seed: int = 0, verbose: bool = True) -> dict:
         "killed_mid_write": mid_write,
         "kills_after_a_completed_save": saves_landed,
         "median_save_ms": round(save_seconds * 1000, 2),
+        "kill_window_ms": round(kill_window * 1000, 2),
         "temporaries_left_by_kills": len(left),
         "temporaries_after_cleanup": len(after_cleanup),
         "failures": failures,
@@ -166,7 +194,9 @@ def main(argv=None) -> int:
               f"(checkpoint loadable, weights and metadata from one save)")
         print(f"kills that hit a save in progress (temporary file left): {result['killed_mid_write']}")
         print(f"kills after which a newer save was on disk: {result['kills_after_a_completed_save']}")
-        print(f"median save: {result['median_save_ms']} ms; temporary files left by kills: "
+        print(f"median save: {result['median_save_ms']} ms; kills spread over the first "
+              f"{result['kill_window_ms']} ms after each fork (a child's first four saves)")
+        print(f"temporary files left by kills: "
               f"{result['temporaries_left_by_kills']}, after the stale-file cleanup: "
               f"{result['temporaries_after_cleanup']}")
         print(f"time: {result['seconds']} s")
