@@ -190,14 +190,8 @@ def test_cli_predict_survives_every_hostile_image_at_once(image_paths, tiny_chec
 
 
 def test_cli_predict_plain_output_for_a_non_ascii_path(image_paths, tiny_checkpoint):
-    good = image_paths["non_ascii_path"]
-    bad = image_paths["truncated_png"]
-    ok, failed = hostile.run_cli_many([
-        hostile.cli_command("predict", "--model", tiny_checkpoint, good),
-        hostile.cli_command("predict", "--model", tiny_checkpoint, bad),
-    ])
+    """The everyday case after all the hostile ones: exit 0, one line, nothing on stderr."""
+    ok = hostile.run_cli("predict", "--model", tiny_checkpoint, image_paths["non_ascii_path"])
     assert ok.returncode == 0, ok.stderr
     assert ok.stderr == ""
     assert re.fullmatch(r".*ziffer_äöü_数字\.png: \S+ \(\d+\.\d%\)\n", ok.stdout)
-    hostile.assert_clean_failure(failed, expect_lines=2)
-    assert "truncated.png" in failed.stderr and "1 of 1 file(s)" in failed.stderr
