@@ -21,6 +21,17 @@ def _add_data_root(parser: argparse.ArgumentParser, top_level: bool = False) -> 
     )
 
 
+def _positive_int(text: str) -> int:
+    """For counts: a negative --limit sliced [:-5] and trained on all but five images."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -42,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--threads", type=int, help="PyTorch intra-op threads on the CPU")
-    train.add_argument("--limit", type=int, metavar="N",
+    train.add_argument("--limit", type=_positive_int, metavar="N",
                        help="train on the first N training images only (quick experiments)")
     train.add_argument("--save", metavar="PATH", help="save the trained model as a checkpoint")
     _add_data_root(train)

@@ -196,3 +196,12 @@ def test_cli_train_reports_damaged_data_and_no_network_in_one_line(tmp_path):
     assert stderr.startswith("lenet-gui: error: ") and str(damaged) in stderr
     stderr = hostile.assert_clean_failure(offline_run)
     assert "could not be downloaded" in stderr and "--data-root" in stderr
+
+
+@pytest.mark.parametrize("limit", ["-5", "0", "many"])
+def test_cli_train_refuses_a_limit_that_is_not_a_positive_count(limit):
+    """--limit -5 used to slice [:-5] and silently train on all but five images."""
+    result = hostile.run_cli("train", "--limit", limit, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--limit" in result.stderr.splitlines()[-1]
+    assert "training on" not in result.stdout
