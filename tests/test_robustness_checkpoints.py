@@ -150,3 +150,8 @@ def test_cli_refuses_hostile_checkpoints_with_one_line(checkpoint_paths, tmp_pat
         assert stderr.startswith("lenet-gui: error: ") and checkpoint_paths[name].name in stderr, stderr
         assert result.stdout == ""
     assert not hostile.marker_path(checkpoint_paths["pickle_runs_code_torch_zip"].parent).exists()
+
+
+def test_a_name_with_a_nul_byte_is_a_checkpoint_error():
+    with pytest.raises(CheckpointError, match="not a valid file name"):
+        load_checkpoint("model\0.pt")

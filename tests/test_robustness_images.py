@@ -195,3 +195,9 @@ def test_cli_predict_plain_output_for_a_non_ascii_path(image_paths, tiny_checkpo
     assert ok.returncode == 0, ok.stderr
     assert ok.stderr == ""
     assert re.fullmatch(r".*ziffer_äöü_数字\.png: \S+ \(\d+\.\d%\)\n", ok.stdout)
+
+
+def test_a_name_with_a_nul_byte_is_an_image_error():
+    """Text pasted as a path can hold anything; os.open raises ValueError for a NUL byte."""
+    with pytest.raises(ImageError, match="not a valid file name"):
+        preprocess_image("seven\0.png", "digit")

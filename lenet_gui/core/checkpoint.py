@@ -225,14 +225,16 @@ def _unpickler_detail(message: str) -> str:
 def _read_checkpoint_file(path: Path, name: str) -> bytes:
     """The whole file, refusing folders, pipes (whose open() blocks forever), devices and files
     far too large for a LeNet before reading them."""
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
     try:
+        if path.is_dir():
+            raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise CheckpointError(f"{path} does not exist.") from None
     except OSError as exc:
         raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+    except ValueError:  # a NUL byte in the name: no file can have it
+        raise CheckpointError(f"{str(path)!r} is not a valid file name.") from None
     try:
         with os.fdopen(fd, "rb") as f:
             info = os.fstat(f.fileno())

@@ -79,6 +79,8 @@ def open_image(source) -> Image.Image:
             raise ImageError(f"{Path(source).name} cannot be read: permission denied.") from None
         except OSError as exc:
             raise ImageError(f"{Path(source).name} cannot be read: {exc.strerror or exc}.") from None
+        except ValueError:  # a NUL byte in the name (pasted text): no file can have it
+            raise ImageError(f"{Path(source).name!r} is not a valid file name.") from None
         if not data:
             raise ImageError(f"{label} is empty (0 bytes).")
         try:
