@@ -11,15 +11,18 @@ and a file that would run code when unpickled is refused instead of executed.
 
 from __future__ import annotations
 
+import glob
 import io
 import os
 import pickle
 import platform
 import re
+import stat
 import tempfile
 import time
+import warnings
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -55,18 +58,21 @@ def _versions() -> dict:
 
 
 def _plain(value):
-    """Metadata as plain Python values only (weights_only refuses anything else)."""
+    """Metadata as plain Python values only (weights_only refuses anything else).
+
+    Subclasses count as "anything else": ``torch.__version__`` is a ``TorchVersion`` (a str
+    subclass) and ``numpy.float64`` a float subclass, and either makes the file unloadable."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    # Exact built-in types: subclasses (torch.__version__ is a TorchVersion, numpy scalars are
-    # float/int subclasses) would be pickled as their class, which weights_only then refuses.
+    if value is None:
+        return None
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy / torch scalars
+        value = value.item()
     for plain_type in (bool, int, float, str):
         if isinstance(value, plain_type):
             return plain_type(value)
-    if value is None:
-        return None
     return str(value)
 
 
@@ -105,6 +111,12 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        # Replacing a file keeps the permissions its owner gave it.
+        if path.is_file():
+            try:
+                os.chmod(tmp_name, path.stat().st_mode & 0o777)
+            except OSError:
+                pass
         os.replace(tmp_name, path)
     except BaseException as exc:
         try:
@@ -113,7 +125,10 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
             pass
         if isinstance(exc, OSError):
             raise CheckpointError(f"Cannot save to {path}: {exc.strerror or exc}.") from None
+        if isinstance(exc, Exception):  # torch's writer reports a full disk as a RuntimeError
+            raise CheckpointError(f"Cannot save to {path}: {_short(exc)}.") from None
         raise
+    _remove_stale_temporaries(folder, path.name)
     try:  # make the rename itself durable
         dir_fd = os.open(folder, os.O_RDONLY)
         try:
@@ -125,29 +140,53 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
     return path
 
 
+# A save takes well under a second; a temporary file this old was left by a process killed
+# mid-save (SIGKILL, power loss), not by a save still running in another process.
+STALE_TEMPORARY_SECONDS = 60.0
+
+
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    """Delete ``.<name>.*.tmp`` files that killed saves left behind. They never replace the
+    checkpoint (only a finished save renames its temporary), so loading ignores them; this only
+    keeps them from piling up."""
+    now = time.time()
+    try:
+        candidates = list(folder.glob(f".{glob.escape(name)}.*.tmp"))
+    except OSError:
+        return
+    for candidate in candidates:
+        try:
+            if now - candidate.lstat().st_mtime > STALE_TEMPORARY_SECONDS and candidate.is_file():
+                candidate.unlink()
+        except OSError:
+            pass
+
+
 def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
     """Read and validate a checkpoint; every failure is a CheckpointError with a plain message."""
     path = None if isinstance(source, (bytes, bytearray)) else Path(source)
     name = str(path) if path else "The checkpoint"
-    if path is not None:
-        if not path.exists():
-            raise CheckpointError(f"{path} does not exist.")
-        if path.is_dir():
-            raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
+    data = bytes(source) if path is None else _read_checkpoint_file(path, name)
+    if not data:
+        raise CheckpointError(f"{name} is empty (0 bytes): it is not a checkpoint.")
+    if not (data[:4] == ZIP_MAGIC or data[:1] == PICKLE_PROTO):
+        looks = next((what for magic, what in _OTHER_FORMATS if data.startswith(magic)), None)
+        raise CheckpointError(
+            f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
+            "PyTorch file" + (f" (it looks like {looks})" if looks else "") + "."
+        )
     try:
-        fileobj = io.BytesIO(source) if path is None else open(path, "rb")
-    except OSError as exc:
-        raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
-    try:
-        with fileobj:
-            payload = torch.load(fileobj, map_location="cpu", weights_only=True)
+        # Pickle-protocol chatter from torch is not for the user: the outcome is reported below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            payload = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # weights_only raises this both for a forbidden object and for bytes that are no pickle.
         forbidden = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
         if forbidden is None:
             raise CheckpointError(
                 f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
-                "PyTorch file."
+                f"PyTorch file ({_unpickler_detail(str(exc))[:120]})."
             ) from None
         raise CheckpointError(
             f"{name} was refused: it contains objects other than weights and plain values, which "
@@ -155,12 +194,85 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
             "you trust; LeNet Studio never executes code from a checkpoint."
         ) from None
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
-            AttributeError, TypeError, IndexError, UnicodeDecodeError) as exc:
+            AttributeError, TypeError, IndexError, UnicodeDecodeError, MemoryError) as exc:
         raise CheckpointError(
             f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
             f"PyTorch file ({type(exc).__name__})."
         ) from None
     return _model_from_payload(payload, name, path)
+
+
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
+PICKLE_PROTO = b"\x80"  # the legacy format and plain pickles
+_OTHER_FORMATS = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"), (b"\x93NUMPY", "a NumPy array"), (b"\x89HDF", "an HDF5 (Keras) file"),
+    (b"{", "a JSON text file"), (b"%PDF", "a PDF document"),
+)
+# LeNet Studio checkpoints are about 250 KB; reading a multi-gigabyte file someone dropped by
+# mistake would only exhaust memory before being refused.
+MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024
+
+
+def _unpickler_detail(message: str) -> str:
+    """The one informative line of torch's multi-paragraph weights_only error."""
+    match = re.search(r"WeightsUnpickler error:\s*([^\n]+)", message)
+    line = match.group(1) if match else (message.strip().splitlines() or [""])[0]
+    line = re.sub(r"\x1b\[[0-9;]*m", "", line)  # torch colours its advice with ANSI codes
+    return line.split(". Please use")[0].strip()
+
+
+def _read_checkpoint_file(path: Path, name: str) -> bytes:
+    """The whole file, refusing folders, pipes (whose open() blocks forever), devices and files
+    far too large for a LeNet before reading them."""
+    try:
+        if path.is_dir():
+            raise CheckpointError(f"{path} is a folder, not a checkpoint file.")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        raise CheckpointError(f"{path} does not exist.") from None
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+    except ValueError:  # a NUL byte in the name: no file can have it
+        raise CheckpointError(f"{str(path)!r} is not a valid file name.") from None
+    try:
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise CheckpointError(f"{name} is not a regular file (a pipe, device or socket), so it is not a checkpoint.")
+            if info.st_size > MAX_CHECKPOINT_BYTES:
+                raise CheckpointError(
+                    f"{name} is {info.st_size // (1024 * 1024)} MB: far too large to be a LeNet "
+                    "checkpoint (they are under 1 MB)."
+                )
+            data = f.read(MAX_CHECKPOINT_BYTES + 1)
+    except OSError as exc:
+        raise CheckpointError(f"Cannot read {name}: {exc.strerror or exc}.") from None
+    if len(data) > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{name} is far too large to be a LeNet checkpoint (they are under 1 MB).")
+    return data
+
+
+def _short(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:160] if lines else type(exc).__name__
+
+
+def _check_setting_types(settings: dict) -> None:
+    """ModelConfig checks values, not types: batch_norm="no" is a true string (a model with
+    batch norm), num_classes="10" passes as 10 and then breaks nn.Linear."""
+    for setting in fields(ModelConfig):
+        if setting.name not in settings:
+            continue
+        value, expected = settings[setting.name], type(setting.default)
+        if expected is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        elif expected is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            ok = type(value) is expected
+        if not ok:
+            raise TypeError(f"{setting.name} should be a {expected.__name__}, not {value!r}")
 
 
 def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
@@ -178,19 +290,27 @@ def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
             f"version reads up to {FORMAT_VERSION}). Update LeNet Studio to open it."
         )
     try:
-        config = ModelConfig.from_dict(dict(payload.get("model_config") or {}))
+        settings = dict(payload.get("model_config") or {})
+        _check_setting_types(settings)
+        config = ModelConfig.from_dict(settings)
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{name} describes a model this app cannot build: {exc}.") from None
     state = payload.get("state_dict")
     if not isinstance(state, dict):
         raise CheckpointError(f"{name} holds no weights.")
-    model = LeNet(config)
+    try:
+        # from_dict checks values, not types: num_classes="10" passes it and fails here.
+        model = LeNet(config)
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise CheckpointError(f"{name} describes a model this app cannot build: {_short(exc)}.") from None
     try:
         model.load_state_dict(state, strict=True)
-    except (RuntimeError, TypeError, KeyError) as exc:
-        detail = str(exc).strip().splitlines()
+    except (RuntimeError, TypeError, KeyError, AttributeError) as exc:
+        # torch's first line is only "Error(s) in loading state_dict for LeNet:"; the next says what.
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        detail = lines[1] if len(lines) > 1 else (lines[0] if lines else type(exc).__name__)
         raise CheckpointError(
-            f"{name} holds weights of another architecture than LeNet ({detail[0][:160] if detail else exc})."
+            f"{name} holds weights of another architecture than this LeNet ({detail[:200]})."
         ) from None
     if not all(torch.isfinite(t).all() for t in state.values() if t.is_floating_point()):
         raise CheckpointError(f"{name} holds weights that are not finite numbers (NaN or infinity).")

@@ -28,6 +28,8 @@ ENV_MIRRORS = "LENET_MIRRORS"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 IDX_UBYTE = 0x08
+# MNIST's largest file is 47 MB unpacked.
+MAX_IDX_BYTES = 128 * 1024 * 1024
 SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -148,19 +150,32 @@ class LoadedDataset:
 
 def _open_maybe_gzip(path: Path) -> bytes:
     try:
+        if path.stat().st_size > MAX_IDX_BYTES:
+            raise DatasetError(
+                f"{path} is {path.stat().st_size // (1024 * 1024)} MB, far more than an MNIST-style "
+                "data set file holds. Replace it with a good copy."
+            )
         raw = path.read_bytes()
     except PermissionError:
         raise DatasetError(f"Cannot read {path}: permission denied.") from None
     except OSError as exc:
         raise DatasetError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     if raw[:2] == b"\x1f\x8b":
+        fix = "Delete it so that it is downloaded again, or replace it with a good copy."
+        # Bounded: a small .gz can expand to gigabytes, and all of it would be held at once.
+        inflater = zlib.decompressobj(wbits=31)
         try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError
+            data = inflater.decompress(raw, MAX_IDX_BYTES + 1)
+        except zlib.error as exc:  # damaged deflate data or a CRC mismatch
+            raise DatasetError(f"{path} is a damaged gzip file ({exc}). {fix}") from None
+        if len(data) > MAX_IDX_BYTES:
             raise DatasetError(
-                f"{path} is a damaged gzip file ({exc}). Delete it so that it is downloaded "
-                "again, or replace it with a good copy."
-            ) from None
+                f"{path} unpacks to more than {MAX_IDX_BYTES // (1024 * 1024)} MB, far more than "
+                f"an MNIST-style data set holds. {fix}"
+            )
+        if not inflater.eof:
+            raise DatasetError(f"{path} is a damaged gzip file (it ends before its data does). {fix}")
+        return data
     return raw
 
 
@@ -233,7 +248,13 @@ def _load_split(info: DatasetInfo, images_path: Path, labels_path: Path) -> Data
     if images.shape[1:] != (28, 28):
         raise DatasetError(
             f"{images_path} holds images of {images.shape[1]}x{images.shape[2]} pixels; "
-            f"{info.title} images are 28x28."
+            f"{info.title} images are 28x28. Replace it with {info.title}'s own file of that "
+            "name (or delete it so that it is downloaded again)."
+        )
+    if images.shape[0] == 0:
+        raise DatasetError(
+            f"{images_path} holds no images (its header says 0). Delete it and its labels file "
+            "so that they are downloaded again, or replace them with good copies."
         )
     if images.shape[0] != labels.shape[0]:
         raise DatasetError(

@@ -308,6 +308,7 @@ class Trainer:
         self.scheduler = self._make_scheduler()
         self.history: list[EpochResult] = []
         self.stopped = False
+        self._epoch_end_state: dict[str, torch.Tensor] | None = None  # weights history[-1] measured
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -354,6 +355,15 @@ class Trainer:
             "history": [e.to_dict() for e in self.history],
             "test_acc": self.history[-1].test_acc if self.history else None,
         }
+
+    def checkpoint_state(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """Weights and metadata that describe each other, for saving. After a Stop in the
+        middle of an epoch (or of its evaluation) the model has moved past the last epoch the
+        history reports; saving it would label those weights with another model's accuracy.
+        So: the weights as they were when the last completed epoch was measured, or the
+        current ones when no epoch completed (the metadata then reports no accuracy)."""
+        state = self._epoch_end_state if self.history and self._epoch_end_state else self.state_dict_snapshot()
+        return state, self.metadata()
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -461,6 +471,7 @@ class Trainer:
                 lr=optimizer.param_groups[0]["lr"],
             )
             self.history.append(result)
+            self._epoch_end_state = self.state_dict_snapshot()
             yield result
         yield Finished(tuple(self.history), stopped=False)
 

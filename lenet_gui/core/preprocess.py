@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import struct
 import warnings
 import zlib
@@ -30,6 +31,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_IMAGE_PIXELS = 64_000_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
 WORKING_MAX_SIDE = 1024  # pixels on the long side that preprocessing works at
+# Bigger images are box-averaged down to this before any float conversion: the float arrays
+# take 8 bytes a pixel per channel, so a 60-megapixel image would otherwise cost gigabytes.
+MAX_DECODED_SIDE = 2 * WORKING_MAX_SIDE
 
 DIGIT = "digit"
 GARMENT = "garment"
@@ -66,12 +70,7 @@ def open_image(source) -> Image.Image:
             else:
                 path = Path(source)
                 label = path.name
-                if path.is_dir():
-                    raise ImageError(f"{label} is a folder, not an image.")
-                size = path.stat().st_size
-                if size > MAX_FILE_BYTES:
-                    raise ImageError(f"{label} is too large ({size // (1024 * 1024)} MB) to be an image worth classifying.")
-                data = path.read_bytes()
+                data = _read_image_file(path, label)
         except ImageError:
             raise
         except FileNotFoundError:
@@ -80,10 +79,15 @@ def open_image(source) -> Image.Image:
             raise ImageError(f"{Path(source).name} cannot be read: permission denied.") from None
         except OSError as exc:
             raise ImageError(f"{Path(source).name} cannot be read: {exc.strerror or exc}.") from None
+        except ValueError:  # a NUL byte in the name (pasted text): no file can have it
+            raise ImageError(f"{Path(source).name!r} is not a valid file name.") from None
         if not data:
             raise ImageError(f"{label} is empty (0 bytes).")
         try:
             with warnings.catch_warnings():
+                # Pillow warns about damaged files (a TIFF tag "larger than file") on stderr;
+                # the outcome reaches the user as one ImageError line or a result instead.
+                warnings.simplefilter("ignore")
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 previous = Image.MAX_IMAGE_PIXELS
                 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
@@ -104,6 +108,8 @@ def open_image(source) -> Image.Image:
             ) from None
         except UnidentifiedImageError:
             raise ImageError(f"{label} is not an image in a format LeNet Studio can read.") from None
+        except MemoryError:
+            raise ImageError(f"{label} is too large to decode with the memory available.") from None
         except _DECODE_ERRORS as exc:
             raise ImageError(f"{label} is a damaged or truncated image ({_short(exc)}).") from None
     if image.width < 1 or image.height < 1:
@@ -112,7 +118,54 @@ def open_image(source) -> Image.Image:
         image = ImageOps.exif_transpose(image) or image
     except Exception:  # a broken EXIF block must not make a good picture unreadable
         pass
-    return image
+    try:
+        return _shrink_to_working_size(image)
+    except MemoryError:
+        raise ImageError("The image is too large to process with the memory available.") from None
+
+
+def _read_image_file(path: Path, label: str) -> bytes:
+    """The whole file, refusing what is not a regular file before reading a byte: a named pipe
+    blocks ``open()`` forever and a device such as /dev/zero never ends. The checks run on the
+    opened descriptor, so a file swapped for something else after a listing cannot slip by."""
+    if path.is_dir():
+        raise ImageError(f"{label} is a folder, not an image.")
+    # O_NONBLOCK: opening a pipe with no writer returns at once instead of waiting for one.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ImageError(f"{label} is not a regular file (a pipe, device or socket), so it cannot be an image.")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ImageError(f"{label} is too large ({info.st_size // (1024 * 1024)} MB) to be an image worth classifying.")
+        # Bounded even if the file grows while it is read.
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(f"{label} is too large (over {MAX_FILE_BYTES // (1024 * 1024)} MB) to be an image worth classifying.")
+    return data
+
+
+def _shrink_to_working_size(image: Image.Image) -> Image.Image:
+    """Box-average a huge image down to at most MAX_DECODED_SIDE pixels a side, still in 8 or
+    16 bits. Both pipelines end at 28 x 28, and the float arrays they work on take 8 bytes a
+    pixel per channel: a 60-megapixel photo would otherwise cost gigabytes."""
+    longest = max(image.size)
+    if longest <= MAX_DECODED_SIDE:
+        return image
+    factor = -(-longest // MAX_DECODED_SIDE)
+    mode = image.mode
+    if mode.startswith("I;16"):
+        # Keep the 16-bit scale that to_grey_array expects; 8 bits are plenty for 28 x 28.
+        image = Image.fromarray((np.asarray(image) >> 8).astype(np.uint8))
+    elif mode == "1":
+        image = image.convert("L")
+    elif mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    try:
+        return image.reduce(factor)
+    except ValueError:  # a mode reduce() does not handle
+        has_alpha = "A" in image.mode or "a" in image.mode
+        return image.convert("RGBA" if has_alpha else "RGB").reduce(factor)
 
 
 def _short(exc: Exception) -> str:
@@ -130,8 +183,18 @@ def to_grey_array(image: Image.Image) -> np.ndarray:
         if mode.startswith("I;16"):
             arr = arr / 65535.0
         else:
-            lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-            arr = (arr - lo) / (hi - lo) if hi > lo and np.isfinite(hi - lo) else np.zeros_like(arr)
+            # Scale to the finite values' range: NaN counts as black, +/-inf as the extremes.
+            finite = np.isfinite(arr)
+            if not finite.any():
+                return np.zeros(arr.shape)
+            positive_infinity = np.isposinf(arr)
+            lo, hi = float(arr[finite].min()), float(arr[finite].max())
+            span = hi - lo
+            if span > 0 and np.isfinite(span):
+                arr = (np.where(finite, arr, lo) - lo) / span
+            else:
+                arr = np.zeros(arr.shape)
+            arr[positive_infinity] = 1.0
         return np.clip(np.nan_to_num(arr), 0.0, 1.0)
     has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
     if has_alpha:
@@ -258,13 +321,17 @@ def working_grey(image: Image.Image) -> np.ndarray:
     about a second, which a window must not freeze for."""
     try:
         grey = to_grey_array(image)
+        h, w = grey.shape
+        if max(h, w) > WORKING_MAX_SIDE:
+            scale = WORKING_MAX_SIDE / max(h, w)
+            grey = np.clip(_resize(grey, round(w * scale), round(h * scale)), 0.0, 1.0)
+        return grey
+    except ImageError:
+        raise
     except (OSError, ValueError) as exc:
         raise ImageError(f"The image cannot be converted to greyscale ({_short(exc)}).") from None
-    h, w = grey.shape
-    if max(h, w) > WORKING_MAX_SIDE:
-        scale = WORKING_MAX_SIDE / max(h, w)
-        grey = np.clip(_resize(grey, round(w * scale), round(h * scale)), 0.0, 1.0)
-    return grey
+    except MemoryError:
+        raise ImageError("The image is too large to process with the memory available.") from None
 
 
 def preprocess_image(source, kind: str) -> Preprocessed:
