@@ -336,8 +336,17 @@ def test_modern_preset_flips_garments_but_never_digits():
     assert preset_config("modern", "mnist", epochs=3).epochs == 3
 
 
+def test_modern_preset_augments_each_data_set_in_its_own_way():
+    garments = preset_config("modern", "fashion-mnist")
+    digits = preset_config("modern", "mnist")
+    assert garments.batch_norm and digits.batch_norm
+    # A flipped garment is the same garment; a flipped digit may be another digit.
+    assert garments.augment_flip and not digits.augment_flip
+    assert digits.augment_shift > 0
+
+
 def test_modern_preset_with_augmentation_trains(fake_dataset):
-    config = _config(preset="modern", epochs=2, batch_size=32)
+    config = _config(preset="modern", epochs=2, batch_size=32, augment_shift=2)
     assert config.augment_shift > 0 and config.augment_flip and config.batch_norm
     trainer = Trainer(config, fake_dataset)
     events = _run(trainer)
