@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 from .. import __version__
 from ..core.checkpoint import CheckpointError, load_checkpoint
 from .session import Session
+from .train_tab import TrainTab
 
 
 class MainWindow(QMainWindow):
@@ -23,12 +24,15 @@ class MainWindow(QMainWindow):
         self._build_tabs()
         self._build_menus()
         self.statusBar().showMessage(self.tr("Ready"))
+        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self._restore_settings()
 
     # -- construction ----------------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
         """Each tab comes with its own module; a tab that does not exist yet is not shown."""
+        self.train_tab = TrainTab(self.session, self.settings, parent=self)
+        self.tabs.addTab(self.train_tab, self.tr("Train"))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -37,6 +41,11 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_checkpoint_dialog)
         self.file_menu.addAction(self.open_action)
+        # The Train tab owns these actions: it knows when there is a trained model to save.
+        self.file_menu.addAction(self.train_tab.save_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.train_tab.export_csv_action)
+        self.file_menu.addAction(self.train_tab.export_png_action)
         self.file_menu.addSeparator()
         self.quit_action = QAction(self.tr("&Quit"), self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
