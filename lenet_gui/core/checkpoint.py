@@ -15,6 +15,7 @@ import io
 import os
 import pickle
 import platform
+import re
 import tempfile
 import time
 import zipfile
@@ -59,8 +60,13 @@ def _plain(value):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
+    # Exact built-in types: subclasses (torch.__version__ is a TorchVersion, numpy scalars are
+    # float/int subclasses) would be pickled as their class, which weights_only then refuses.
+    for plain_type in (bool, int, float, str):
+        if isinstance(value, plain_type):
+            return plain_type(value)
+    if value is None:
+        return None
     return str(value)
 
 
@@ -127,11 +133,17 @@ def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:
         with fileobj:
             payload = torch.load(fileobj, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # weights_only raises this both for a forbidden object and for bytes that are no pickle.
+        forbidden = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if forbidden is None:
+            raise CheckpointError(
+                f"{name} is not a readable checkpoint: the file is damaged, truncated, or not a "
+                "PyTorch file."
+            ) from None
         raise CheckpointError(
             f"{name} was refused: it contains objects other than weights and plain values, which "
-            f"could run code when loaded ({first[:200]}). Only load files from sources you trust; "
-            "LeNet Studio never executes code from a checkpoint."
+            f"could run code when loaded ({forbidden.group(1)[:200]}). Only load files from sources "
+            "you trust; LeNet Studio never executes code from a checkpoint."
         ) from None
     except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError, KeyError,
             AttributeError, TypeError, IndexError, UnicodeDecodeError) as exc:
