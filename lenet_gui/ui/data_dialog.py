@@ -236,7 +236,14 @@ class DatasetDialog(QDialog):
         """Accept ``folder`` if it holds the data set (the folder itself, or its parent data
         root); otherwise say what it should contain. The choice is remembered."""
         folder = Path(folder)
-        for root in (folder, folder.parent, folder.parent.parent):
+        candidates = [folder]
+        # Remember the data root itself, where the other data set may sit too, rather than the
+        # raw folder inside it that the user happened to pick.
+        if folder.name == "raw":
+            candidates.insert(0, folder.parent.parent)
+        elif folder.name == self.info.folder:
+            candidates.insert(0, folder.parent)
+        for root in candidates:
             if is_available(self.key, root):
                 self.settings.setValue(SETTINGS_DATA_ROOT, str(root))
                 self.data_root = root
