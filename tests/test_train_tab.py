@@ -129,6 +129,7 @@ def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, re
     assert tab.epochs_spin.isEnabled() and tab.train_action.isEnabled()
     assert tab.save_action.isEnabled() and tab.use_action.isEnabled()
     assert "test acc" in tab.runs_list.item(0).text()
+    assert window.run_state_label.text() == "Idle"
     assert window.statusBar().currentMessage().startswith("Training finished")
 
 
@@ -141,6 +142,7 @@ def test_pause_resume_stop_then_train_again(qtbot, window):
 
     tab.pause_action.trigger()
     assert tab.pause_action.text().replace("&", "") == "Resume"
+    assert window.run_state_label.text().startswith("Paused: epoch")
     qtbot.wait(400)  # the batch in flight and its signal land
     paused_at = _batch_count(tab, 1)
     qtbot.wait(700)
@@ -180,7 +182,8 @@ def test_closing_the_window_mid_run_stops_the_thread(qtbot, window):
     window.close()
     assert time.monotonic() - started < 3.0
     assert thread.isFinished() and not thread.isRunning()
-    assert not window.session.training_active or tab.thread is thread
+    qtbot.waitUntil(lambda: not window.session.training_active, timeout=2000)
+    assert tab.thread is None
 
 
 def test_closing_the_window_while_paused_stops_the_thread(qtbot, window):

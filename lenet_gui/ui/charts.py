@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from ..core.engine import BatchProgress, EpochResult
 
@@ -39,6 +39,11 @@ class RunSeries:
     curves: dict = field(default_factory=dict)
     visible: bool = True
     _ema: float = 0.0
+
+    @property
+    def highest_loss(self) -> float:
+        values = [max(self.batch_loss_ema, default=0.0), max((e.loss for e in self.epochs), default=0.0)]
+        return max(v for v in values if math.isfinite(v)) if any(math.isfinite(v) for v in values) else 0.0
 
     def add_batch(self, event: BatchProgress) -> None:
         self.batch_x.append(event.epoch - 1 + event.batch / event.batches)
@@ -73,11 +78,22 @@ class TrainingChart(QWidget):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
             for axis in ("left", "bottom"):
-                plot.getAxis(axis).setTextPen("#303030")
-                plot.getAxis(axis).setPen("#808080")
+                item = plot.getAxis(axis)
+                item.setTextPen("#303030")
+                item.setPen("#808080")
+                # An axis paints its grid across the whole plot, so every new batch point would
+                # replay it (about half of a repaint). Cached as a pixmap, it is redrawn only when
+                # its range changes: this keeps each repaint short, and the window responsive.
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.setXRange(0, 1, padding=0.02)
+        # Ranges are set here, never auto-ranged: auto-ranging moves the loss axis with nearly
+        # every batch, and each move redraws both axes and their grid (twice: pyqtgraph settles
+        # the range inside the paint). Loss runs from 0 to a rounded top that changes rarely.
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.disableAutoRange()
         self.acc_plot.setYRange(0, 1, padding=0.02)
-        self.loss_plot.enableAutoRange(axis="y")
+        self._loss_top = 0.0
+        self._set_loss_top(2.5)
         self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextColor="#202020",
                                                     brush=pg.mkBrush(255, 255, 255, 210))
         self.acc_legend = self.acc_plot.addLegend(offset=(-10, -10), labelTextColor="#202020",
@@ -108,6 +124,19 @@ class TrainingChart(QWidget):
         for other_id in self.runs:
             self._style(other_id)
         self._extend_x(epochs)
+
+    def _set_loss_top(self, top: float) -> None:
+        if top != self._loss_top:
+            self._loss_top = top
+            self.loss_plot.setYRange(0, top, padding=0.02)
+
+    def _update_loss_range(self) -> None:
+        highest = max((s.highest_loss for s in self.runs.values() if s.visible), default=0.0)
+        if not math.isfinite(highest) or highest <= 0:
+            return
+        # Rounded up to a "nice" step (0.5 for a loss of 2.3): the axis keeps still.
+        step = 10 ** math.floor(math.log10(highest)) / 2
+        self._set_loss_top(math.ceil(highest * 1.02 / step) * step)
 
     def _extend_x(self, epochs: int) -> None:
         longest = max(1, epochs, *[len(s.epochs) for s in self.runs.values() if s.visible])
@@ -145,6 +174,7 @@ class TrainingChart(QWidget):
         for event in events:
             series.add_batch(event)
         series.curves["batch"].setData(np.asarray(series.batch_x), np.asarray(series.batch_loss_ema))
+        self._update_loss_range()
 
     def add_epoch(self, run_id: int, result: EpochResult) -> None:
         series = self.runs.get(run_id)
@@ -155,6 +185,7 @@ class TrainingChart(QWidget):
         series.curves["epoch_loss"].setData(x, np.array([e.loss for e in series.epochs]))
         series.curves["train_acc"].setData(x, np.array([e.train_acc for e in series.epochs]))
         series.curves["test_acc"].setData(x, np.array([e.test_acc for e in series.epochs]))
+        self._update_loss_range()
 
     def set_run_visible(self, run_id: int, visible: bool) -> None:
         series = self.runs.get(run_id)
@@ -163,6 +194,8 @@ class TrainingChart(QWidget):
         series.visible = visible
         for curve in series.curves.values():
             curve.setVisible(visible)
+        self._loss_top = 0.0  # may shrink, now that a run is hidden
+        self._update_loss_range()
 
     def remove_run(self, run_id: int) -> None:
         series = self.runs.pop(run_id, None)
@@ -177,6 +210,8 @@ class TrainingChart(QWidget):
                 legend.removeItem(curve)
         if self.current == run_id:
             self.current = None
+        self._loss_top = 0.0
+        self._update_loss_range()
 
     def export_png(self, path: str, width: int = 1600) -> bool:
         """Render both plots at ``width`` pixels, whatever the window's size; True on success."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import __version__
 from ..core.checkpoint import CheckpointError, load_checkpoint
@@ -24,7 +24,13 @@ class MainWindow(QMainWindow):
         self._build_tabs()
         self._build_menus()
         self.statusBar().showMessage(self.tr("Ready"))
-        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        # Messages stay until the next one; the run's state sits in its own corner, where menu
+        # hints (which clear the message area) cannot wipe it.
+        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text))
+        self.run_state_label = QLabel(self.tr("Idle"))
+        self.run_state_label.setObjectName("runState")
+        self.statusBar().addPermanentWidget(self.run_state_label)
+        self.train_tab.run_state.connect(self.run_state_label.setText)
         self._restore_settings()
 
     # -- construction ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QLocale, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QDoubleValidator, QFontDatabase, QIcon, QKeySequence, QPixmap, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
@@ -82,6 +82,7 @@ def _format_duration(seconds: float) -> str:
 
 class TrainTab(QWidget):
     status_message = Signal(str)  # for the window's status bar
+    run_state = Signal(str)  # a short, lasting summary: "Training: epoch 2/5", "Paused", "Idle"
     results_changed = Signal(bool)  # whether the selected run can be saved / exported / used
 
     def __init__(self, session, settings: QSettings, parent: QWidget | None = None):
@@ -99,6 +100,8 @@ class TrainTab(QWidget):
         self.data_dialog: DatasetDialog | None = None
         self._next_run_id = 1
         self._paused = False
+        self._state_epoch = 1
+        self._last_run_state: str | None = None
         self._dataset_cache: dict[tuple[str, str], LoadedDataset] = {}
         self._build_actions()
         self._build_ui()
@@ -159,6 +162,7 @@ class TrainTab(QWidget):
         self.lr_edit = QLineEdit()
         validator = QDoubleValidator(1e-7, 10.0, 7, self.lr_edit)
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
+        validator.setLocale(QLocale.c())  # 0.001 everywhere: the form the tutorial and the CLI use
         self.lr_edit.setValidator(validator)
         self.lr_edit.setToolTip(self.tr("Learning rate (the peak rate for the one-cycle schedule), e.g. 0.001 or 1e-3"))
         self.optimizer_combo = QComboBox()
@@ -481,10 +485,27 @@ class TrainTab(QWidget):
     def _update_run_actions(self) -> None:
         running = self.thread is not None
         stopping = running and self.thread.stop_requested
+        self._emit_run_state()
         self.train_action.setEnabled(not running)
         self.pause_action.setEnabled(running and not stopping)
         self.pause_action.setText(self.tr("&Resume") if self._paused else self.tr("&Pause"))
         self.stop_action.setEnabled(running and not stopping)
+
+    def _emit_run_state(self, epoch: int | None = None) -> None:
+        if epoch is not None:
+            self._state_epoch = epoch
+        if self.thread is None:
+            text = self.tr("Idle")
+        elif self.thread.stop_requested:
+            text = self.tr("Stopping…")
+        elif self.active_run is None or self.active_run.started is None:
+            text = self.tr("Loading data…")
+        else:
+            text = (self.tr("Paused: epoch %1/%2") if self._paused else self.tr("Training: epoch %1/%2")) \
+                .replace("%1", str(self._state_epoch)).replace("%2", str(self.active_run.config.epochs))
+        if text != self._last_run_state:
+            self._last_run_state = text
+            self.run_state.emit(text)
 
     # -- from the worker ----------------------------------------------------------------------------
 
@@ -503,6 +524,7 @@ class TrainTab(QWidget):
         if run is None:
             return
         run.started = info
+        self._emit_run_state(epoch=1)
         self.progress.setRange(0, info.batches_per_epoch)
         self.progress.setValue(0)
         self._log(self.tr("training on %1 (%2 thread(s)), %3 training and %4 test images from %5")
@@ -517,6 +539,7 @@ class TrainTab(QWidget):
             return
         self.chart.add_batches(run.run_id, events)
         last = events[-1]
+        self._emit_run_state(epoch=last.epoch)
         self.progress.setRange(0, last.batches)
         self.progress.setValue(last.batch)
         prefix = self.tr("Paused — ") if self._paused else ""
