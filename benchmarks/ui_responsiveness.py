@@ -54,6 +54,39 @@ def cli_epoch_seconds(args, threads: int | None = None) -> float:
     return float(match.group(1))
 
 
+def idle_lateness(args, app, seconds: float) -> list[float]:
+    """The same probe with an idle window: the machine's own noise floor (other processes)."""
+    from PySide6.QtCore import QSettings, Qt, QTimer
+
+    from lenet_gui.ui.main_window import MainWindow
+
+    settings = QSettings(os.path.join(tempfile.mkdtemp(prefix="lenet-bench-"), "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(data_root=args.data_root, settings=settings)
+    window.resize(1280, 820)
+    window.show()
+    lateness: list[float] = []
+    last = [None]
+    interval = args.probe_ms / 1000
+
+    def probe() -> None:
+        now = time.perf_counter()
+        if last[0] is not None:
+            lateness.append(max(0.0, now - last[0] - interval))
+        last[0] = now
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(args.probe_ms)
+    timer.timeout.connect(probe)
+    timer.start()
+    QTimer.singleShot(int(seconds * 1000), app.quit)
+    app.exec()
+    timer.stop()
+    window.close()
+    window.deleteLater()
+    return lateness
+
+
 def gui_epoch(args, app) -> dict:
     """One epoch from the window; the probe's lateness samples cover the training only."""
     from PySide6.QtCore import QSettings, Qt, QTimer
@@ -124,6 +157,8 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="train on the first N images only (a quick check)")
     parser.add_argument("--probe-ms", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=1, help="GUI and CLI epochs, alternated")
+    parser.add_argument("--idle-seconds", type=float, default=5.0,
+                        help="probe an idle window this long first: the machine's noise floor (0: skip)")
     parser.add_argument("--gui-threads", type=int, default=0, help="override the app's torch thread count")
     args = parser.parse_args()
     if not args.data_root:
@@ -161,6 +196,7 @@ def main() -> int:
                 print(f"  GUI epoch {run['epoch_seconds']:.2f} s ({run['line']}); probe p99 "
                       f"{1000 * percentile(run['lateness'], 99):.1f} ms, worst {1000 * max(run['lateness'], default=0):.1f} ms")
 
+    idle = idle_lateness(args, app, args.idle_seconds) if args.idle_seconds > 0 else []
     lateness = [x for run in gui_runs for x in run["lateness"]]
     gui_epoch_s = statistics.median(r["epoch_seconds"] for r in gui_runs)
     cli_epoch_s = statistics.median(cli_runs)
@@ -175,6 +211,9 @@ def main() -> int:
           f"p50 {p50:.1f} ms, p99 {p99:.1f} ms [{verdict(p99 <= 30)} <= 30], worst {worst:.1f} ms [{verdict(worst <= 100)} <= 100]")
     same_s = statistics.median(cli_same_threads)
     best_ratio = min(r["epoch_seconds"] for r in gui_runs) / min(cli_runs)
+    if idle:
+        print(f"noise floor, idle window ({len(idle)} probes): p50 {1000 * percentile(idle, 50):.1f} ms, "
+              f"p99 {1000 * percentile(idle, 99):.1f} ms, worst {1000 * max(idle):.1f} ms")
     print(f"epoch time (medians of {args.repeats}): GUI {gui_epoch_s:.2f} s (torch threads {gui_runs[0]['threads']}), "
           f"headless CLI {cli_epoch_s:.2f} s (default threads: {os.cpu_count()} cores), "
           f"headless CLI {same_s:.2f} s (--threads {gui_threads})")

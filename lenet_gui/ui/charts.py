@@ -144,7 +144,7 @@ class TrainingChart(QWidget):
         # Whole epochs as ticks: "1.5" epochs means nothing to a reader of the log.
         step = max(1, math.ceil(longest / 10))
         for plot in (self.loss_plot, self.acc_plot):
-            plot.getAxis("bottom").setTickSpacing(major=step, minor=step / 2 if step > 1 else 0.5)
+            plot.getAxis("bottom").setTickSpacing(levels=[(step, 0)])
 
     def _style(self, run_id: int) -> None:
         series = self.runs[run_id]

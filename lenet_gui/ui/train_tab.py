@@ -205,6 +205,8 @@ class TrainTab(QWidget):
         self.runs_list = QListWidget()
         self.runs_list.setObjectName("runsList")
         self.runs_list.setToolTip(self.tr("Runs of this session: untick to hide one on the chart"))
+        self.runs_list.setWordWrap(True)
+        self.runs_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.runs_list.itemChanged.connect(self._on_run_item_changed)
         self.runs_list.currentItemChanged.connect(lambda *_: self._update_result_actions())
         self.remove_run_button = QPushButton(self.tr("&Remove run"))
@@ -624,7 +626,7 @@ class TrainTab(QWidget):
     # -- runs list ----------------------------------------------------------------------------------
 
     def _run_title(self, run: RunRecord) -> str:
-        return self.tr("Run %1: %2, %3").replace("%1", str(run.run_id)).replace(
+        return self.tr("Run %1 · %2 · %3").replace("%1", str(run.run_id)).replace(
             "%2", dataset_info(run.config.dataset).title).replace("%3", run.config.preset)
 
     def _add_run_item(self, run: RunRecord) -> None:
@@ -632,6 +634,10 @@ class TrainTab(QWidget):
         pixmap.fill(run.color)
         item = QListWidgetItem(QIcon(pixmap), self._run_title(run))
         item.setData(Qt.ItemDataRole.UserRole, run.run_id)
+        c = run.config
+        item.setToolTip(self.tr("%1 epochs, batch %2, %3 lr %4, seed %5, %6")
+                        .replace("%1", str(c.epochs)).replace("%2", str(c.batch_size)).replace("%3", c.optimizer)
+                        .replace("%4", f"{c.lr:g}").replace("%5", str(c.seed)).replace("%6", c.device))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Checked)
         run.item = item
@@ -645,9 +651,9 @@ class TrainTab(QWidget):
             return
         text = self._run_title(run)
         if run.failure is not None:
-            text += self.tr(" — failed")
+            text += self.tr(": failed")
         elif run.last_test_acc is not None:
-            text += self.tr(" — test acc %1").replace("%1", f"{run.last_test_acc:.3f}")
+            text += self.tr(": test acc %1").replace("%1", f"{run.last_test_acc:.3f}")
             if run.outcome is not None and run.outcome.stopped:
                 text += self.tr(" (stopped)")
         self.runs_list.blockSignals(True)
