@@ -13,7 +13,7 @@ import torch
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage, QKeySequence  # noqa: E402
-from PySide6.QtWidgets import QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from lenet_gui.core.checkpoint import LoadedModel, load_checkpoint  # noqa: E402
 from lenet_gui.core.engine import BatchProgress, EpochResult, NonFiniteLossError, Trainer, preset_config  # noqa: E402
@@ -395,6 +395,33 @@ def test_shortcuts_are_set_and_shown_in_tooltips(qtbot, window):
     assert tab.save_action in window.file_menu.actions()
     assert tab.export_csv_action in window.file_menu.actions()
     assert tab.export_png_action in window.file_menu.actions()
+
+
+def test_keyboard_shortcuts_drive_a_run_while_the_train_tab_shows(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    tab = window.train_tab
+    tab.train_limit = 20000
+    _recipe(tab, epochs=3, batch=32)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+
+    other = QWidget()
+    window.tabs.addTab(other, "Other")
+    window.tabs.setCurrentWidget(other)
+    qtbot.keyClick(other, Qt.Key.Key_Return, ctrl)
+    assert not tab.running  # the keys belong to the Train tab only
+
+    window.tabs.setCurrentWidget(tab)
+    qtbot.keyClick(tab.epochs_spin, Qt.Key.Key_Return, ctrl)
+    assert tab.running
+    qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
+    qtbot.keyClick(tab.log, Qt.Key.Key_P, ctrl)
+    assert tab.pause_action.text().replace("&", "") == "Resume"
+    qtbot.keyClick(tab.log, Qt.Key.Key_P, ctrl)
+    assert tab.pause_action.text().replace("&", "") == "Pause"
+    qtbot.keyClick(tab.log, Qt.Key.Key_Period, ctrl)
+    _wait_done(qtbot, tab)
+    assert tab.runs[1].outcome.stopped
 
 
 def test_worker_throttles_batch_signals_but_delivers_every_batch(qtbot, data_root):
