@@ -172,6 +172,9 @@ class TrainingThread(QThread):
         finally:
             with self._lock:
                 self._trainer = None
+            if torch.cuda.is_available():
+                # After an out-of-memory error the next run should start from a clean slate.
+                torch.cuda.empty_cache()
 
     def _train(self) -> None:
         request = self.request
