@@ -114,6 +114,10 @@ def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, re
     assert list(x) == [1, 2] and list(y) == pytest.approx([e.test_acc for e in epochs])
     x, y = series.curves["epoch_loss"].getData()
     assert list(y) == pytest.approx([e.loss for e in epochs])
+    # Nothing drawn falls outside the axes.
+    (x_low, x_high), (y_low, y_high) = tab.chart.loss_plot.viewRange()
+    assert x_low <= 0 and x_high >= 2
+    assert y_low <= 0 and y_high >= max(series.batch_loss_ema + [e.loss for e in epochs])
     # Per-batch updates came in chunks that cover every batch once.
     assert batch_signals and sum(len(chunk) for chunk in batch_signals) == len(batches)
     # The log has the tutorial's line for each epoch.

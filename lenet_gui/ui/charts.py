@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPen
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from ..core.engine import BatchProgress, EpochResult
@@ -38,12 +38,8 @@ class RunSeries:
     epochs: list[EpochResult] = field(default_factory=list)
     curves: dict = field(default_factory=dict)
     visible: bool = True
+    highest_loss: float = 0.0  # of the drawn loss points: sets the top of the loss axis
     _ema: float = 0.0
-
-    @property
-    def highest_loss(self) -> float:
-        values = [max(self.batch_loss_ema, default=0.0), max((e.loss for e in self.epochs), default=0.0)]
-        return max(v for v in values if math.isfinite(v)) if any(math.isfinite(v) for v in values) else 0.0
 
     def add_batch(self, event: BatchProgress) -> None:
         self.batch_x.append(event.epoch - 1 + event.batch / event.batches)
@@ -51,6 +47,8 @@ class RunSeries:
         # Debiased like TensorBoard's smoothing: the first points are not dragged towards 0.
         self._ema = EMA_BETA * self._ema + (1 - EMA_BETA) * event.loss
         self.batch_loss_ema.append(self._ema / (1 - EMA_BETA ** len(self.batch_loss)))
+        if math.isfinite(self.batch_loss_ema[-1]):
+            self.highest_loss = max(self.highest_loss, self.batch_loss_ema[-1])
 
 
 class TrainingChart(QWidget):
@@ -181,6 +179,8 @@ class TrainingChart(QWidget):
         if series is None:
             return
         series.epochs.append(result)
+        if math.isfinite(result.loss):
+            series.highest_loss = max(series.highest_loss, result.loss)
         x = np.array([e.epoch for e in series.epochs], dtype=float)
         series.curves["epoch_loss"].setData(x, np.array([e.loss for e in series.epochs]))
         series.curves["train_acc"].setData(x, np.array([e.train_acc for e in series.epochs]))
