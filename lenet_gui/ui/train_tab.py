@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from ..core.checkpoint import CheckpointError, LoadedModel, save_checkpoint
 from ..core.data import DATASETS, LoadedDataset, dataset_info
-from ..core.engine import OPTIMIZERS, PRESETS, BatchProgress, EpochResult, TrainConfig, TrainingError, available_devices, preset_config
+from ..core.engine import OPTIMIZERS, BatchProgress, EpochResult, TrainConfig, TrainingError, available_devices, preset_config
 from ..core.model import LeNet, ModelConfig
 from .charts import TrainingChart, run_color
 from .data_dialog import DatasetDialog, locate_dataset
