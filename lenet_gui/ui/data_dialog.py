@@ -262,6 +262,8 @@ class DatasetDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
+        # Word-wrapped labels do not grow a dialog that is already shown: make room for the text.
+        self.adjustSize()
 
     def done(self, result: int) -> None:
         # Closing mid-download leaves the download running in the background, unconnected.
