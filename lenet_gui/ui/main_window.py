@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import __version__
 from ..core.checkpoint import CheckpointError, load_checkpoint
+from .classify_tab import ClassifyTab
+from .inspect_tab import InspectTab
 from .session import Session
+from .train_tab import TrainTab
 
 
 class MainWindow(QMainWindow):
@@ -23,19 +26,22 @@ class MainWindow(QMainWindow):
         self._build_tabs()
         self._build_menus()
         self.statusBar().showMessage(self.tr("Ready"))
+        # Messages stay until the next one; the run's state sits in its own corner, where menu
+        # hints (which clear the message area) cannot wipe it.
+        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text))
+        self.run_state_label = QLabel(self.tr("Idle"))
+        self.run_state_label.setObjectName("runState")
+        self.statusBar().addPermanentWidget(self.run_state_label)
+        self.train_tab.run_state.connect(self.run_state_label.setText)
         self._restore_settings()
 
     # -- construction ----------------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
-        """Each tab comes with its own module; a tab that does not exist yet is not shown."""
-        from .classify_tab import ClassifyTab
-
+        self.train_tab = TrainTab(self.session, self.settings, parent=self)
+        self.tabs.addTab(self.train_tab, self.tr("Train"))
         self.classify_tab = ClassifyTab(self.session, self.settings, self)
         self.tabs.addTab(self.classify_tab, self.tr("Classify"))
-
-        from .inspect_tab import InspectTab
-
         self.inspect_tab = InspectTab(self.session, self)
         self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
 
@@ -46,6 +52,11 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_checkpoint_dialog)
         self.file_menu.addAction(self.open_action)
+        # The Train tab owns these actions: it knows when there is a trained model to save.
+        self.file_menu.addAction(self.train_tab.save_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.train_tab.export_csv_action)
+        self.file_menu.addAction(self.train_tab.export_png_action)
         self.file_menu.addSeparator()
         self.quit_action = QAction(self.tr("&Quit"), self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)

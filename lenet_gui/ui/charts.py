@@ -1,0 +1,223 @@
+"""The live training chart (pyqtgraph): loss on the left, accuracy on the right, per run.
+
+x is the fractional epoch (epoch 1's batch 117 of 235 sits at 0.5), so batch and epoch points
+of a run share one axis, and runs with other batch sizes line up. The current run is drawn in
+full colour; earlier runs of the session stay, dimmed, for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+
+from ..core.engine import BatchProgress, EpochResult
+
+RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+EMA_BETA = 0.9  # smoothing of the per-batch loss: about the last 10 batches
+DIMMED_ALPHA = 70
+
+
+def run_color(index: int) -> QColor:
+    return QColor(RUN_COLORS[index % len(RUN_COLORS)])
+
+
+@dataclass
+class RunSeries:
+    """Every figure the engine produced for one run, as drawn."""
+
+    color: QColor
+    batch_x: list[float] = field(default_factory=list)
+    batch_loss: list[float] = field(default_factory=list)  # raw, as the engine reported it
+    batch_loss_ema: list[float] = field(default_factory=list)  # what the chart draws
+    epochs: list[EpochResult] = field(default_factory=list)
+    curves: dict = field(default_factory=dict)
+    visible: bool = True
+    highest_loss: float = 0.0  # of the drawn loss points: sets the top of the loss axis
+    _ema: float = 0.0
+
+    def add_batch(self, event: BatchProgress) -> None:
+        self.batch_x.append(event.epoch - 1 + event.batch / event.batches)
+        self.batch_loss.append(event.loss)
+        # Debiased like TensorBoard's smoothing: the first points are not dragged towards 0.
+        self._ema = EMA_BETA * self._ema + (1 - EMA_BETA) * event.loss
+        self.batch_loss_ema.append(self._ema / (1 - EMA_BETA ** len(self.batch_loss)))
+        if math.isfinite(self.batch_loss_ema[-1]):
+            self.highest_loss = max(self.highest_loss, self.batch_loss_ema[-1])
+
+
+class TrainingChart(QWidget):
+    """Two linked plots: loss (batch EMA + epoch mean) and accuracy (train + test) per epoch."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("trainingChart")
+        self.runs: dict[int, RunSeries] = {}
+        self.current: int | None = None
+        pg.setConfigOptions(antialias=True)
+        self.view = pg.GraphicsLayoutWidget(self)
+        self.view.setBackground("w")
+        self.view.setMinimumSize(360, 260)
+        self.loss_plot = self.view.addPlot(row=0, col=0)
+        self.acc_plot = self.view.addPlot(row=0, col=1)
+        self.acc_plot.setXLink(self.loss_plot)
+        for plot, title, ylabel in (
+            (self.loss_plot, self.tr("Loss"), self.tr("cross-entropy loss")),
+            (self.acc_plot, self.tr("Accuracy"), self.tr("accuracy")),
+        ):
+            plot.setTitle(title, color="#202020", size="12pt")
+            plot.setLabel("bottom", self.tr("epoch"), color="#202020")
+            plot.setLabel("left", ylabel, color="#202020")
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setMenuEnabled(False)
+            for axis in ("left", "bottom"):
+                item = plot.getAxis(axis)
+                item.setTextPen("#303030")
+                item.setPen("#808080")
+                # An axis paints its grid across the whole plot, so every new batch point would
+                # replay it (about half of a repaint). Cached as a pixmap, it is redrawn only when
+                # its range changes: this keeps each repaint short, and the window responsive.
+                item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.setXRange(0, 1, padding=0.02)
+        # Ranges are set here, never auto-ranged: auto-ranging moves the loss axis with nearly
+        # every batch, and each move redraws both axes and their grid (twice: pyqtgraph settles
+        # the range inside the paint). Loss runs from 0 to a rounded top that changes rarely.
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.disableAutoRange()
+        self.acc_plot.setYRange(0, 1, padding=0.02)
+        self._loss_top = 0.0
+        self._set_loss_top(2.5)
+        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextColor="#202020",
+                                                    brush=pg.mkBrush(255, 255, 255, 210))
+        self.acc_legend = self.acc_plot.addLegend(offset=(-10, -10), labelTextColor="#202020",
+                                                  brush=pg.mkBrush(255, 255, 255, 210))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+
+    # -- runs --------------------------------------------------------------------------------------
+
+    def add_run(self, run_id: int, color: QColor, epochs: int) -> None:
+        series = RunSeries(color=QColor(color))
+        series.curves = {
+            "batch": self.loss_plot.plot([], [], name=self.tr("batch loss (smoothed)")),
+            "epoch_loss": self.loss_plot.plot([], [], name=self.tr("epoch loss"), symbol="o", symbolSize=7),
+            "train_acc": self.acc_plot.plot([], [], name=self.tr("train acc"), symbol="s", symbolSize=7),
+            "test_acc": self.acc_plot.plot([], [], name=self.tr("test acc"), symbol="o", symbolSize=7),
+        }
+        series.curves["batch"].setZValue(-1)
+        self.runs[run_id] = series
+        self.current = run_id
+        # The legend explains the current run's line styles; older runs are told apart by colour
+        # in the runs list, which keeps the legend short on a projector.
+        for legend, keys in ((self.loss_legend, ("batch", "epoch_loss")), (self.acc_legend, ("train_acc", "test_acc"))):
+            legend.clear()
+            for key in keys:
+                legend.addItem(series.curves[key], series.curves[key].name())
+        for other_id in self.runs:
+            self._style(other_id)
+        self._extend_x(epochs)
+
+    def _set_loss_top(self, top: float) -> None:
+        if top != self._loss_top:
+            self._loss_top = top
+            self.loss_plot.setYRange(0, top, padding=0.02)
+
+    def _update_loss_range(self) -> None:
+        highest = max((s.highest_loss for s in self.runs.values() if s.visible), default=0.0)
+        if not math.isfinite(highest) or highest <= 0:
+            return
+        # Rounded up to a "nice" step (0.5 for a loss of 2.3): the axis keeps still.
+        step = 10 ** math.floor(math.log10(highest)) / 2
+        self._set_loss_top(math.ceil(highest * 1.02 / step) * step)
+
+    def _extend_x(self, epochs: int) -> None:
+        longest = max(1, epochs, *[len(s.epochs) for s in self.runs.values() if s.visible])
+        self.loss_plot.setXRange(0, longest, padding=0.03)
+        # Whole epochs as ticks: "1.5" epochs means nothing to a reader of the log.
+        step = max(1, math.ceil(longest / 10))
+        for plot in (self.loss_plot, self.acc_plot):
+            plot.getAxis("bottom").setTickSpacing(levels=[(step, 0)])
+
+    def _style(self, run_id: int) -> None:
+        series = self.runs[run_id]
+        color = QColor(series.color)
+        if run_id != self.current:
+            color.setAlpha(DIMMED_ALPHA)
+        faint = QColor(color)
+        faint.setAlpha(color.alpha() * 2 // 3)
+        solid = pg.mkPen(color, width=2)
+        dashed = pg.mkPen(color, width=2, style=Qt.PenStyle.DashLine)
+        curves = series.curves
+        curves["batch"].setPen(pg.mkPen(faint, width=1.5))
+        curves["epoch_loss"].setPen(solid)
+        curves["epoch_loss"].setSymbolBrush(color)
+        curves["epoch_loss"].setSymbolPen(color)
+        curves["train_acc"].setPen(dashed)
+        curves["train_acc"].setSymbolBrush(pg.mkBrush("w"))
+        curves["train_acc"].setSymbolPen(pg.mkPen(color, width=1.5))
+        curves["test_acc"].setPen(solid)
+        curves["test_acc"].setSymbolBrush(color)
+        curves["test_acc"].setSymbolPen(color)
+
+    def add_batches(self, run_id: int, events: list[BatchProgress]) -> None:
+        series = self.runs.get(run_id)
+        if series is None:
+            return
+        for event in events:
+            series.add_batch(event)
+        series.curves["batch"].setData(np.asarray(series.batch_x), np.asarray(series.batch_loss_ema))
+        self._update_loss_range()
+
+    def add_epoch(self, run_id: int, result: EpochResult) -> None:
+        series = self.runs.get(run_id)
+        if series is None:
+            return
+        series.epochs.append(result)
+        if math.isfinite(result.loss):
+            series.highest_loss = max(series.highest_loss, result.loss)
+        x = np.array([e.epoch for e in series.epochs], dtype=float)
+        series.curves["epoch_loss"].setData(x, np.array([e.loss for e in series.epochs]))
+        series.curves["train_acc"].setData(x, np.array([e.train_acc for e in series.epochs]))
+        series.curves["test_acc"].setData(x, np.array([e.test_acc for e in series.epochs]))
+        self._update_loss_range()
+
+    def set_run_visible(self, run_id: int, visible: bool) -> None:
+        series = self.runs.get(run_id)
+        if series is None:
+            return
+        series.visible = visible
+        for curve in series.curves.values():
+            curve.setVisible(visible)
+        self._loss_top = 0.0  # may shrink, now that a run is hidden
+        self._update_loss_range()
+
+    def remove_run(self, run_id: int) -> None:
+        series = self.runs.pop(run_id, None)
+        if series is None:
+            return
+        for plot in (self.loss_plot, self.acc_plot):
+            for curve in series.curves.values():
+                if curve in plot.listDataItems():
+                    plot.removeItem(curve)
+        for legend in (self.loss_legend, self.acc_legend):
+            for curve in series.curves.values():
+                legend.removeItem(curve)
+        if self.current == run_id:
+            self.current = None
+        self._loss_top = 0.0
+        self._update_loss_range()
+
+    def export_png(self, path: str, width: int = 1600) -> bool:
+        """Render both plots at ``width`` pixels, whatever the window's size; True on success."""
+        import pyqtgraph.exporters
+
+        exporter = pyqtgraph.exporters.ImageExporter(self.view.scene())
+        exporter.parameters()["width"] = width
+        image = exporter.export(toBytes=True)
+        return bool(image is not None and not image.isNull() and image.save(str(path), "PNG"))

@@ -1,0 +1,244 @@
+"""The thread that trains: loads the data set, drives ``Trainer.run()``, reports through signals.
+
+Rules this module keeps, so that the window never freezes and never races the training:
+
+* Signals carry plain values, frozen event dataclasses and CPU tensor copies only; the model
+  being trained never leaves this thread.
+* Stop and pause are flags on the trainer (``threading.Event``), set directly from the GUI
+  thread. A queued slot would wait behind the very loop it is meant to interrupt.
+* Per-batch events are gathered and sent at most ``BATCH_SIGNALS_PER_SEC`` times a second (and
+  always at the last batch of an epoch): the chart still receives every point, but the GUI
+  thread handles a few dozen signals a second rather than one per batch.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import torch
+from PySide6.QtCore import QThread, Signal
+
+from ..core.data import DatasetError, LoadedDataset, load_dataset
+from ..core.engine import (
+    BatchProgress,
+    EpochResult,
+    EvaluationStarted,
+    Finished,
+    NonFiniteLossError,
+    Trainer,
+    TrainConfig,
+    TrainingError,
+)
+
+BATCH_SIGNALS_PER_SEC = 20
+LIVE_WEIGHTS_PER_SEC = 4
+LIVE_WEIGHT_NAMES = ("conv1.weight", "conv2.weight")
+
+
+def gui_training_threads(cores: int | None = None) -> int:
+    """Torch intra-op threads for training inside the app.
+
+    The GUI thread needs a core of its own: when torch's workers occupy every core, each
+    repaint waits for a time slice and the OS scheduler interleaves the two badly, so both the
+    window and the training slow down (on 2 cores a batch can take many times longer). One core
+    is left to the window; beyond 4 threads LeNet's small tensors gain nothing.
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(4, cores - 1))
+
+
+@dataclass
+class TrainingRequest:
+    config: TrainConfig
+    data_root: str | None
+    train_limit: int | None = None
+    test_limit: int | None = None
+    dataset: LoadedDataset | None = None  # already loaded (an earlier run): skip reading files
+
+
+@dataclass
+class RunStarted:
+    device: str
+    threads: int
+    train_samples: int
+    test_samples: int
+    batches_per_epoch: int
+    data_source: str
+
+
+@dataclass
+class RunOutcome:
+    """What the GUI keeps of a run: figures and a CPU copy of the final weights."""
+
+    history: tuple[EpochResult, ...]
+    stopped: bool
+    state_dict: dict[str, torch.Tensor]
+    model_config: dict
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass
+class RunFailure:
+    title: str
+    message: str
+    details: str = ""  # a traceback, for unexpected errors only
+
+
+def describe_failure(exc: BaseException) -> RunFailure:
+    """A message a person can act on, for every way a run can fail."""
+    if isinstance(exc, NonFiniteLossError):
+        return RunFailure("Training diverged", str(exc))
+    if isinstance(exc, DatasetError):
+        return RunFailure("Data set problem", str(exc))
+    if isinstance(exc, TrainingError):
+        return RunFailure("Cannot train", str(exc))
+    if isinstance(exc, (torch.cuda.OutOfMemoryError, RuntimeError)) and "out of memory" in str(exc).lower():
+        return RunFailure(
+            "Out of memory",
+            "The device ran out of memory during training. Choose a smaller batch size, or train "
+            f"on the CPU. ({str(exc).strip().splitlines()[0][:200]})",
+        )
+    if isinstance(exc, MemoryError):
+        return RunFailure("Out of memory", "The computer ran out of memory during training. "
+                                           "Close other programs or choose a smaller batch size.")
+    first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return RunFailure(
+        "Training failed",
+        f"Training stopped because of an unexpected error: {type(exc).__name__}"
+        + (f": {first_line}" if first_line else "") + ". The details are in the log.",
+        details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    )
+
+
+class TrainingThread(QThread):
+    status = Signal(str)  # what the thread is doing, for the status bar (not translated here)
+    dataset_loaded = Signal(object)  # LoadedDataset, so that the next run need not read it again
+    run_started = Signal(object)  # RunStarted
+    batches = Signal(object)  # list[BatchProgress], every batch since the previous signal
+    evaluating = Signal(int)  # epoch
+    epoch_finished = Signal(object)  # EpochResult
+    live_weights = Signal(object)  # {"conv1.weight": tensor, "conv2.weight": tensor}, CPU copies
+    run_finished = Signal(object)  # RunOutcome
+    run_failed = Signal(object)  # RunFailure
+
+    def __init__(self, request: TrainingRequest, parent=None):
+        super().__init__(parent)
+        self.request = request
+        self._lock = threading.Lock()
+        self._trainer: Trainer | None = None
+        self._stop = threading.Event()
+        self._paused = False
+        self._pending: list[BatchProgress] = []  # batches not yet sent to the window
+
+    # -- control, from the GUI thread ---------------------------------------------------------
+
+    def request_stop(self) -> None:
+        with self._lock:
+            self._stop.set()
+            if self._trainer is not None:
+                self._trainer.request_stop()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            if self._trainer is not None:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            if self._trainer is not None:
+                self._trainer.resume()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    # -- the thread -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._train()
+        except BaseException as exc:  # every failure must reach the window, never kill the app
+            self._flush_batches()  # the chart shows the run up to the batch that failed
+            failure = describe_failure(exc)
+            if failure.details:
+                print(failure.details, flush=True)
+            self.run_failed.emit(failure)
+        finally:
+            with self._lock:
+                self._trainer = None
+            if torch.cuda.is_available():
+                # After an out-of-memory error the next run should start from a clean slate.
+                torch.cuda.empty_cache()
+
+    def _train(self) -> None:
+        request = self.request
+        config = request.config
+        dataset = request.dataset
+        if dataset is None:
+            self.status.emit("loading")
+            dataset = load_dataset(config.dataset, request.data_root, download=False)
+            self.dataset_loaded.emit(dataset)
+        if self._stop.is_set():
+            self.run_finished.emit(RunOutcome((), True, {}, {}))
+            return
+        trainer = Trainer(config, dataset, train_limit=request.train_limit, test_limit=request.test_limit)
+        with self._lock:
+            self._trainer = trainer
+            # A stop or pause that arrived while the data was loading applies now.
+            if self._stop.is_set():
+                trainer.request_stop()
+            if self._paused:
+                trainer.pause()
+        self.run_started.emit(RunStarted(
+            device=str(trainer.device),
+            threads=config.threads or torch.get_num_threads(),
+            train_samples=len(trainer.train_split),
+            test_samples=len(trainer.test_split),
+            batches_per_epoch=trainer.batches_per_epoch,
+            data_source=str(dataset.source),
+        ))
+        self.status.emit("training")
+        batch_interval = 1.0 / BATCH_SIGNALS_PER_SEC
+        weights_interval = 1.0 / LIVE_WEIGHTS_PER_SEC
+        last_batch_signal = last_weights = time.monotonic()
+        for event in trainer.run():
+            if isinstance(event, BatchProgress):
+                self._pending.append(event)
+                now = time.monotonic()
+                if event.batch == event.batches or now - last_batch_signal >= batch_interval:
+                    self._flush_batches()
+                    last_batch_signal = now
+                if now - last_weights >= weights_interval:
+                    self.live_weights.emit(self._conv_weights(trainer))
+                    last_weights = now
+            elif isinstance(event, EvaluationStarted):
+                self.evaluating.emit(event.epoch)
+            elif isinstance(event, EpochResult):
+                self.epoch_finished.emit(event)
+                self.live_weights.emit(self._conv_weights(trainer))
+            elif isinstance(event, Finished):
+                self._flush_batches()  # a stop between two signals: the chart gets every batch
+                self.run_finished.emit(RunOutcome(
+                    history=event.history,
+                    stopped=event.stopped,
+                    state_dict=trainer.state_dict_snapshot(),
+                    model_config=trainer.model.config.to_dict(),
+                    metadata=trainer.metadata(),
+                ))
+
+    def _flush_batches(self) -> None:
+        if self._pending:
+            self.batches.emit(self._pending)
+            self._pending = []
+
+    @staticmethod
+    def _conv_weights(trainer: Trainer) -> dict[str, torch.Tensor]:
+        # Called between batches, when the generator is suspended: the weights are not changing.
+        params = dict(trainer.model.named_parameters())
+        return {name: params[name].detach().to("cpu", copy=True) for name in LIVE_WEIGHT_NAMES}

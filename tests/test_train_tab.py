@@ -1,0 +1,452 @@
+"""The Train tab, driven through the real window on small subsets of the real data sets."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+pytest.importorskip("pytestqt")
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtGui import QImage, QKeySequence  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from lenet_gui.core.checkpoint import LoadedModel, load_checkpoint  # noqa: E402
+from lenet_gui.core.engine import BatchProgress, EpochResult, NonFiniteLossError, Trainer, preset_config  # noqa: E402
+from lenet_gui.ui import training_worker  # noqa: E402
+from lenet_gui.ui.main_window import MainWindow  # noqa: E402
+from lenet_gui.ui.training_worker import TrainingRequest, TrainingThread, describe_failure  # noqa: E402
+
+RUN_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture
+def data_root():
+    root = os.environ.get("LENET_DATA_ROOT")
+    if not root or not (Path(root) / "MNIST").is_dir():
+        pytest.skip("LENET_DATA_ROOT does not point at the data sets")
+    return Path(root)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings, data_root):
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    win.show()
+    tab = win.train_tab
+    tab.train_limit, tab.test_limit = 2000, 500
+    _recipe(tab, epochs=2, batch=256)
+    return win
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """Every event each Trainer yields, as the engine produced it (filled in the worker)."""
+
+    runs: list[list] = []
+
+    class RecordingTrainer(Trainer):
+        def run(self):
+            events: list = []
+            runs.append(events)
+            for event in super().run():
+                events.append(event)
+                yield event
+
+    monkeypatch.setattr(training_worker, "Trainer", RecordingTrainer)
+    return runs
+
+
+def _recipe(tab, epochs=2, batch=256, lr="0.001", dataset="mnist", preset="classic", optimizer=None):
+    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData(dataset))
+    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData(preset))
+    tab.epochs_spin.setValue(epochs)
+    tab.batch_spin.setValue(batch)
+    tab.lr_edit.setText(lr)
+    if optimizer:
+        tab.optimizer_combo.setCurrentIndex(tab.optimizer_combo.findData(optimizer))
+
+
+def _wait_done(qtbot, tab):
+    qtbot.waitUntil(lambda: not tab.running, timeout=RUN_TIMEOUT_MS)
+
+
+def _batch_count(tab, run_id):
+    series = tab.chart.runs.get(run_id)
+    return len(series.batch_loss) if series else 0
+
+
+def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, recorded):
+    tab = window.train_tab
+    session = window.session
+    states, weights, batch_signals = [], [], []
+    session.training_state_changed.connect(states.append)
+    session.live_weights.connect(weights.append)
+
+    assert tab.start_training()
+    tab.thread.batches.connect(batch_signals.append)
+    assert not tab.epochs_spin.isEnabled() and not tab.train_action.isEnabled()
+    _wait_done(qtbot, tab)
+
+    assert tab.error_text == ""
+    events = recorded[0]
+    batches = [e for e in events if isinstance(e, BatchProgress)]
+    epochs = [e for e in events if isinstance(e, EpochResult)]
+    assert len(batches) == 2 * 8 and len(epochs) == 2  # 2000 images, batch 256: 8 batches per epoch
+    series = tab.chart.runs[1]
+    # The chart holds exactly the engine's points: every batch loss, at its fractional epoch...
+    assert series.batch_loss == [e.loss for e in batches]
+    assert series.batch_x == pytest.approx([e.epoch - 1 + e.batch / e.batches for e in batches])
+    x, y = series.curves["batch"].getData()
+    assert list(x) == pytest.approx(series.batch_x) and list(y) == pytest.approx(series.batch_loss_ema)
+    # ...and every epoch's loss and accuracies.
+    assert series.epochs == epochs
+    x, y = series.curves["test_acc"].getData()
+    assert list(x) == [1, 2] and list(y) == pytest.approx([e.test_acc for e in epochs])
+    x, y = series.curves["epoch_loss"].getData()
+    assert list(y) == pytest.approx([e.loss for e in epochs])
+    # Nothing drawn falls outside the axes.
+    (x_low, x_high), (y_low, y_high) = tab.chart.loss_plot.viewRange()
+    assert x_low <= 0 and x_high >= 2
+    assert y_low <= 0 and y_high >= max(series.batch_loss_ema + [e.loss for e in epochs])
+    # Per-batch updates came in chunks that cover every batch once.
+    assert batch_signals and sum(len(chunk) for chunk in batch_signals) == len(batches)
+    # The log has the tutorial's line for each epoch.
+    log = tab.log.toPlainText()
+    for result in epochs:
+        assert result.line() in log
+    assert "epoch 2, loss" in log
+    # The session knew a run was going on and saw the filters change.
+    assert states == [True, False]
+    assert weights and weights[-1]["conv1.weight"].shape == (6, 1, 5, 5)
+    assert weights[-1]["conv2.weight"].device.type == "cpu"
+    # After the run: controls are back, the results can be used.
+    assert tab.epochs_spin.isEnabled() and tab.train_action.isEnabled()
+    assert tab.save_action.isEnabled() and tab.use_action.isEnabled()
+    assert "test acc" in tab.runs_list.item(0).text()
+    assert window.run_state_label.text() == "Idle"
+    assert window.statusBar().currentMessage().startswith("Training finished")
+
+
+def test_pause_resume_stop_then_train_again(qtbot, window):
+    tab = window.train_tab
+    tab.train_limit = 20000
+    _recipe(tab, epochs=3, batch=32)
+    assert tab.start_training()
+    qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
+
+    tab.pause_action.trigger()
+    assert tab.pause_action.text().replace("&", "") == "Resume"
+    assert window.run_state_label.text().startswith("Paused: epoch")
+    qtbot.wait(400)  # the batch in flight and its signal land
+    paused_at = _batch_count(tab, 1)
+    qtbot.wait(700)
+    assert _batch_count(tab, 1) == paused_at, "training went on while paused"
+    assert tab.running
+
+    tab.pause_action.trigger()
+    assert tab.pause_action.text().replace("&", "") == "Pause"
+    qtbot.waitUntil(lambda: _batch_count(tab, 1) > paused_at + 2, timeout=RUN_TIMEOUT_MS)
+
+    tab.stop_action.trigger()
+    _wait_done(qtbot, tab)
+    first = tab.runs[1]
+    assert first.outcome is not None and first.outcome.stopped
+    assert _batch_count(tab, 1) < 3 * 625
+    assert window.statusBar().currentMessage() == "Training stopped"
+
+    tab.train_limit = 2000
+    _recipe(tab, epochs=1, batch=256)
+    assert tab.start_training()
+    _wait_done(qtbot, tab)
+    second = tab.runs[2]
+    assert second.outcome is not None and not second.outcome.stopped and len(second.outcome.history) == 1
+    assert tab.runs_list.count() == 2
+    assert tab.chart.current == 2  # the earlier run stays, dimmed
+    assert tab.chart.runs[1].curves["batch"].isVisible()
+
+
+def test_closing_the_window_mid_run_stops_the_thread(qtbot, window):
+    tab = window.train_tab
+    tab.train_limit = 60000
+    _recipe(tab, epochs=5, batch=64)
+    assert tab.start_training()
+    thread = tab.thread
+    qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < 3.0
+    assert thread.isFinished() and not thread.isRunning()
+    qtbot.waitUntil(lambda: not window.session.training_active, timeout=2000)
+    assert tab.thread is None
+
+
+def test_closing_the_window_while_paused_stops_the_thread(qtbot, window):
+    tab = window.train_tab
+    tab.train_limit = 60000
+    _recipe(tab, epochs=5, batch=64)
+    assert tab.start_training()
+    thread = tab.thread
+    qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
+    tab.toggle_pause()
+    qtbot.wait(100)
+    window.close()
+    assert thread.isFinished()
+
+
+def test_results_can_be_saved_exported_and_used_in_classify(qtbot, window, tmp_path):
+    tab = window.train_tab
+    classify = QWidget()
+    classify.setObjectName("classifyTab")
+    window.tabs.addTab(classify, "Classify")
+    models_before = len(window.session.model_entries())
+    assert not tab.save_action.isEnabled()
+    assert tab.start_training()
+    _wait_done(qtbot, tab)
+    run = tab.runs[1]
+
+    assert tab.use_in_classify()
+    assert len(window.session.model_entries()) == models_before + 1
+    loaded = window.session.current_model
+    assert isinstance(loaded, LoadedModel)
+    assert loaded.classes == [str(d) for d in range(10)] and loaded.input_kind == "digit"
+    assert loaded.dataset == "mnist" and not loaded.model.training
+    assert torch.equal(loaded.model.state_dict()["conv1.weight"], run.outcome.state_dict["conv1.weight"])
+    assert loaded.metadata["history"][-1]["test_acc"] == run.outcome.history[-1].test_acc
+    assert window.tabs.currentWidget() is classify
+
+    path = tmp_path / "model.pt"
+    assert tab.save_checkpoint(str(path))
+    reloaded = load_checkpoint(path)
+    assert reloaded.dataset == "mnist" and len(reloaded.metadata["history"]) == 2
+    x = torch.rand(3, 1, 28, 28)
+    assert torch.allclose(reloaded.model(x), loaded.model(x))
+
+    csv_path = tmp_path / "metrics.csv"
+    assert tab.export_metrics(str(csv_path))
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert float(rows[1]["test_acc"]) == pytest.approx(run.outcome.history[1].test_acc)
+
+    png = tmp_path / "chart.png"
+    assert tab.export_chart(str(png))
+    image = QImage(str(png))
+    assert not image.isNull() and image.width() >= 1000
+
+    # A save that cannot happen says so, and loses nothing.
+    assert not tab.save_checkpoint(str(tmp_path / "model.pt" / "inside-a-file.pt"))
+    assert "Cannot save" in tab.error_text
+    assert path.is_file()
+
+
+def test_runs_can_be_hidden_and_removed(qtbot, window):
+    tab = window.train_tab
+    _recipe(tab, epochs=1)
+    for _ in range(2):
+        assert tab.start_training()
+        _wait_done(qtbot, tab)
+    first = tab.runs_list.item(0)
+    first.setCheckState(Qt.CheckState.Unchecked)
+    assert not tab.chart.runs[1].curves["test_acc"].isVisible()
+    first.setCheckState(Qt.CheckState.Checked)
+    assert tab.chart.runs[1].curves["test_acc"].isVisible()
+    tab.runs_list.setCurrentItem(first)
+    tab.remove_run_button.click()
+    assert 1 not in tab.chart.runs and 1 not in tab.runs
+    assert tab.runs_list.count() == 1
+    assert tab.chart.runs[2].curves["test_acc"] in tab.chart.acc_plot.listDataItems()
+    assert len(tab.chart.acc_plot.listDataItems()) == 2  # the removed run's curves are gone
+
+
+def test_non_finite_loss_shows_a_message_and_the_app_stays_usable(qtbot, window):
+    tab = window.train_tab
+    _recipe(tab, epochs=1, preset="modern", batch=128, lr="1e6", optimizer="sgd")
+    assert tab.start_training()
+    _wait_done(qtbot, tab)
+    assert "Training diverged" in tab.error_text
+    assert "Lower the learning rate" in tab.error_text
+    assert "Training diverged" in tab.log.toPlainText()
+    assert not tab.save_action.isEnabled()
+    assert window.statusBar().currentMessage() == "Training failed"
+
+    _recipe(tab, epochs=1, preset="classic", batch=256, lr="0.001")
+    assert tab.start_training()
+    assert tab.error_text == ""
+    _wait_done(qtbot, tab)
+    assert tab.runs[2].outcome is not None and len(tab.runs[2].outcome.history) == 1
+
+
+def test_unexpected_errors_in_the_worker_reach_the_window(qtbot, window, monkeypatch):
+    class BrokenTrainer(Trainer):
+        def run(self):
+            yield from ()
+            raise ValueError("something odd")
+
+    monkeypatch.setattr(training_worker, "Trainer", BrokenTrainer)
+    tab = window.train_tab
+    assert tab.start_training()
+    _wait_done(qtbot, tab)
+    assert "unexpected error" in tab.error_text and "ValueError: something odd" in tab.error_text
+    assert tab.train_action.isEnabled()
+
+
+def test_a_bad_learning_rate_is_refused_with_a_message(qtbot, window):
+    tab = window.train_tab
+    tab.lr_edit.setText("fast")
+    assert not tab.start_training()
+    assert "not a number" in tab.error_text and not tab.running
+    tab.lr_edit.setText("0")
+    assert not tab.start_training()
+    assert "learning rate must be a positive number" in tab.error_text
+
+
+def test_failures_are_described_for_people():
+    oom = describe_failure(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert oom.title == "Out of memory" and "smaller batch size" in oom.message
+    diverged = describe_failure(NonFiniteLossError("The loss became nan"))
+    assert diverged.title == "Training diverged"
+    other = describe_failure(KeyError("x"))
+    assert other.title == "Training failed" and "KeyError" in other.message and other.details
+
+
+def test_missing_data_set_offers_a_download_then_a_folder(qtbot, window, tmp_path, monkeypatch, data_root):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("LENET_DATA_ROOT", str(empty))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LENET_MIRRORS", "http://127.0.0.1:9/")
+    tab = window.train_tab
+    assert not tab.start_training()
+    dialog = tab.data_dialog
+    assert dialog is not None and dialog.isVisible() and not tab.running
+    assert str(empty) in dialog.message.text()
+
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=20_000)
+    assert "could not be downloaded" in dialog.error.text()
+    assert "--data-root" in dialog.error.text()
+    assert dialog.download_button.isEnabled()
+
+    assert not dialog.use_folder(tmp_path)
+    assert "does not hold" in dialog.error.text()
+    assert dialog.use_folder(data_root / "MNIST" / "raw")  # the raw folder itself is fine too
+    qtbot.waitUntil(lambda: tab.running or tab.runs, timeout=5000)
+    _wait_done(qtbot, tab)
+    assert tab.error_text == ""
+    assert len(tab.runs[1].outcome.history) == 2
+    assert Path(window.settings.value("data/root")) == data_root
+
+
+def test_closing_the_data_dialog_mid_download_touches_nothing(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_DATA_ROOT", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LENET_MIRRORS", "http://127.0.0.1:9/")
+    tab = window.train_tab
+    tab.start_training()
+    dialog = tab.data_dialog
+    dialog.download_button.click()
+    dialog.reject()  # closes (and deletes) the dialog while the download thread may still run
+    qtbot.wait(300)
+    assert tab.data_dialog is None
+    assert not tab.running and tab.error_text == ""
+
+
+def test_preset_fills_the_fields_and_settings_persist(qtbot, settings, data_root):
+    first = MainWindow(settings=settings)
+    qtbot.addWidget(first)
+    tab = first.train_tab
+    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("fashion-mnist"))
+    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("modern"))
+    modern = preset_config("modern", "fashion-mnist")
+    assert tab.epochs_spin.value() == modern.epochs == 15
+    assert tab.batch_spin.value() == modern.batch_size
+    assert float(tab.lr_edit.text()) == modern.lr
+    assert tab.optimizer_combo.currentData() == "sgd"
+    tab.epochs_spin.setValue(3)  # fields stay editable after a preset
+    tab.seed_spin.setValue(42)
+    assert tab.current_config().epochs == 3 and tab.current_config().batch_norm
+    first.close()
+
+    second = MainWindow(settings=settings)
+    qtbot.addWidget(second)
+    tab = second.train_tab
+    assert tab.dataset_combo.currentData() == "fashion-mnist"
+    assert tab.preset_combo.currentData() == "modern"
+    assert tab.epochs_spin.value() == 3 and tab.seed_spin.value() == 42
+    assert tab.optimizer_combo.currentData() == "sgd"
+    assert tab.device_combo.currentData() == tab.device_combo.itemData(0)  # the best device
+    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("classic"))
+    assert tab.epochs_spin.value() == 5 and tab.batch_spin.value() == 256 and tab.lr_edit.text() == "0.001"
+    second.close()
+
+
+def test_shortcuts_are_set_and_shown_in_tooltips(qtbot, window):
+    tab = window.train_tab
+    assert tab.train_action.shortcut() == QKeySequence("Ctrl+Return")
+    assert tab.stop_action.shortcut() == QKeySequence("Ctrl+.")
+    for action in (tab.train_action, tab.pause_action, tab.stop_action):
+        text = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        assert text and text in action.toolTip()
+    assert tab.save_action in window.file_menu.actions()
+    assert tab.export_csv_action in window.file_menu.actions()
+    assert tab.export_png_action in window.file_menu.actions()
+
+
+def test_keyboard_shortcuts_drive_a_run_while_the_train_tab_shows(qtbot, window):
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
+    tab = window.train_tab
+    tab.train_limit = 20000
+    _recipe(tab, epochs=3, batch=32)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+
+    other = QWidget()
+    window.tabs.addTab(other, "Other")
+    window.tabs.setCurrentWidget(other)
+    qtbot.keyClick(other, Qt.Key.Key_Return, ctrl)
+    assert not tab.running  # the keys belong to the Train tab only
+
+    window.tabs.setCurrentWidget(tab)
+    qtbot.keyClick(tab.epochs_spin, Qt.Key.Key_Return, ctrl)
+    assert tab.running
+    qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
+    qtbot.keyClick(tab.log, Qt.Key.Key_P, ctrl)
+    assert tab.pause_action.text().replace("&", "") == "Resume"
+    qtbot.keyClick(tab.log, Qt.Key.Key_P, ctrl)
+    assert tab.pause_action.text().replace("&", "") == "Pause"
+    qtbot.keyClick(tab.log, Qt.Key.Key_Period, ctrl)
+    _wait_done(qtbot, tab)
+    assert tab.runs[1].outcome.stopped
+
+
+def test_worker_throttles_batch_signals_but_delivers_every_batch(qtbot, data_root):
+    from lenet_gui.core.data import load_dataset
+
+    dataset = load_dataset("mnist", data_root)
+    config = preset_config("classic", "mnist", epochs=2, batch_size=16, threads=1)
+    thread = TrainingThread(TrainingRequest(config, str(data_root), train_limit=2400, test_limit=200, dataset=dataset))
+    chunks, outcomes = [], []
+    thread.batches.connect(chunks.append)
+    thread.run_finished.connect(outcomes.append)
+    started = time.monotonic()
+    with qtbot.waitSignal(thread.finished, timeout=RUN_TIMEOUT_MS):
+        thread.start()
+    elapsed = time.monotonic() - started
+    qtbot.waitUntil(lambda: bool(outcomes))
+    events = [e for chunk in chunks for e in chunk]
+    assert [(e.epoch, e.batch) for e in events] == [(ep, b) for ep in (1, 2) for b in range(1, 151)]
+    # At most BATCH_SIGNALS_PER_SEC signals a second, plus one at the end of each epoch.
+    assert len(chunks) <= elapsed * training_worker.BATCH_SIGNALS_PER_SEC + 2 + 1
+    assert len(chunks) < len(events)
+    ends = [chunk[-1] for chunk in chunks]
+    assert any(e.epoch == 1 and e.batch == 150 for e in ends)  # the end of an epoch is always sent
+    assert outcomes[0].state_dict["conv1.weight"].shape == (6, 1, 5, 5)
