@@ -205,9 +205,7 @@ def test_closing_the_window_while_paused_stops_the_thread(qtbot, window):
 
 def test_results_can_be_saved_exported_and_used_in_classify(qtbot, window, tmp_path):
     tab = window.train_tab
-    classify = QWidget()
-    classify.setObjectName("classifyTab")
-    window.tabs.addTab(classify, "Classify")
+    classify = window.classify_tab
     models_before = len(window.session.model_entries())
     assert not tab.save_action.isEnabled()
     assert tab.start_training()
@@ -223,6 +221,10 @@ def test_results_can_be_saved_exported_and_used_in_classify(qtbot, window, tmp_p
     assert torch.equal(loaded.model.state_dict()["conv1.weight"], run.outcome.state_dict["conv1.weight"])
     assert loaded.metadata["history"][-1]["test_acc"] == run.outcome.history[-1].test_acc
     assert window.tabs.currentWidget() is classify
+    # The Classify tab offers the new model, selected, and classifies with it.
+    entries = window.session.model_entries()
+    assert classify.model_combo.currentIndex() == len(entries) - 1
+    assert classify.model_combo.currentText() == entries[-1][0]
 
     path = tmp_path / "model.pt"
     assert tab.save_checkpoint(str(path))
