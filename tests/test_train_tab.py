@@ -373,6 +373,11 @@ def test_preset_fills_the_fields_and_settings_persist(qtbot, settings, data_root
     assert tab.batch_spin.value() == modern.batch_size
     assert float(tab.lr_edit.text()) == modern.lr
     assert tab.optimizer_combo.currentData() == "sgd"
+    # The note under the preset says what the recipe does for this data set.
+    assert "flips" in tab.preset_note.text() and "shifts" not in tab.preset_note.text()
+    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("mnist"))
+    assert "shifts of up to 2 px" in tab.preset_note.text() and "flips" not in tab.preset_note.text()
+    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("fashion-mnist"))
     tab.epochs_spin.setValue(3)  # fields stay editable after a preset
     tab.seed_spin.setValue(42)
     assert tab.current_config().epochs == 3 and tab.current_config().batch_norm

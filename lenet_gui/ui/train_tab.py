@@ -321,14 +321,30 @@ class TrainTab(QWidget):
         self._update_preset_note()
 
     def _update_preset_note(self) -> None:
-        notes = {
-            "classic": self.tr("Sigmoid activations, max pooling, constant learning rate, no augmentation: "
-                               "d2l's LeNet exactly."),
-            "modern": self.tr("ReLU, batch norm, normalised input, one-cycle schedule, weight decay 5e-4, "
-                              "label smoothing 0.1, random shifts of up to 2 px%1.")
-            .replace("%1", self.tr(" and flips") if self.dataset_key == "fashion-mnist" else ""),
-        }
-        self.preset_note.setText(notes.get(self.preset_key, ""))
+        if self.preset_key == "classic":
+            self.preset_note.setText(self.tr("Sigmoid activations, max pooling, constant learning rate, "
+                                             "no augmentation: d2l's LeNet exactly."))
+            return
+        # Built from the preset itself, which differs per data set, so the note cannot go stale.
+        config = preset_config(self.preset_key, self.dataset_key)
+        parts = [self.tr("ReLU") if config.activation == "relu" else self.tr("sigmoid")]
+        if config.batch_norm:
+            parts.append(self.tr("batch norm"))
+        if config.normalize:
+            parts.append(self.tr("normalised input"))
+        if config.schedule == "onecycle":
+            parts.append(self.tr("one-cycle schedule"))
+        elif config.schedule == "cosine":
+            parts.append(self.tr("cosine schedule"))
+        if config.weight_decay:
+            parts.append(self.tr("weight decay %1").replace("%1", f"{config.weight_decay:g}"))
+        if config.label_smoothing:
+            parts.append(self.tr("label smoothing %1").replace("%1", f"{config.label_smoothing:g}"))
+        if config.augment_shift:
+            parts.append(self.tr("random shifts of up to %1 px").replace("%1", str(config.augment_shift)))
+        if config.augment_flip:
+            parts.append(self.tr("random left-right flips"))
+        self.preset_note.setText(", ".join(parts) + ".")
 
     @staticmethod
     def _select(combo: QComboBox, data) -> bool:
