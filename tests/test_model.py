@@ -68,3 +68,20 @@ def test_config_round_trips_and_rejects_nonsense():
                 {"num_classes": 7}, {"colour": True}):
         with pytest.raises(ValueError):
             ModelConfig.from_dict(bad)
+
+
+@pytest.mark.parametrize("config", [ModelConfig(), ModelConfig(activation="relu", batch_norm=True)])
+def test_fast_training_path_gives_the_same_gradients(config):
+    """forward() pools before the activation when it can; the layer-by-layer path (the one the
+    inspector shows) must train the same network."""
+    torch.manual_seed(1)
+    model = LeNet(config).train()
+    x, y = torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,))
+    grads = []
+    for with_activations in (False, True):
+        model.zero_grad()
+        out = model(x, return_activations=True)[0] if with_activations else model(x)
+        torch.nn.functional.cross_entropy(out, y).backward()
+        grads.append({k: p.grad.clone() for k, p in model.named_parameters()})
+    for name in grads[0]:
+        assert torch.allclose(grads[0][name], grads[1][name], atol=1e-6), name
