@@ -230,6 +230,19 @@ def _ink_bbox(ink: np.ndarray, threshold: float):
     return rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
 
 
+def _crop_and_fit(ink: np.ndarray, threshold: float, size: int) -> np.ndarray | None:
+    """Crop to the pixels above ``threshold`` and resize so that the longer side is ``size``,
+    keeping the aspect ratio; None when nothing is above the threshold."""
+    box = _ink_bbox(ink, threshold)
+    if box is None:
+        return None
+    top, bottom, left, right = box
+    ink = ink[top:bottom, left:right]
+    h, w = ink.shape
+    scale = size / max(h, w)
+    return np.clip(_resize(ink, max(1, round(w * scale)), max(1, round(h * scale))), 0.0, None)
+
+
 def _blank() -> Preprocessed:
     return Preprocessed(tensor=torch.zeros(1, 28, 28), blank=True)
 
@@ -252,17 +265,10 @@ def preprocess_digit(grey: np.ndarray) -> Preprocessed:
     # shaded, noisy paper from 84% to 97.5% right (scripts/handwriting_eval.py --variants).
     ink = np.clip((ink - floor) / (peak - floor), 0.0, 1.0)
     ink = (ink > 0.5).astype(np.float64)
-    box = _ink_bbox(ink, 0.5)
-    if box is None:
+    small = _crop_and_fit(ink, 0.5, 20)
+    if small is None or small.max() <= 0:
         return _blank()
-    top, bottom, left, right = box
-    ink = ink[top:bottom, left:right]
-    h, w = ink.shape
-    scale = 20.0 / max(h, w)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    small = np.clip(_resize(ink, new_w, new_h), 0.0, None)
-    if small.max() <= 0:
-        return _blank()
+    new_h, new_w = small.shape
     # MNIST's strokes are saturated in their centre; thin pens or big downscales are not.
     small = np.clip(small / small.max(), 0.0, 1.0)
     total = small.sum()
@@ -289,15 +295,11 @@ def preprocess_garment(grey: np.ndarray) -> Preprocessed:
         ink = grey.copy()
         floor = background
     ink = np.clip((ink - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
-    box = _ink_bbox(ink, 0.06)
-    if box is None:
+    small = _crop_and_fit(ink, 0.06, 28)
+    if small is None:
         return _blank()
-    top, bottom, left, right = box
-    ink = ink[top:bottom, left:right]
-    h, w = ink.shape
-    scale = 28.0 / max(h, w)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    small = np.clip(_resize(ink, new_w, new_h), 0.0, 1.0)
+    small = np.minimum(small, 1.0)
+    new_h, new_w = small.shape
     canvas = np.zeros((28, 28))
     top, left = (28 - new_h) // 2, (28 - new_w) // 2
     canvas[top : top + new_h, left : left + new_w] = small
