@@ -237,8 +237,8 @@ def test_stop_pause_and_close_at_random_moments(qtbot, window, held_evaluation, 
     during_evaluation = not paused and rng.random() < 0.7
     if during_evaluation:
         qtbot.waitUntil(entered.is_set, timeout=RUN_TIMEOUT_MS)
+        qtbot.waitUntil(lambda: tab.progress.format().endswith("testing…"), timeout=2000)
         qtbot.wait(rng.randint(0, 50))
-        assert tab.progress.format().endswith("testing…") or tab._paused
         if rng.random() < 0.5:
             tab.toggle_pause()
             paused = True
@@ -268,6 +268,30 @@ def test_stop_pause_and_close_at_random_moments(qtbot, window, held_evaluation, 
         assert tab.start_training()
         _wait_done(qtbot, tab)
         assert len(tab.runs[2].outcome.history) == 1 and not tab.runs[2].outcome.stopped
+    _no_destroyed_thread_message(qtlog)
+
+
+@pytest.mark.parametrize("how", ["stop", "close"])
+def test_stop_or_close_while_the_data_set_loads(qtbot, window, how, qtlog):
+    tab = window.train_tab
+    assert tab.start_training()
+    thread = tab.thread
+    started = time.monotonic()
+    if how == "stop":
+        tab.stop_action.trigger()
+        _wait_done(qtbot, tab, timeout=int(THREAD_END_S * 1000))
+    else:
+        window.close()
+        assert thread.isFinished()
+        qtbot.waitUntil(lambda: not tab.running, timeout=int(THREAD_END_S * 1000))
+    assert time.monotonic() - started < THREAD_END_S
+    assert not window.session.training_active and window.run_state_label.text() == "Idle"
+    assert tab.error_text == ""
+    if how == "stop":
+        assert not tab.save_action.isEnabled()  # nothing trained, nothing to save
+        assert tab.start_training()
+        _wait_done(qtbot, tab)
+        assert len(tab.runs[max(tab.runs)].outcome.history) == 2
     _no_destroyed_thread_message(qtlog)
 
 
