@@ -272,6 +272,7 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
         soak.training_error = f"{failure.title}: {failure.message}"
 
     def on_finished():
+        figures["rss_run_end"] = rss_mb()  # the window still open, the run's results kept
         soak.done.set()
         app.quit()
 
@@ -360,13 +361,17 @@ def main(argv=None) -> int:
         serve_predictions(model, soak)
         thread.join()
     seconds = time.perf_counter() - started
-    soak.rss_end = rss_mb()
+    # With --gui, the end is the end of the run with the window still open: after closing it the
+    # figure would hide growth that the window (chart, log, run results) holds on to.
+    soak.rss_end = ui["rss_run_end"] if ui is not None and "rss_run_end" in ui else rss_mb()
     soak.rss_max = max(soak.rss_max, soak.rss_end)
 
     print(f"RSS at start: {soak.rss_start:.1f} MB{' (window shown)' if args.gui else ''}")
     print(f"RSS after warm-up (epoch 1): {soak.rss_warm or float('nan'):.1f} MB")
     print(f"RSS at end: {soak.rss_end:.1f} MB (max seen {soak.rss_max:.1f} MB); growth after warm-up: "
           f"{soak.rss_end - (soak.rss_warm or soak.rss_end):+.1f} MB")
+    if ui is not None:
+        print(f"RSS after the window closed: {rss_mb():.1f} MB")
     print(f"predictions served: {soak.predictions} in {seconds:.1f} s ({soak.predictions / seconds:.0f}/s), "
           f"{soak.blank} blank")
     if ui is not None and ui["gaps"]:
