@@ -28,8 +28,9 @@ from lenet_gui.core.checkpoint import load_checkpoint  # noqa: E402
 from lenet_gui.core.data import load_dataset  # noqa: E402
 from lenet_gui.core.engine import EpochResult, evaluate_accuracy  # noqa: E402
 from lenet_gui.core.resources import BUNDLED_MODELS  # noqa: E402
-from lenet_gui.ui import training_worker  # noqa: E402
+from lenet_gui.ui import train_tab, training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
+from lenet_gui.ui.train_tab import TrainTab  # noqa: E402
 from tests import hostile  # noqa: E402
 
 RUN_TIMEOUT_MS = 60_000
@@ -468,3 +469,30 @@ def test_hostile_files_dropped_on_the_classify_tab(qtbot, window, tmp_path):
     _draw_stroke(qtbot, tab.canvas)
     qtbot.waitUntil(lambda: tab.last_prediction is not None, timeout=3000)
     assert tab.last_prediction.label == "1"
+
+
+def test_closing_while_an_operation_ignores_stop_keeps_the_thread_alive(qtbot, window, monkeypatch, qtlog):
+    """One long operation that cannot be interrupted (a huge batch on a slow device): the window
+    closes after its bounded wait, and the thread, still running, is kept until it ends."""
+    entered, release = threading.Event(), threading.Event()
+    real = engine.evaluate_accuracy
+
+    def stubborn(model, split, device="cpu", batch_size=256, should_stop=lambda: False):
+        entered.set()
+        release.wait(10)
+        return real(model, split, device, batch_size, should_stop)
+
+    monkeypatch.setattr(engine, "evaluate_accuracy", stubborn)
+    tab = window.train_tab
+    monkeypatch.setattr(tab, "shutdown", lambda: TrainTab.shutdown(tab, timeout_ms=300))
+    assert tab.start_training()
+    thread = tab.thread
+    qtbot.waitUntil(entered.is_set, timeout=RUN_TIMEOUT_MS)
+    started = time.monotonic()
+    window.close()
+    assert time.monotonic() - started < THREAD_END_S
+    assert thread.isRunning() and thread in train_tab._LINGERING_THREADS
+    release.set()
+    qtbot.waitUntil(lambda: thread not in train_tab._LINGERING_THREADS, timeout=5000)
+    qtbot.wait(100)
+    _no_destroyed_thread_message(qtlog)
