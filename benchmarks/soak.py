@@ -248,7 +248,14 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
 
     # The Train tab's own signals tell where the run is; connected after the tab's slots, so
     # the tab has handled each one (chart, log) when these run.
+    def on_status(code):
+        soak.phases.append((time.perf_counter(), f"worker: {code}"))
+
+    def on_loaded(_dataset):
+        soak.phases.append((time.perf_counter(), "worker: data set loaded, building the trainer"))
+
     def on_started(info):
+        soak.phases.append((time.perf_counter(), "worker: run started"))
         figures["train_samples"] = info.train_samples
         print(f"  training {info.train_samples} images on {info.device} ({info.threads} thread(s)) "
               f"from {info.data_source}", flush=True)
@@ -281,6 +288,8 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
         window.close()
         return figures
     worker = train.thread
+    worker.status.connect(on_status)
+    worker.dataset_loaded.connect(on_loaded)
     worker.run_started.connect(on_started)
     worker.batches.connect(on_batches)
     worker.evaluating.connect(on_evaluating)
