@@ -496,3 +496,69 @@ def test_closing_while_an_operation_ignores_stop_keeps_the_thread_alive(qtbot, w
     qtbot.waitUntil(lambda: thread not in train_tab._LINGERING_THREADS, timeout=5000)
     qtbot.wait(100)
     _no_destroyed_thread_message(qtlog)
+
+
+QUIT_DURING_A_STUBBORN_OPERATION = r"""
+import sys, threading, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from lenet_gui.core import engine
+from lenet_gui.ui import app, train_tab
+from lenet_gui.ui.main_window import MainWindow
+
+operation_s, exit_wait_ms = float(sys.argv[1]), int(sys.argv[2])
+train_tab.TrainTab.shutdown.__defaults__ = (300,)
+train_tab.finish_lingering_threads.__defaults__ = (exit_wait_ms,)
+real, entered = engine.evaluate_accuracy, threading.Event()
+
+def stubborn(*args, **kwargs):  # one long step that never looks at Stop
+    entered.set()
+    time.sleep(operation_s)
+    return real(*args, **kwargs)
+
+engine.evaluate_accuracy = stubborn
+
+def start():
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    tab = window.train_tab
+    tab.threads, tab.train_limit, tab.test_limit = 1, 1000, 100
+    tab.epochs_spin.setValue(1)
+    assert tab.start_training()
+
+    def close_when_stuck():
+        if entered.is_set():
+            window.close()  # the last window: the app quits
+        else:
+            QTimer.singleShot(20, close_when_stuck)
+
+    close_when_stuck()
+
+QTimer.singleShot(0, start)
+print("exit status", app.run_app(sys.argv[3]), flush=True)
+"""
+
+
+@pytest.mark.parametrize("operation_s, exit_wait_ms", [(1.0, 15_000), (30.0, 300)])
+def test_quitting_during_an_operation_that_ignores_stop_exits_cleanly(tmp_path, data_root, operation_s, exit_wait_ms):
+    """Before the fix, the process aborted at exit ('QThread: Destroyed while thread is still
+    running', SIGABRT): quitting looked like a crash."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(repo),
+               XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path))
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", QUIT_DURING_A_STUBBORN_OPERATION, str(operation_s),
+                             str(exit_wait_ms), str(data_root)],
+                            cwd=repo, env=env, capture_output=True, text=True, timeout=60)
+    seconds = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Destroyed while thread" not in output
+    assert "Traceback" not in output
+    assert (tmp_path / "config" / "LeNet Studio" / "LeNet Studio.conf").is_file()  # settings written
+    if operation_s > 10:
+        assert seconds < 20, f"waited {seconds:.0f} s for a thread that would not end"
+    else:
+        assert "exit status 0" in result.stdout  # a normal return once the thread ended
