@@ -14,16 +14,19 @@ latency (median, 99th percentile, worst). Memory that keeps growing after warm-u
 Data from --data-root or $LENET_DATA_ROOT (no download). The predicting model is the bundled
 MNIST one when present (the canvas draws digits), else an untrained LeNet.
 
-``--gui``: the real window instead (offscreen unless QT_QPA_PLATFORM says otherwise). Synthetic
-mouse strokes are sent to the Classify tab's canvas every few milliseconds (cleared after every
-few strokes, as a user starts a new digit), the tab predicts live as it does for a user, and a
-10 ms QTimer probe measures how late the event loop runs it: the worst UI stall. Training runs
-in a worker thread as the Train tab's does.
+``--gui``: the real window instead (offscreen unless QT_QPA_PLATFORM says otherwise). The Train
+tab runs the training itself (``TrainTab.start_training`` with the chosen data set, preset and
+epochs: its worker thread, chart, log and live filters, exactly as for a user), while the
+Classify tab is the visible tab: synthetic mouse strokes are sent to its canvas every few
+milliseconds (cleared after every few strokes, as a user starts a new digit) and it predicts
+live. A 10 ms QTimer probe measures how late the event loop runs it: the UI stalls (p99, worst).
+Memory is read at start (window shown, before the run), after warm-up (the end of epoch 1, in
+the Train tab's own epoch signal) and at the end.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/soak.py --gui --epochs 3
 
-Structure: ``Soak`` holds the measurements, ``train_in_background`` the training thread,
-``serve_predictions`` (headless) or ``drive_window`` (--gui) the client.
+Structure: ``Soak`` holds the measurements, ``train_in_background`` the training thread of the
+headless mode, ``serve_predictions`` (headless) or ``drive_window`` (--gui) the client.
 """
 
 from __future__ import annotations
@@ -161,10 +164,9 @@ def measure_idle_latency(model: LoadedModel, count: int) -> list:
     return latencies[5:]  # the first calls pay one-off set-up
 
 
-def drive_window(soak: Soak, trainer: Trainer, seed: int = 0, event_ms: int = 8,
-                 strokes_per_drawing: int = 3) -> dict:
-    """Run the real window until training ends, drawing on its canvas the whole time. Returns
-    the UI figures: predictions shown, mouse events sent, event-loop stalls."""
+def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per_drawing: int = 3) -> dict:
+    """Train in the real window's Train tab while drawing on its Classify tab, until the run
+    ends. Returns the UI figures: predictions shown, mouse events sent, event-loop stalls."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import tempfile
 
@@ -176,26 +178,33 @@ def drive_window(soak: Soak, trainer: Trainer, seed: int = 0, event_ms: int = 8,
 
     app = make_application()
     settings_file = Path(tempfile.mkdtemp(prefix="lenet-soak-")) / "settings.ini"
-    window = MainWindow(settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
+    window = MainWindow(data_root=args.data_root,
+                        settings=QSettings(str(settings_file), QSettings.Format.IniFormat))
     window.resize(1200, 800)
     window.show()
     QTest.qWaitForWindowExposed(window)
+    train = window.train_tab
+    train.dataset_combo.setCurrentIndex(train.dataset_combo.findData(args.dataset))
+    train.preset_combo.setCurrentIndex(train.preset_combo.findData(args.preset))  # fills the recipe
+    train.epochs_spin.setValue(args.epochs)
+    train.threads = args.threads
+    train.train_limit = args.limit
     tab = window.classify_tab
     window.tabs.setCurrentWidget(tab)
     QTest.qWait(200)
     soak.rss_start = soak.rss_max = rss_mb()  # with the window up: its memory is not growth
     canvas = tab.canvas
     rng = np.random.default_rng(seed)
-    figures = {"shown": 0, "events": 0, "strokes": 0, "gaps": []}
+    figures = {"shown": 0, "events": 0, "strokes": 0, "gaps": [], "train_samples": 0}
 
     def on_prediction(prediction):
         if prediction is not None:
             figures["shown"] += 1
             soak.predictions += 1
             if soak.warm.is_set():
-                if soak.rss_warm is None:
-                    soak.rss_warm = rss_mb()
                 soak.latencies.append(tab.last_run_ms / 1000)
+        else:
+            soak.blank += 1
 
     tab.prediction_shown.connect(on_prediction)
 
@@ -237,22 +246,70 @@ def drive_window(soak: Soak, trainer: Trainer, seed: int = 0, event_ms: int = 8,
             figures.setdefault("long", []).append((time.perf_counter(), gap))
         last[0] = now
 
-    def check_done():
-        if soak.done.is_set():
-            app.quit()
+    # The Train tab's own signals tell where the run is; connected after the tab's slots, so
+    # the tab has handled each one (chart, log) when these run.
+    def on_status(code):
+        soak.phases.append((time.perf_counter(), f"worker: {code}"))
+
+    def on_loaded(_dataset):
+        soak.phases.append((time.perf_counter(), "worker: data set loaded, building the trainer"))
+
+    def on_started(info):
+        soak.phases.append((time.perf_counter(), "worker: run started"))
+        figures["train_samples"] = info.train_samples
+        print(f"  training {info.train_samples} images on {info.device} ({info.threads} thread(s)) "
+              f"from {info.data_source}", flush=True)
+
+    def on_batches(events):
+        for event in events:
+            if event.batch == 1:
+                soak.phases.append((time.perf_counter(), f"epoch {event.epoch} training"))
+
+    def on_evaluating(epoch):
+        soak.phases.append((time.perf_counter(), f"epoch {epoch} evaluation"))
+
+    def on_epoch(result):
+        soak.epochs.append(result)
+        print(f"  {result.line()}  (RSS {rss_mb():.1f} MB)", flush=True)
+        if not soak.warm.is_set():
+            soak.rss_warm = rss_mb()
+            soak.warm.set()
+
+    def on_failed(failure):
+        soak.training_error = f"{failure.title}: {failure.message}"
+
+    def on_finished():
+        figures["rss_run_end"] = rss_mb()  # the window still open, the run's results kept
+        soak.done.set()
+        app.quit()
+
+    if not train.start_training():
+        soak.training_error = train.error_text or "the Train tab did not start a run (data set missing?)"
+        window.close()
+        return figures
+    worker = train.thread
+    worker.status.connect(on_status)
+    worker.dataset_loaded.connect(on_loaded)
+    worker.run_started.connect(on_started)
+    worker.batches.connect(on_batches)
+    worker.evaluating.connect(on_evaluating)
+    worker.epoch_finished.connect(on_epoch)
+    worker.run_failed.connect(on_failed)
+    worker.finished.connect(on_finished)
 
     timers = []
-    for interval, slot in ((event_ms, pen_event), (10, probe), (100, check_done)):
+    for interval, slot in ((event_ms, pen_event), (10, probe)):
         timer = QTimer()
         timer.setTimerType(Qt.TimerType.PreciseTimer)
         timer.timeout.connect(slot)
         timer.start(interval)
         timers.append(timer)
-    thread = train_in_background(trainer, soak)
-    app.exec()
+    if not soak.done.is_set():
+        app.exec()
     for timer in timers:
         timer.stop()
-    thread.join()
+    QTest.qWait(100)  # the tab's own end-of-run handling (its slot on the same signal)
+    figures["log_epochs"] = sum(1 for line in train.log.toPlainText().splitlines() if line.startswith("epoch "))
     window.close()
     return figures
 
@@ -281,13 +338,15 @@ def main(argv=None) -> int:
     if not args.data_root:
         print("soak: pass --data-root DIR or set LENET_DATA_ROOT", file=sys.stderr)
         return 2
-    try:
-        data = load_dataset(args.dataset, args.data_root, download=False)
-        config = preset_config(args.preset, args.dataset, epochs=args.epochs, threads=args.threads)
-        trainer = Trainer(config, data, train_limit=args.limit)
-    except (DatasetError, TrainingError) as exc:
-        print(f"soak: {exc}", file=sys.stderr)
-        return 1
+    trainer = None
+    if not args.gui:  # with --gui the Train tab loads the data and trains, as for a user
+        try:
+            data = load_dataset(args.dataset, args.data_root, download=False)
+            config = preset_config(args.preset, args.dataset, epochs=args.epochs, threads=args.threads)
+            trainer = Trainer(config, data, train_limit=args.limit)
+        except (DatasetError, TrainingError) as exc:
+            print(f"soak: {exc}", file=sys.stderr)
+            return 1
     # As the app does (lenet_gui.__main__._configure_threads): the classifying thread gets its
     # own torch thread count. OpenMP's setting is per thread: the trainer's does not reach here,
     # and left at "all cores" a single prediction on a busy 2-core machine took 30x longer.
@@ -298,30 +357,37 @@ def main(argv=None) -> int:
     # the prediction path, so that the start figure includes torch's lazy set-up.)
     baseline = measure_idle_latency(model, count=args.baseline)
     soak.rss_start = soak.rss_max = rss_mb()
-    print(f"soak: {args.epochs} epoch(s) of {args.preset} on {data.info.title} "
-          f"({len(trainer.train_split)} images, {args.threads} torch thread(s)) while classifying drawings")
+    images = f"{len(trainer.train_split)} images" if trainer is not None else f"{args.limit or 'all'} images"
+    where = "in the window's Train tab while drawing on its Classify tab" if args.gui else "while classifying drawings"
+    print(f"soak: {args.epochs} epoch(s) of {args.preset} on {DATASETS[args.dataset].title} "
+          f"({images}, {args.threads} torch thread(s)) {where}", flush=True)
     started = time.perf_counter()
     ui = None
     if args.gui:
-        ui = drive_window(soak, trainer)
+        ui = drive_window(soak, args)
     else:
         thread = train_in_background(trainer, soak)
         serve_predictions(model, soak)
         thread.join()
     seconds = time.perf_counter() - started
-    soak.rss_end = rss_mb()
+    # With --gui, the end is the end of the run with the window still open: after closing it the
+    # figure would hide growth that the window (chart, log, run results) holds on to.
+    soak.rss_end = ui["rss_run_end"] if ui is not None and "rss_run_end" in ui else rss_mb()
     soak.rss_max = max(soak.rss_max, soak.rss_end)
 
     print(f"RSS at start: {soak.rss_start:.1f} MB{' (window shown)' if args.gui else ''}")
     print(f"RSS after warm-up (epoch 1): {soak.rss_warm or float('nan'):.1f} MB")
     print(f"RSS at end: {soak.rss_end:.1f} MB (max seen {soak.rss_max:.1f} MB); growth after warm-up: "
           f"{soak.rss_end - (soak.rss_warm or soak.rss_end):+.1f} MB")
+    if ui is not None:
+        print(f"RSS after the window closed: {rss_mb():.1f} MB")
     print(f"predictions served: {soak.predictions} in {seconds:.1f} s ({soak.predictions / seconds:.0f}/s), "
           f"{soak.blank} blank")
-    if ui is not None:
+    if ui is not None and ui["gaps"]:
         gaps = ui["gaps"]
         stalls = sorted(max(0.0, g - 10.0) for g in gaps)
-        print(f"window: {ui['events']} mouse events in {ui['strokes']} strokes, {ui['shown']} live predictions shown")
+        print(f"window: {ui['events']} mouse events in {ui['strokes']} strokes, {ui['shown']} live predictions shown; "
+              f"Train tab: {len(soak.epochs)} epoch(s) reported, {ui.get('log_epochs', 0)} epoch line(s) in its log")
         print(f"event-loop stall (10 ms probe, lateness): median {statistics.median(stalls):.1f} ms, "
               f"p99 {stalls[min(len(stalls) - 1, math.ceil(0.99 * len(stalls)) - 1)]:.1f} ms, "
               f"worst {stalls[-1]:.1f} ms over {len(gaps)} ticks")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtCore import QCoreApplication
@@ -26,7 +27,18 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_app(data_root: str | None = None) -> int:
     app = make_application()
     from .main_window import MainWindow
+    from .train_tab import finish_lingering_threads
 
     window = MainWindow(data_root=data_root)
     window.show()
-    return app.exec()
+    status = app.exec()
+    if not finish_lingering_threads():
+        # A training thread is stuck in one long operation (a huge batch on a slow device) that
+        # cannot be interrupted. Its results are no longer wanted, but Qt aborts the process if
+        # a running QThread is destroyed at exit: leave without tearing anything down, after
+        # writing what must persist.
+        window.settings.sync()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    return status

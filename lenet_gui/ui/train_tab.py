@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import html
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,7 @@ from .data_dialog import DatasetDialog, locate_dataset
 from .training_worker import RunFailure, RunOutcome, RunStarted, TrainingRequest, TrainingThread, gui_training_threads
 
 SHUTDOWN_WAIT_MS = 3000
+EXIT_WAIT_MS = 15_000  # after the window has gone: how long the process waits for such a thread
 METRIC_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr"]
 
 # Threads whose window closed before they ended: kept referenced so that Python never destroys
@@ -69,6 +71,16 @@ class RunRecord:
     @property
     def has_results(self) -> bool:
         return bool(self.outcome is not None and self.outcome.history and self.outcome.state_dict)
+
+
+def finish_lingering_threads(timeout_ms: int = EXIT_WAIT_MS) -> bool:
+    """Wait (bounded) for threads still running after their window closed; True when none is
+    left. Called once the event loop has ended: a QThread destroyed while it runs aborts the
+    whole process, which would turn quitting the app into a crash report."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    for thread in list(_LINGERING_THREADS):
+        thread.wait(max(0, int((deadline - time.monotonic()) * 1000)))
+    return not any(thread.isRunning() for thread in _LINGERING_THREADS)
 
 
 def _format_duration(seconds: float) -> str:

@@ -224,12 +224,15 @@ class TrainingThread(QThread):
                 self.live_weights.emit(self._conv_weights(trainer))
             elif isinstance(event, Finished):
                 self._flush_batches()  # a stop between two signals: the chart gets every batch
+                # After a Stop mid-epoch the model has moved past the epoch the history reports:
+                # keep the weights that epoch measured, so a saved checkpoint's figures are its own.
+                state_dict, metadata = trainer.checkpoint_state()
                 self.run_finished.emit(RunOutcome(
                     history=event.history,
                     stopped=event.stopped,
-                    state_dict=trainer.state_dict_snapshot(),
+                    state_dict=state_dict,
                     model_config=trainer.model.config.to_dict(),
-                    metadata=trainer.metadata(),
+                    metadata=metadata,
                 ))
 
     def _flush_batches(self) -> None:
