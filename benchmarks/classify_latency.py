@@ -67,7 +67,7 @@ def main() -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from PySide6.QtCore import QEventLoop, QPoint, QSettings, Qt
+    from PySide6.QtCore import QEventLoop, QPoint, QSettings, Qt, QTimer
     from PySide6.QtTest import QTest
 
     from lenet_gui.core.preprocess import preprocess_array
@@ -98,11 +98,12 @@ def main() -> int:
             run_of_input[id(current)] = tab._last_run
 
     tab.session.input_changed.connect(on_published)  # before the inspector: it runs first
-    chart_paints: list[tuple[float, float]] = []  # (painted at, start of the run it shows)
-    map_paints: list[tuple[float, float]] = []
+    # (painted at, start of the run it shows, main-thread CPU time when painted)
+    chart_paints: list[tuple[float, float, float]] = []
+    map_paints: list[tuple[float, float, float]] = []
     costs: list[float] = []  # UI-thread time of each prediction update (render, preprocess, run, views)
     tab.prediction_shown.connect(lambda _p: costs.append(tab.last_run_ms))
-    chart.painted.connect(lambda: chart_paints.append((time.perf_counter(), tab._last_run)))
+    chart.painted.connect(lambda: chart_paints.append((time.perf_counter(), tab._last_run, time.thread_time())))
 
     inspector = None
     if args.with_inspector:
@@ -112,9 +113,12 @@ def main() -> int:
 
         def on_maps_painted() -> None:
             shown = inspector.shown_input
-            map_paints.append((time.perf_counter(), run_of_input.get(id(shown), -1.0) if shown else -1.0))
+            map_paints.append((time.perf_counter(), run_of_input.get(id(shown), -1.0) if shown else -1.0,
+                               time.thread_time()))
 
         inspector.maps.painted.connect(on_maps_painted)
+        saliency_runs: list[float] = []  # the saliency map is part of the view: count that it keeps up
+        inspector.saliency.computed.connect(lambda: saliency_runs.append(time.perf_counter()))
 
     def point(i: int) -> QPoint:
         # A spiral: every event adds ink somewhere new, as a real stroke does.
@@ -131,16 +135,32 @@ def main() -> int:
             if time.perf_counter() > end:
                 raise RuntimeError("nothing was painted within 2 s")
 
-    def first_paint(paints: list[tuple[float, float]], sent: float) -> float | None:
-        """When the first paint showing a run started at or after ``sent`` happened."""
-        return next((at for at, started in paints if started >= sent), None)
+    def wait_until(condition, timeout=2.0) -> None:
+        """Like pump_until, but sleeping between events as the app's own loop does, so that the
+        main thread's CPU time over the wait is the app's work, not this loop's spinning."""
+        watchdog = QTimer()
+        watchdog.start(50)  # wakes the wait now and then, so that the timeout is noticed
+        end = time.perf_counter() + timeout
+        while not condition():
+            app.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
+            if time.perf_counter() > end:
+                raise RuntimeError("nothing was painted within 2 s")
+        watchdog.stop()
+
+    def first_paint(paints: list[tuple[float, float, float]], sent: float) -> tuple[float, float] | None:
+        """(wall, CPU) time of the first paint showing a run started at or after ``sent``."""
+        return next(((at, cpu) for at, started, cpu in paints if started >= sent), None)
 
     def measure(with_maps: bool) -> tuple[list[float], list[float], float, int, float]:
         streams = [chart_paints, map_paints] if with_maps else [chart_paints]
 
         def done(sent: float) -> float | None:
+            """When everything measured showed the event (the later of the paints)."""
             times = [first_paint(paints, sent) for paints in streams]
-            return None if None in times else max(times)
+            return None if None in times else max(times)[0]
+
+        def done_cpu(sent: float) -> float:
+            return max(first_paint(paints, sent) for paints in streams)[1]
 
         for paints in streams:
             paints.clear()
@@ -156,15 +176,17 @@ def main() -> int:
         QTest.qWait(100)
 
         # Isolated events: each after a pause longer than the throttle interval.
-        isolated = []
+        isolated, isolated_cpu = [], []
         for i in range(20, 20 + args.events):
             QTest.qWait(max(40, int(3 * tab.last_run_ms)))
             for paints in streams:
                 paints.clear()
+            cpu = time.thread_time()
             sent = time.perf_counter()
             QTest.mouseMove(canvas, point(i))
-            pump_until(lambda: done(sent) is not None)
+            wait_until(lambda: done(sent) is not None)
             isolated.append((done(sent) - sent) * 1000)
+            isolated_cpu.append((done_cpu(sent) - cpu) * 1000)
         QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point(20 + args.events))
         canvas.clear()
         QTest.qWait(100)
@@ -188,12 +210,13 @@ def main() -> int:
         QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point(args.events))
         continuous = [(done(t) - t) * 1000 for t in sent_at]
         pace = len(sent_at) / (sent_at[-1] - sent_at[0])
-        refreshes = len({started for _, started in chart_paints if started >= sent_at[0]})
-        return isolated, continuous, pace, refreshes, sent_at[-1] - sent_at[0]
+        refreshes = len({started for _, started, _ in chart_paints if started >= sent_at[0]})
+        return isolated, continuous, pace, refreshes, sent_at[-1] - sent_at[0], isolated_cpu
 
     def report(label: str, results) -> None:
-        isolated, continuous, pace, refreshes, span = results
+        isolated, continuous, pace, refreshes, span, isolated_cpu = results
         print(summary(f"{label}isolated event -> painted", isolated))
+        print(summary(f"{label}  main-thread CPU time of it", isolated_cpu))
         print(summary(f"{label}continuous {pace:.0f} Hz -> painted", continuous))
         print(summary(f"{label}UI-thread cost of one update", costs))
         print(f"{label}predictions painted while drawing continuously: {refreshes} for {args.events} events "
@@ -209,8 +232,10 @@ def main() -> int:
         end = time.perf_counter() + 120
         while inspector.test_set.busy and time.perf_counter() < end:
             QTest.qWait(50)
+        saliency_runs.clear()
         with_maps = measure(with_maps=True)
         report("with inspector: ", with_maps)
+        print(f"with inspector: saliency maps computed during the whole measurement: {len(saliency_runs)}")
         print(f"inspector view {inspector.maps.width()}x{inspector.maps.height()} px, "
               f"saliency {inspector.saliency.method}")
 

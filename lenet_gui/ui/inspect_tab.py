@@ -79,8 +79,10 @@ class InspectTab(QWidget):
         maps_layout.addWidget(self.maps, 1)
         maps_layout.addWidget(self.hover_label)
 
-        # Saliency.
+        # Saliency: computed for a new input once the maps and probabilities are on screen.
         self.saliency = SaliencyPanel()
+        self.saliency.hold_new_inputs = True
+        self.maps.painted.connect(self.saliency.release)
 
         # Filters.
         self.filters = FilterView()
@@ -181,11 +183,13 @@ class InspectTab(QWidget):
             self._no_input(self.tr("The input is blank: there is nothing to classify."))
             return
         tensor = current.preprocessed.tensor
-        try:
-            prediction = self.predictor.predict(tensor)
-        except (RuntimeError, ValueError) as exc:  # a malformed input must not break the tab
-            self._no_input(self.tr("This input cannot be shown: {error}").format(error=exc))
-            return
+        prediction = current.prediction if current.model is loaded else None
+        if prediction is None:  # the publisher used another model, or did not predict
+            try:
+                prediction = self.predictor.predict(tensor)
+            except (RuntimeError, ValueError) as exc:  # a malformed input must not break the tab
+                self._no_input(self.tr("This input cannot be shown: {error}").format(error=exc))
+                return
         self.prediction = prediction
         self.shown_input = current
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
