@@ -29,6 +29,10 @@ The inspector's saliency map is not in the timed span: it is computed once the m
 screen, at most every 50 ms while inputs stream in (lenet_gui/ui/saliency_view.py); the benchmark
 counts how many it computed while drawing continuously.
 
+For isolated events the main thread's CPU time over the same span is printed as well (the
+benchmark sleeps in the event loop while it waits, as the app does): on a machine whose cores are
+busy with other work, wall time also counts waiting for a core.
+
 The same run first measures the classify-only figures (inspector hidden, as in the tabbed
 window) as the baseline, then shows the inspector and measures again; the ratio compares them.
 
