@@ -138,13 +138,13 @@ class SaliencyPanel(QWidget):
     @property
     def saliency(self) -> np.ndarray | None:
         """The map shown (28 x 28 in [0, 1]), brought up to date with the input first."""
-        self._flush()
+        self.update_now()
         return self._saliency
 
     @property
     def class_index(self) -> int | None:
         """The class the map is computed for."""
-        self._flush()
+        self.update_now()
         return self._class_index
 
     @property
@@ -169,7 +169,9 @@ class SaliencyPanel(QWidget):
                 return
         self.refresh()
 
-    def _flush(self) -> None:
+    def update_now(self) -> None:
+        """Compute a new input that is still waiting (for the maps to paint, or for the stream
+        interval), now."""
         if self._input_timer.isActive() or self._held_since is not None:
             self.refresh()
 
