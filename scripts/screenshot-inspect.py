@@ -86,6 +86,7 @@ def main() -> int:
             app.processEvents()  # a script waiting for the evaluation thread, not a UI cure
             time.sleep(0.01)
         app.processEvents()
+        window.inspect_tab.saliency.update_now()  # it follows the maps' paint; the grab must not wait
         window.grab().save(str(out / name))
         print(f"wrote {out / name}")
         window.close()

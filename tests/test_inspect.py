@@ -408,3 +408,83 @@ def test_many_qt_calls_do_not_exhaust_none_refcount():
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen"})
     assert out.returncode == 0 and "survived" in out.stdout, out.stderr[-2000:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Beside the Classify tab
+
+
+def test_strokes_on_the_classify_canvas_update_a_visible_inspector(qtbot, tmp_path):
+    """The inspector in view beside the window (as benchmarks/classify_latency.py --with-inspector
+    has it) follows real pen strokes on the Classify canvas: its maps are the activations of the
+    very input the Classify tab shows, its probabilities those of the Classify chart."""
+    from lenet_gui.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    # No data set: the inspector's Test set page has nothing to evaluate in the background.
+    window = MainWindow(data_root=str(tmp_path / "no-data"), settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1100, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    window.tabs.setCurrentWidget(window.classify_tab)
+    classify, session = window.classify_tab, window.session
+    inspector = InspectTab(session)
+    qtbot.addWidget(inspector)
+    inspector.resize(1280, 800)
+    inspector.show()
+    qtbot.waitExposed(inspector)
+    painted_for: list = []  # the input the maps showed at each paint
+    inspector.maps.painted.connect(lambda: painted_for.append(inspector.shown_input))
+
+    canvas = classify.canvas
+
+    def at(x: float, y: float) -> QPoint:
+        square = canvas.square()
+        return QPoint(square.x() + round(x * square.width()), square.y() + round(y * square.height()))
+
+    def caught_up() -> bool:
+        """The Classify tab has predicted the drawing as it is, and the inspector has painted it."""
+        current = session.current_input
+        return (not classify._live_timer.isActive() and current is not None
+                and current.preprocessed is classify.last_preprocessed
+                and bool(painted_for) and painted_for[-1] is current)
+
+    def check_shows_what_classify_shows() -> np.ndarray:
+        tensor = classify.last_preprocessed.tensor
+        np.testing.assert_allclose(inspector.maps.layer_values(INPUT_KEY), tensor.reshape(28, 28).numpy(), atol=1e-6)
+        expected = hooked_forward(session.current_model, tensor)
+        for key in LAYER_SHAPES:
+            np.testing.assert_allclose(inspector.maps.layer_values(key), expected[key], rtol=1e-5, atol=1e-5,
+                                       err_msg=key)
+        np.testing.assert_allclose(inspector.maps.probabilities, classify.chart.probabilities, rtol=1e-9)
+        assert classify.last_prediction.label in inspector.input_label.text()
+        return inspector.maps.layer_values("pool2").copy()
+
+    # A vertical stroke, the pen still down: the maps follow while drawing.
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(0.5, 0.15))
+    for i in range(1, 13):
+        qtbot.mouseMove(canvas, at(0.5, 0.15 + 0.7 * i / 12))
+    qtbot.waitUntil(caught_up, timeout=5000)
+    while_drawing = check_shows_what_classify_shows()
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(0.5, 0.85))
+    qtbot.waitUntil(caught_up, timeout=5000)
+    # A second stroke, across the top: a 7 now; the maps move with it.
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(0.2, 0.15))
+    for i in range(1, 13):
+        qtbot.mouseMove(canvas, at(0.2 + 0.3 * i / 12, 0.15))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(0.5, 0.15))
+    qtbot.waitUntil(caught_up, timeout=5000)
+    after_second = check_shows_what_classify_shows()
+    assert not np.allclose(while_drawing, after_second)
+    # The saliency map catches up with the last input too, for the class shown.
+    qtbot.waitUntil(lambda: not inspector.saliency.pending, timeout=5000)
+    reference = Predictor(session.current_model)
+    tensor = classify.last_preprocessed.tensor
+    assert inspector.saliency.class_index == classify.last_prediction.index
+    np.testing.assert_allclose(inspector.saliency.saliency,
+                               reference.saliency(tensor, classify.last_prediction.index, inspector.saliency.method),
+                               rtol=1e-6, atol=1e-9)
+    # The window's own Inspect tab, hidden behind the Classify tab, did no work meanwhile.
+    assert not window.inspect_tab.maps.has_data
+    inspector.shutdown()

@@ -556,7 +556,7 @@ class ClassifyTab(QWidget):
 
         if publish and (source is None or source.origin != "external"):
             if pre is not None and not pre.blank:
-                self._published = CurrentInput(pre, original, source.description)
+                self._published = CurrentInput(pre, original, source.description, prediction, loaded)
                 self.session.set_input(self._published)
             elif self.session.current_input is not None:
                 self._published = None

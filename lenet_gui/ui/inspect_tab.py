@@ -46,6 +46,8 @@ class InspectTab(QWidget):
         self.session = session
         self.predictor: Predictor | None = None
         self.prediction: Prediction | None = None
+        # The input the maps were last computed for (None: a message is shown instead).
+        self.shown_input: CurrentInput | None = None
         self.zoom_dialog: MapZoomDialog | None = None
         self._live_weights: dict | None = None
         self._live_time = 0.0
@@ -77,8 +79,10 @@ class InspectTab(QWidget):
         maps_layout.addWidget(self.maps, 1)
         maps_layout.addWidget(self.hover_label)
 
-        # Saliency.
+        # Saliency: computed for a new input once the maps and probabilities are on screen.
         self.saliency = SaliencyPanel()
+        self.saliency.hold_new_inputs = True
+        self.maps.painted.connect(self.saliency.release)
 
         # Filters.
         self.filters = FilterView()
@@ -166,6 +170,7 @@ class InspectTab(QWidget):
         current = self.session.current_input
         loaded = self.session.current_model
         self.prediction = None
+        self.shown_input = None
         if loaded is None or self.predictor is None:
             self._no_input(self.tr("No model loaded: choose one in the Classify tab, open a checkpoint "
                                    "(File ▸ Open), or train one in the Train tab."))
@@ -178,12 +183,15 @@ class InspectTab(QWidget):
             self._no_input(self.tr("The input is blank: there is nothing to classify."))
             return
         tensor = current.preprocessed.tensor
-        try:
-            prediction = self.predictor.predict(tensor)
-        except (RuntimeError, ValueError) as exc:  # a malformed input must not break the tab
-            self._no_input(self.tr("This input cannot be shown: {error}").format(error=exc))
-            return
+        prediction = current.prediction if current.model is loaded else None
+        if prediction is None:  # the publisher used another model, or did not predict
+            try:
+                prediction = self.predictor.predict(tensor)
+            except (RuntimeError, ValueError) as exc:  # a malformed input must not break the tab
+                self._no_input(self.tr("This input cannot be shown: {error}").format(error=exc))
+                return
         self.prediction = prediction
+        self.shown_input = current
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
                            prediction.probabilities, loaded.classes)
         self.saliency.set_input(self.predictor, tensor, prediction)

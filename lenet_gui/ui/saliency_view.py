@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import torch
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -13,6 +15,14 @@ from .colormaps import SALIENCY_LUT, argb_image, lut_image, quantize
 from .text_line import TextLine
 
 TOP_CLASS = -1
+# While inputs stream in (a pen stroke), the saliency map is recomputed at most this often: it
+# costs as much as everything else the inspector does for an input (a forward and a backward
+# pass), and the feature maps and probabilities, which follow every input, must not wait for it.
+# The first input after a pause is computed at once, and the last one of a stroke always is.
+STREAM_INTERVAL_MS = 50
+# An owner that shows other views of the same input may hold the computation until those are on
+# screen (see ``release``); this long at most, should the release never come.
+HOLD_MAX_MS = 100
 
 
 def overlay(image28: np.ndarray, saliency: np.ndarray) -> np.ndarray:
@@ -108,13 +118,62 @@ class SaliencyPanel(QWidget):
         self.predictor: Predictor | None = None
         self.tensor: torch.Tensor | None = None
         self.prediction: Prediction | None = None
-        self.saliency: np.ndarray | None = None  # the map shown, 28 x 28 in [0, 1]
-        self.class_index: int | None = None  # the class it was computed for
+        self._saliency: np.ndarray | None = None
+        self._class_index: int | None = None
         self._dirty = False
+        # A new input is computed at a later turn of the event loop, not inside the signal that
+        # brought it: the feature maps and probabilities reach the screen first, and inputs that
+        # arrive meanwhile are computed once, for the latest (benchmarks/classify_latency.py).
+        self._last_refresh = 0.0
+        self.hold_new_inputs = False  # True: wait for ``release`` before computing a new input
+        self._held_since: float | None = None
+        self._input_timer = QTimer(self)
+        self._input_timer.setSingleShot(True)
+        self._input_timer.timeout.connect(self._timer_fired)
         self.set_classes([str(i) for i in range(10)])
         self.method_combo.currentIndexChanged.connect(self.refresh)
         self.class_combo.currentIndexChanged.connect(self.refresh)
         self.canvas.set_image(None, self.tr("No input."))
+
+    @property
+    def saliency(self) -> np.ndarray | None:
+        """The map shown (28 x 28 in [0, 1]), brought up to date with the input first."""
+        self.update_now()
+        return self._saliency
+
+    @property
+    def class_index(self) -> int | None:
+        """The class the map is computed for."""
+        self.update_now()
+        return self._class_index
+
+    @property
+    def pending(self) -> bool:
+        """A new input is waiting to be computed."""
+        return self._input_timer.isActive() or self._held_since is not None
+
+    def release(self) -> None:
+        """The other views of the held input are on screen: compute it now, or as soon as the
+        stream interval allows."""
+        if self._held_since is None:
+            return
+        self._held_since = None
+        since = (time.perf_counter() - self._last_refresh) * 1000.0
+        self._input_timer.start(int(max(0.0, STREAM_INTERVAL_MS - since)))
+
+    def _timer_fired(self) -> None:
+        if self._held_since is not None:
+            waited = (time.perf_counter() - self._held_since) * 1000.0
+            if waited < HOLD_MAX_MS:
+                self._input_timer.start(int(HOLD_MAX_MS - waited) + 1)
+                return
+        self.refresh()
+
+    def update_now(self) -> None:
+        """Compute a new input that is still waiting (for the maps to paint, or for the stream
+        interval), now."""
+        if self._input_timer.isActive() or self._held_since is not None:
+            self.refresh()
 
     @property
     def method(self) -> str:
@@ -143,24 +202,38 @@ class SaliencyPanel(QWidget):
         """The model, its input and its prediction; None for no input (``message`` says why)."""
         self.predictor, self.tensor, self.prediction = predictor, tensor, prediction
         if predictor is None or tensor is None or prediction is None:
-            self.saliency = self.class_index = None
+            self._input_timer.stop()
+            self._held_since = None
+            self._saliency = self._class_index = None
             self.canvas.set_image(None, message or self.tr("No input."))
             self.caption.setText("")
             return
-        self.refresh()
+        if not self.isVisible():
+            self._dirty = True
+        elif self.hold_new_inputs:
+            if self._held_since is None:
+                self._held_since = time.perf_counter()
+            if not self._input_timer.isActive():  # the limit on the hold
+                self._input_timer.start(HOLD_MAX_MS)
+        elif not self._input_timer.isActive():  # restarting it would starve it during a stroke
+            since = (time.perf_counter() - self._last_refresh) * 1000.0
+            self._input_timer.start(int(max(0.0, STREAM_INTERVAL_MS - since)))
 
     def refresh(self) -> None:
+        self._input_timer.stop()
+        self._held_since = None
         if self.predictor is None or self.tensor is None or self.prediction is None:
             return
         if not self.isVisible():
             self._dirty = True
             return
         self._dirty = False
+        self._last_refresh = time.perf_counter()
         chosen = self.class_combo.currentData()
         index = self.prediction.index if chosen in (None, TOP_CLASS) else int(chosen)
-        self.class_index = index
-        self.saliency = self.predictor.saliency(self.tensor, index, self.method)
-        self.canvas.set_image(overlay(self.tensor.reshape(28, 28).numpy(), self.saliency))
+        self._class_index = index
+        self._saliency = self.predictor.saliency(self.tensor, index, self.method)
+        self.canvas.set_image(overlay(self.tensor.reshape(28, 28).numpy(), self._saliency))
         name = self.predictor.classes[index]
         p = float(self.prediction.probabilities[index])
         method = self.method_combo.currentText()

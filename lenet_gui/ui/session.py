@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ..core.checkpoint import LoadedModel, load_checkpoint
+from ..core.inference import Prediction
 from ..core.preprocess import Preprocessed
 from ..core.resources import BUNDLED_MODELS
 
@@ -22,6 +23,10 @@ class CurrentInput:
     preprocessed: Preprocessed  # what the model receives
     original: np.ndarray | None  # what the user gave, as an RGB(A) or grey uint8 array, for display
     description: str  # "drawing", a file name, "test image #123 (true: Bag)", ...
+    # The prediction the publisher already computed for this input, and the model it used: a
+    # tab showing the same model may reuse it instead of running the network again.
+    prediction: Prediction | None = None
+    model: LoadedModel | None = None
 
 
 class Session(QObject):
