@@ -113,7 +113,9 @@ class LeNet(nn.Module):
         """``x``: N x 1 x 28 x 28 in [0, 1]. Returns logits, or ``(logits, activations)`` where
         activations maps each name of LAYER_NAMES to that layer's output (after its activation)."""
         if not return_activations:
-            if self.config.pool == "max":
+            # Only while training, where the speed matters: in eval mode, module hooks (and
+            # anyone reading the code) see the textbook order.
+            if self.training and self.config.pool == "max":
                 return self._forward_pooling_first(x)
             for _, stage in self._stages():
                 x = stage(x)
