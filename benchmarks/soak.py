@@ -187,7 +187,8 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
     train.dataset_combo.setCurrentIndex(train.dataset_combo.findData(args.dataset))
     train.preset_combo.setCurrentIndex(train.preset_combo.findData(args.preset))  # fills the recipe
     train.epochs_spin.setValue(args.epochs)
-    train.threads = args.threads
+    if args.threads:
+        train.threads = args.threads
     train.train_limit = args.limit
     tab = window.classify_tab
     window.tabs.setCurrentWidget(tab)
@@ -328,8 +329,9 @@ def main(argv=None) -> int:
     parser.add_argument("--preset", choices=["classic", "modern"], default="classic")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--limit", type=int, help="train on the first N images only")
-    parser.add_argument("--threads", type=int, default=max(1, (os.cpu_count() or 2) - 1),
-                        help="torch threads (default: all cores but one, as the app does)")
+    parser.add_argument("--threads", type=int,
+                        help="torch threads while the window is idle (default: the app's choice; "
+                             "the app drops one while the user draws)")
     parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
     parser.add_argument("--baseline", type=int, default=100, help="predictions timed before training starts")
     parser.add_argument("--gui", action="store_true",
@@ -338,6 +340,8 @@ def main(argv=None) -> int:
     if not args.data_root:
         print("soak: pass --data-root DIR or set LENET_DATA_ROOT", file=sys.stderr)
         return 2
+    if not args.threads and not args.gui:
+        args.threads = max(1, (os.cpu_count() or 2) - 1)  # headless: a core for the classifying thread
     trainer = None
     if not args.gui:  # with --gui the Train tab loads the data and trains, as for a user
         try:
@@ -358,9 +362,10 @@ def main(argv=None) -> int:
     baseline = measure_idle_latency(model, count=args.baseline)
     soak.rss_start = soak.rss_max = rss_mb()
     images = f"{len(trainer.train_split)} images" if trainer is not None else f"{args.limit or 'all'} images"
+    threads_note = args.threads or "the app's"
     where = "in the window's Train tab while drawing on its Classify tab" if args.gui else "while classifying drawings"
     print(f"soak: {args.epochs} epoch(s) of {args.preset} on {DATASETS[args.dataset].title} "
-          f"({images}, {args.threads} torch thread(s)) {where}", flush=True)
+          f"({images}, {threads_note} torch thread(s)) {where}", flush=True)
     started = time.perf_counter()
     ui = None
     if args.gui:

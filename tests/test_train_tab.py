@@ -11,7 +11,7 @@ import pytest
 import torch
 
 pytest.importorskip("pytestqt")
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage, QKeySequence  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
@@ -457,3 +457,32 @@ def test_worker_throttles_batch_signals_but_delivers_every_batch(qtbot, data_roo
     ends = [chunk[-1] for chunk in chunks]
     assert any(e.epoch == 1 and e.batch == 150 for e in ends)  # the end of an epoch is always sent
     assert outcomes[0].state_dict["conv1.weight"].shape == (6, 1, 5, 5)
+
+
+@pytest.mark.parametrize("drawing", [False, True])
+def test_training_gives_the_window_a_core_while_the_user_draws(qtbot, data_root, drawing):
+    from lenet_gui.core.data import load_dataset
+
+    dataset = load_dataset("mnist", data_root)
+    config = preset_config("classic", "mnist", epochs=1, batch_size=64, threads=2)
+    last_stroke = (lambda: time.monotonic()) if drawing else (lambda: float("-inf"))
+    thread = TrainingThread(TrainingRequest(config, str(data_root), train_limit=640, test_limit=100,
+                                            dataset=dataset, busy_threads=1, last_interaction=last_stroke))
+    outcomes = []
+    thread.run_finished.connect(outcomes.append)
+    with qtbot.waitSignal(thread.finished, timeout=RUN_TIMEOUT_MS):
+        thread.start()
+    qtbot.waitUntil(lambda: bool(outcomes))
+    assert thread.threads_in_use == (1 if drawing else 2)
+
+
+def test_drawing_on_the_canvas_is_noted_for_the_training_thread(qtbot, window):
+    before = window.session.last_interaction
+    canvas = window.classify_tab.canvas
+    window.tabs.setCurrentWidget(window.classify_tab)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=canvas.rect().center())
+    qtbot.mouseMove(canvas, canvas.rect().center() + QPoint(5, 20))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=canvas.rect().center() + QPoint(5, 20))
+    assert window.session.last_interaction > before
+    assert time.monotonic() - window.session.last_interaction < 5
+    assert window.train_tab.busy_threads <= window.train_tab.threads

@@ -377,6 +377,7 @@ class ClassifyTab(QWidget):
     # -- inputs --------------------------------------------------------------------------------
 
     def _on_canvas_changed(self) -> None:
+        self.session.note_interaction()
         if self._input is None or self._input.origin != "drawing":
             self._input = _Input("drawing", self.tr("drawing"))
             self._clear_error()

@@ -6,6 +6,7 @@ the GUI thread: the training worker hands models over through signals, as snapsh
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class Session(QObject):
         self.current_model: LoadedModel | None = None
         self.current_input: CurrentInput | None = None
         self.training_active = False
+        self.last_interaction = float("-inf")  # time.monotonic() of the user's last stroke
         for key, path in BUNDLED_MODELS.items():
             self._models.append((_bundled_title(key), path))
 
@@ -75,6 +77,11 @@ class Session(QObject):
             return
         self.current_model = loaded
         self.model_changed.emit(loaded)
+
+    def note_interaction(self) -> None:
+        """The user is drawing: live work competes with training for the cores (the training
+        thread reads this between batches and gives the window a core)."""
+        self.last_interaction = time.monotonic()
 
     def set_training_active(self, active: bool) -> None:
         if active != self.training_active:

@@ -105,7 +105,9 @@ class TrainTab(QWidget):
         # Tests (and benchmarks) train on subsets; deliberately not a field a user sees.
         self.train_limit: int | None = None
         self.test_limit: int | None = None
+        # Every core while the window is idle, one fewer while the user draws (see the worker).
         self.threads = gui_training_threads()
+        self.busy_threads = gui_training_threads(user_active=True)
         self.runs: dict[int, RunRecord] = {}
         self.active_run: RunRecord | None = None
         self.thread: TrainingThread | None = None
@@ -437,7 +439,9 @@ class TrainTab(QWidget):
             return False
         request = TrainingRequest(config=config, data_root=str(root), train_limit=self.train_limit,
                                   test_limit=self.test_limit,
-                                  dataset=self._dataset_cache.get((config.dataset, str(root))))
+                                  dataset=self._dataset_cache.get((config.dataset, str(root))),
+                                  busy_threads=self.busy_threads,
+                                  last_interaction=lambda: self.session.last_interaction)
         run = RunRecord(run_id=self._next_run_id, config=config, color=run_color(self._next_run_id - 1))
         self._next_run_id += 1
         self.runs[run.run_id] = run

@@ -18,6 +18,7 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 from PySide6.QtCore import QThread, Signal
@@ -34,21 +35,30 @@ from ..core.engine import (
     TrainingError,
 )
 
-BATCH_SIGNALS_PER_SEC = 20
+# Each signal costs the window a chart update in Python, and the training thread waits for the
+# interpreter while it runs: at 20 a second an epoch took 1.3-1.5x the headless one, at 10 about
+# 1.05-1.2x (benchmarks/ui_responsiveness.py, 2 cores). Ten a second still looks live.
+BATCH_SIGNALS_PER_SEC = 10
 LIVE_WEIGHTS_PER_SEC = 4
 LIVE_WEIGHT_NAMES = ("conv1.weight", "conv2.weight")
 
 
-def gui_training_threads(cores: int | None = None) -> int:
-    """Torch intra-op threads for training inside the app.
+# After the user's last stroke, how long training keeps a core free for the window.
+INTERACTION_HOLD_SECONDS = 1.0
 
-    The GUI thread needs a core of its own: when torch's workers occupy every core, each
-    repaint waits for a time slice and the OS scheduler interleaves the two badly, so both the
-    window and the training slow down (on 2 cores a batch can take many times longer). One core
-    is left to the window; beyond 4 threads LeNet's small tensors gain nothing.
+
+def gui_training_threads(cores: int | None = None, user_active: bool = False) -> int:
+    """Torch intra-op threads for training inside the app, chosen again between batches.
+
+    While the window is idle (a chart update 10 times a second), training on every core leaves
+    it responsive (measured on 2 cores: event-loop p99 7.5 ms) and as fast as the headless CLI.
+    While the user draws, the window needs a core of its own: torch's threads wait for each
+    other at every operation, so when the scheduler gives one of their cores to the window the
+    whole batch waits, and the window's repaints wait for the batch (on 2 cores, drawing while
+    two threads trained gave p99 38 ms). Beyond 4 threads LeNet's small tensors gain nothing.
     """
     cores = cores or os.cpu_count() or 1
-    return max(1, min(4, cores - 1))
+    return max(1, min(4, cores - 1 if user_active else cores))
 
 
 @dataclass
@@ -58,6 +68,10 @@ class TrainingRequest:
     train_limit: int | None = None
     test_limit: int | None = None
     dataset: LoadedDataset | None = None  # already loaded (an earlier run): skip reading files
+    # Threads while the user interacts (config.threads otherwise), and when that last happened
+    # (time.monotonic(); read from the worker thread, written by the GUI thread).
+    busy_threads: int | None = None
+    last_interaction: Callable[[], float] | None = None
 
 
 @dataclass
@@ -133,6 +147,7 @@ class TrainingThread(QThread):
         self._stop = threading.Event()
         self._paused = False
         self._pending: list[BatchProgress] = []  # batches not yet sent to the window
+        self.threads_in_use = request.config.threads  # as Trainer.run() sets them
 
     # -- control, from the GUI thread ---------------------------------------------------------
 
@@ -209,6 +224,7 @@ class TrainingThread(QThread):
         last_batch_signal = last_weights = time.monotonic()
         for event in trainer.run():
             if isinstance(event, BatchProgress):
+                self._adapt_threads(config)
                 self._pending.append(event)
                 now = time.monotonic()
                 if event.batch == event.batches or now - last_batch_signal >= batch_interval:
@@ -234,6 +250,17 @@ class TrainingThread(QThread):
                     model_config=trainer.model.config.to_dict(),
                     metadata=metadata,
                 ))
+
+    def _adapt_threads(self, config: TrainConfig) -> None:
+        """Between batches: give the window a core while the user draws, take it back after."""
+        request = self.request
+        if request.busy_threads is None or request.last_interaction is None or not config.threads:
+            return
+        recent = time.monotonic() - request.last_interaction() < INTERACTION_HOLD_SECONDS
+        wanted = min(request.busy_threads, config.threads) if recent else config.threads
+        if wanted != self.threads_in_use:
+            torch.set_num_threads(wanted)  # this thread's setting only
+            self.threads_in_use = wanted
 
     def _flush_batches(self) -> None:
         if self._pending:
