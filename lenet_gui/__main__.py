@@ -225,8 +225,6 @@ def cmd_predict(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    import torch
-
     from .core.checkpoint import CheckpointError
     from .core.data import DatasetError, load_dataset
     from .core.engine import predict_split

@@ -38,14 +38,6 @@ THREAD_END_S = 3.0  # a stop, or a window close, ends the thread within this
 
 
 @pytest.fixture
-def data_root():
-    root = os.environ.get("LENET_DATA_ROOT")
-    if not root or not (Path(root) / "MNIST").is_dir():
-        pytest.skip("LENET_DATA_ROOT does not point at the data sets")
-    return Path(root)
-
-
-@pytest.fixture
 def window(qtbot, tmp_path, data_root):
     if not all(path.is_file() for path in BUNDLED_MODELS.values()):
         pytest.skip("no bundled models in this checkout")

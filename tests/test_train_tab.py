@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import time
 from pathlib import Path
 
@@ -22,14 +21,6 @@ from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.training_worker import TrainingRequest, TrainingThread, describe_failure  # noqa: E402
 
 RUN_TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def data_root():
-    root = os.environ.get("LENET_DATA_ROOT")
-    if not root or not (Path(root) / "MNIST").is_dir():
-        pytest.skip("LENET_DATA_ROOT does not point at the data sets")
-    return Path(root)
 
 
 @pytest.fixture
