@@ -38,6 +38,16 @@ OUTPUT_BAR_W = 48.0
 LEGEND_MIN_W = 64.0  # a legend's colour bar must leave room for its two numbers
 
 
+def report_hover(widget, event, text: str) -> None:
+    """Say what is under the pointer: the widget's ``hovered`` signal (the tab's status line)
+    and a tooltip, hidden when there is nothing to say."""
+    widget.hovered.emit(text)
+    if text:
+        QToolTip.showText(event.globalPosition().toPoint(), text, widget)
+    else:
+        QToolTip.hideText()
+
+
 @dataclass
 class _Spec:
     """How one layer is laid out: ``rows`` x ``cols`` tiles of ``tile_h`` x ``tile_w`` data
@@ -526,12 +536,7 @@ class FeatureMapView(QWidget):
         return self.describe(*found) if found else None
 
     def mouseMoveEvent(self, event) -> None:
-        text = self.describe_at(event.position()) or ""
-        self.hovered.emit(text)
-        if text:
-            QToolTip.showText(event.globalPosition().toPoint(), text, self)
-        else:
-            QToolTip.hideText()
+        report_hover(self, event, self.describe_at(event.position()) or "")
         super().mouseMoveEvent(event)
 
     def leaveEvent(self, event) -> None:
@@ -615,10 +620,7 @@ class MapCanvas(QWidget):
         h, w = self.values.shape
         r = min(h - 1, int((pos.y() - self._target.top()) / self._target.height() * h))
         c = min(w - 1, int((pos.x() - self._target.left()) / self._target.width() * w))
-        text = self.describe_cell(r, c) or ""
-        self.hovered.emit(text)
-        if text:
-            QToolTip.showText(event.globalPosition().toPoint(), text, self)
+        report_hover(self, event, self.describe_cell(r, c) or "")
 
 
 class MapZoomDialog(QDialog):

@@ -11,9 +11,10 @@ import math
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from .colormaps import WEIGHT_LUT, argb_image, colorize, lut_image, value_range
+from .feature_maps import report_hover
 
 KERNEL = 5
 
@@ -200,10 +201,5 @@ class FilterView(QWidget):
         return None
 
     def mouseMoveEvent(self, event) -> None:
-        text = self.describe_at(event.position()) or ""
-        self.hovered.emit(text)
-        if text:
-            QToolTip.showText(event.globalPosition().toPoint(), text, self)
-        else:
-            QToolTip.hideText()
+        report_hover(self, event, self.describe_at(event.position()) or "")
         super().mouseMoveEvent(event)
