@@ -252,11 +252,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
-    import csv
-
     import torch
 
     from .core.checkpoint import CheckpointError
+    from .core.engine import write_metrics_csv
 
     try:
         loaded = _load_model(args.model)
@@ -268,11 +267,7 @@ def cmd_export(args) -> int:
             history = loaded.metadata.get("history") or []
             if not history:
                 return _fail("the model has no recorded metrics to export")
-            columns = ["epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr"]
-            with open(output, "w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(history)
+            write_metrics_csv(output, history)
         else:
             scripted = torch.jit.trace(loaded.model, torch.zeros(1, 1, 28, 28))
             scripted.save(output)

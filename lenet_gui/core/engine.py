@@ -205,6 +205,20 @@ class EpochResult:
         return asdict(self)
 
 
+METRIC_COLUMNS = ("epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr")
+
+
+def write_metrics_csv(path, history) -> None:
+    """Per-epoch figures (EpochResult.to_dict() rows, as checkpoints store them) as CSV.
+    Raises OSError when the file cannot be written."""
+    import csv
+
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(history)
+
+
 @dataclass(frozen=True)
 class Finished:
     history: tuple[EpochResult, ...]

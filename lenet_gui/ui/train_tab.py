@@ -6,7 +6,6 @@ snapshots back; this module only turns them into a chart, a progress bar and a l
 
 from __future__ import annotations
 
-import csv
 import html
 import math
 import time
@@ -41,7 +40,10 @@ from PySide6.QtWidgets import (
 
 from ..core.checkpoint import CheckpointError, LoadedModel, save_checkpoint
 from ..core.data import DATASETS, LoadedDataset, dataset_info
-from ..core.engine import OPTIMIZERS, BatchProgress, EpochResult, TrainConfig, TrainingError, available_devices, preset_config
+from ..core.engine import (
+    OPTIMIZERS, BatchProgress, EpochResult, TrainConfig, TrainingError, available_devices, preset_config,
+    write_metrics_csv,
+)
 from ..core.model import LeNet, ModelConfig
 from .charts import TrainingChart, run_color
 from .data_dialog import DatasetDialog, locate_dataset
@@ -49,7 +51,6 @@ from .training_worker import RunFailure, RunOutcome, RunStarted, TrainingRequest
 
 SHUTDOWN_WAIT_MS = 3000
 EXIT_WAIT_MS = 15_000  # after the window has gone: how long the process waits for such a thread
-METRIC_COLUMNS = ["epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr"]
 
 # Threads whose window closed before they ended: kept referenced so that Python never destroys
 # a running QThread (Qt aborts the process when that happens).
@@ -816,10 +817,7 @@ class TrainTab(QWidget):
         if run is None or not run.has_results:
             return False
         try:
-            with open(path, "w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(e.to_dict() for e in run.outcome.history)
+            write_metrics_csv(path, (e.to_dict() for e in run.outcome.history))
         except OSError as exc:
             self.show_error(html.escape(self.tr("Cannot write %1: %2").replace("%1", str(path))
                                         .replace("%2", exc.strerror or str(exc))))
