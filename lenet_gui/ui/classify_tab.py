@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
-from ..core.checkpoint import CheckpointError, LoadedModel, load_checkpoint
+from ..core.checkpoint import CheckpointError, LoadedModel
 from ..core.inference import Prediction, Predictor
 from ..core.preprocess import (
     DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, working_grey,
@@ -356,11 +356,10 @@ class ClassifyTab(QWidget):
 
     def open_checkpoint(self, path: str) -> bool:
         try:
-            loaded = load_checkpoint(path)
+            self.session.open_checkpoint(path)
         except CheckpointError as exc:
             self._show_error(str(exc))
             return False
-        self.session.add_model(loaded, title=Path(path).name)
         return True
 
     def _on_model_changed(self, loaded: LoadedModel | None) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import __version__
-from ..core.checkpoint import CheckpointError, load_checkpoint
+from ..core.checkpoint import CheckpointError
 from .classify_tab import ClassifyTab
 from .inspect_tab import InspectTab
 from .session import Session
@@ -81,12 +83,11 @@ class MainWindow(QMainWindow):
 
     def open_checkpoint(self, path: str) -> bool:
         try:
-            loaded = load_checkpoint(path)
+            self.session.open_checkpoint(path)
         except CheckpointError as exc:
             QMessageBox.warning(self, self.tr("Cannot open checkpoint"), str(exc))
             return False
-        self.settings.setValue("paths/checkpoints", str(loaded.path.parent if loaded.path else ""))
-        self.session.add_model(loaded, title=loaded.path.name if loaded.path else None)
+        self.settings.setValue("paths/checkpoints", str(Path(path).parent))
         self.statusBar().showMessage(self.tr("Opened %s") % path, 5000)
         return True
 

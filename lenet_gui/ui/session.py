@@ -72,6 +72,13 @@ class Session(QObject):
             self.set_model(loaded)
         return len(self._models) - 1
 
+    def open_checkpoint(self, path: str | Path) -> LoadedModel:
+        """Load a checkpoint file, offer it under its file name and make it current.
+        Raises CheckpointError; each tab shows that its own way."""
+        loaded = load_checkpoint(path)
+        self.add_model(loaded, title=Path(path).name)
+        return loaded
+
     def set_model(self, loaded: LoadedModel | None) -> None:
         if loaded is self.current_model:
             return
