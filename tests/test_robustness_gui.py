@@ -32,6 +32,7 @@ from lenet_gui.ui import train_tab, training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.train_tab import TrainTab  # noqa: E402
 from tests import hostile  # noqa: E402
+from tests.test_train_tab import _recipe  # noqa: E402  (sets the Train tab's fields)
 
 RUN_TIMEOUT_MS = 60_000
 THREAD_END_S = 3.0  # a stop, or a window close, ends the thread within this
@@ -52,16 +53,6 @@ def window(qtbot, tmp_path, data_root):
     _recipe(tab, epochs=2, batch=256)
     yield win
     win.close()
-
-
-def _recipe(tab, epochs=2, batch=256, lr="0.001", dataset="mnist", preset="classic", optimizer=None):
-    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData(dataset))
-    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData(preset))
-    tab.epochs_spin.setValue(epochs)
-    tab.batch_spin.setValue(batch)
-    tab.lr_edit.setText(lr)
-    if optimizer:
-        tab.optimizer_combo.setCurrentIndex(tab.optimizer_combo.findData(optimizer))
 
 
 def _wait_done(qtbot, tab, timeout=RUN_TIMEOUT_MS):
