@@ -2,7 +2,8 @@
 
 The reference is the d2l tutorial's loop as it is written: ``torchvision.datasets.FashionMNIST``
 with ``ToTensor()``, a ``DataLoader`` (batch 256, shuffled, the tutorial's worker count), the
-sigmoid / max-pool LeNet, Adam 0.001, cross-entropy, and the test accuracy through a DataLoader
+sigmoid / max-pool LeNet written as the tutorial writes it (an ``nn.Sequential``, each sigmoid
+before its pooling), Adam 0.001, cross-entropy, and the test accuracy through a DataLoader
 too. The engine is ``Trainer`` with the ``classic`` preset: the same model, initialised from the
 same seed, the same recipe, on tensors preloaded once. Both use the same torch thread count.
 Each timed epoch includes its test-set evaluation, as the tutorial's printed time does.
@@ -46,6 +47,30 @@ def tutorial_workers() -> int:
     return 0 if sys.platform.startswith("win") else 4
 
 
+def tutorial_lenet(seed: int):
+    """The tutorial's network as it writes it: an ``nn.Sequential`` with each sigmoid before its
+    pooling. It starts from the weights that the engine's LeNet gets from the same seed."""
+    from torch import nn
+
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), nn.Sigmoid(), nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), nn.Sigmoid(), nn.MaxPool2d(kernel_size=2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 4 * 4, 120), nn.Sigmoid(),
+        nn.Linear(120, 84), nn.Sigmoid(),
+        nn.Linear(84, 10),
+    )
+    torch.manual_seed(seed)
+    engine_model = LeNet(ModelConfig())
+    engine_layers = [engine_model.conv1, engine_model.conv2, engine_model.fc1, engine_model.fc2, engine_model.fc3]
+    tutorial_layers = [layer for layer in net if isinstance(layer, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        for mine, theirs in zip(engine_layers, tutorial_layers, strict=True):
+            theirs.weight.copy_(mine.weight)
+            theirs.bias.copy_(mine.bias)
+    return net
+
+
 def run_reference(root: Path, epochs: int, seed: int, workers: int, device: torch.device) -> list[tuple[float, float, float]]:
     """The tutorial's loop. Returns (seconds, test accuracy, CPU seconds) per epoch."""
     import torchvision
@@ -58,8 +83,7 @@ def run_reference(root: Path, epochs: int, seed: int, workers: int, device: torc
     train_iter = DataLoader(train_set, batch_size=256, shuffle=True, num_workers=workers)
     test_iter = DataLoader(test_set, batch_size=256, shuffle=False, num_workers=workers)
 
-    torch.manual_seed(seed)  # the same initial weights as the engine's Trainer
-    net = LeNet(ModelConfig()).to(device)
+    net = tutorial_lenet(seed).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
     loss_fn = nn.CrossEntropyLoss()
     results = []
