@@ -70,10 +70,14 @@ def test_config_round_trips_and_rejects_nonsense():
             ModelConfig.from_dict(bad)
 
 
-@pytest.mark.parametrize("config", [ModelConfig(), ModelConfig(activation="relu", batch_norm=True)])
+@pytest.mark.parametrize(
+    "config",
+    [ModelConfig(), ModelConfig(activation="relu", input_mean=0.3, input_std=0.35), ModelConfig(activation="relu", batch_norm=True)],
+    ids=["classic", "relu-normalised", "batch-norm"],
+)
 def test_fast_training_path_gives_the_same_gradients(config):
-    """forward() pools before the activation when it can; the layer-by-layer path (the one the
-    inspector shows) must train the same network."""
+    """forward() pools before the activation when it can, on the fast CPU kernels without batch
+    norm; the layer-by-layer path (the one the inspector shows) must train the same network."""
     torch.manual_seed(1)
     model = LeNet(config).train()
     x, y = torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,))
@@ -85,3 +89,21 @@ def test_fast_training_path_gives_the_same_gradients(config):
         grads.append({k: p.grad.clone() for k, p in model.named_parameters()})
     for name in grads[0]:
         assert torch.allclose(grads[0][name], grads[1][name], atol=1e-6), name
+
+
+def test_classic_runs_on_the_fast_cpu_kernels():
+    assert LeNet(ModelConfig()).has_fast_cpu_path
+    assert not LeNet(MODERN).has_fast_cpu_path
+    assert not LeNet(ModelConfig(pool="avg")).has_fast_cpu_path
+
+
+@pytest.mark.parametrize("config", [ModelConfig(), MODERN, ModelConfig(pool="avg")], ids=["classic", "modern", "avg"])
+def test_evaluation_gives_the_outputs_of_the_layers_one_by_one(config):
+    """Batch evaluation (accuracy, the test-set view) takes the fast route; a user comparing its
+    predictions with the inspector's must see the same numbers."""
+    torch.manual_seed(2)
+    model = LeNet(config).eval()
+    x = torch.rand(32, 1, 28, 28)
+    x[:, :, :9] = 0
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), model(x, return_activations=True)[0])
