@@ -387,10 +387,14 @@ class Trainer:
     def _make_optimizer(self) -> torch.optim.Optimizer:
         c = self.config
         params = self.model.parameters()
-        if c.optimizer == "adam":
-            return torch.optim.Adam(params, lr=c.lr, weight_decay=c.weight_decay)
-        if c.optimizer == "adamw":
-            return torch.optim.AdamW(params, lr=c.lr, weight_decay=c.weight_decay)
+        if c.optimizer in ("adam", "adamw"):
+            adam = torch.optim.Adam if c.optimizer == "adam" else torch.optim.AdamW
+            # The fused kernel does the same update in one call instead of ~10 per parameter
+            # (about 1 ms of a classic CPU step of ~9); torch < 2.4 has it for CUDA only.
+            try:
+                return adam(params, lr=c.lr, weight_decay=c.weight_decay, fused=True)
+            except RuntimeError:
+                return adam(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay, nesterov=c.momentum > 0)
 
     def _make_scheduler(self):
