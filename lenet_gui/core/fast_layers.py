@@ -1,26 +1,24 @@
 """CPU kernels for training LeNet's two convolution + max-pooling stages quickly.
 
 LeNet's convolutions are tiny (1 -> 6 and 6 -> 16 channels), and for such shapes torch's
-general-purpose CPU kernels spend most of a classic training step in max-pooling and in
-oneDNN's slow layouts, not in arithmetic. Measured on a 2-core CPU, batch 256, fwd + bwd
-(``/work``-independent script: ``benchmarks/train_speed.py --profile``):
+general-purpose CPU kernels spend much of a classic training step outside the arithmetic:
+``max_pool2d`` on the 6 x 24 x 24 maps costs more than conv1 itself, and oneDNN computes
+conv2's weight gradient ~2.7x faster in channels-last but its input gradient ~2.3x faster in
+NCHW. ``python benchmarks/layer_kernels.py`` times each stage both ways (2-core CPU, batch 256,
+forward + backward: conv1 + pool1 5.4 -> 2.7 ms, conv2 + pool2 3.2 -> 2.6 ms).
 
-- ``max_pool2d`` on the 6 x 24 x 24 maps costs ~5 ms a step, more than both convolutions.
-- oneDNN computes conv2's weight gradient 2.7x faster in channels-last, but its input
-  gradient 2.3x faster in NCHW.
+Both compute what the textbook layers compute, up to the float rounding of another
+summation order:
 
-So, each computing exactly what ``F.max_pool2d(F.conv2d(x, w, b), 2, 2)`` computes, up to the
-float rounding of a different summation order:
-
-- ``conv_max_pool2x2`` (conv1): one stride-2 convolution with the kernel shifted to each of the
-  four positions of a pooling window gives the four quadrants of the convolution's output as
-  contiguous blocks; their maximum is then four cheap element-wise passes instead of a pooling
-  kernel. The gradient goes to the first maximum of each window, as ``max_pool2d``'s does.
+- ``conv_max_pool2x2`` (conv1 + pool1): one stride-2 convolution with the kernel shifted to
+  each of the four positions of a pooling window gives the four quadrants of the convolution's
+  output as contiguous blocks; their maximum is then a few cheap element-wise passes instead of
+  a pooling kernel. The gradient goes to the first maximum of each window, as max_pool2d's does.
 - ``conv2d_mixed_layouts`` (conv2): a convolution whose two gradients each run in the layout
   where oneDNN is fastest.
 
-Only training uses them (``LeNet.forward`` in training mode on the CPU); evaluation, the
-inspector and saliency run the textbook layers.
+``LeNet.forward`` uses them on the CPU for training and batch evaluation; the inspector and
+saliency read the layers one by one, as drawn.
 """
 
 from __future__ import annotations
