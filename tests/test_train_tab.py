@@ -477,3 +477,18 @@ def test_drawing_on_the_canvas_is_noted_for_the_training_thread(qtbot, window):
     assert window.session.last_interaction > before
     assert time.monotonic() - window.session.last_interaction < 5
     assert window.train_tab.busy_threads <= window.train_tab.threads
+
+
+def test_an_open_window_imports_the_optimizers_machinery_before_the_first_run(qtbot, settings, monkeypatch):
+    """torch's optimizers import torch._dynamo when built; the window does it in the background
+    once it shows, so that the first Train click does not freeze it while that happens."""
+    monkeypatch.setattr(training_worker, "_warm_up_thread", None)  # as in a fresh process
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    assert training_worker._warm_up_thread is None  # not before the window shows
+    win.show()
+    qtbot.waitUntil(lambda: training_worker._warm_up_thread is not None, timeout=5000)
+    warm_up = training_worker.warm_up_training_imports()
+    assert warm_up is training_worker._warm_up_thread  # once per process
+    warm_up.join(timeout=60)
+    assert not warm_up.is_alive()

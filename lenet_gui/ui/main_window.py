@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -14,6 +14,10 @@ from .classify_tab import ClassifyTab
 from .inspect_tab import InspectTab
 from .session import Session
 from .train_tab import TrainTab
+from .training_worker import warm_up_training_imports
+
+
+WARM_UP_DELAY_MS = 300
 
 
 class MainWindow(QMainWindow):
@@ -113,6 +117,11 @@ class MainWindow(QMainWindow):
         tab = self.settings.value("window/tab", 0, int)
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        # Once the window has painted, while the user takes it in.
+        QTimer.singleShot(WARM_UP_DELAY_MS, warm_up_training_imports)
 
     def closeEvent(self, event) -> None:
         for index in range(self.tabs.count()):

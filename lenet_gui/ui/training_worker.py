@@ -47,6 +47,35 @@ LIVE_WEIGHT_NAMES = ("conv1.weight", "conv2.weight")
 INTERACTION_HOLD_SECONDS = 1.0
 
 
+_warm_up_lock = threading.Lock()
+_warm_up_thread: threading.Thread | None = None
+
+
+def warm_up_training_imports() -> threading.Thread:
+    """Import, on a background thread, the part of torch that the first training run needs.
+
+    Every torch optimizer imports ``torch._dynamo`` when it is built (1.2-2 s on a 2-core
+    machine; it pulls in sympy). Python holds the interpreter lock while it unmarshals a large
+    module, ~0.1 s a time for sympy's, so in the training thread that import froze the window
+    twice for 0.1-0.15 s right after the first Train click. Started when the window first
+    shows, it is done before the user can pick a recipe. Idempotent; returns the thread, which
+    a benchmark or test may join. Not a daemon: an interpreter must not exit mid-import.
+    """
+    global _warm_up_thread
+    with _warm_up_lock:
+        if _warm_up_thread is None:
+            _warm_up_thread = threading.Thread(target=_import_optimizer_machinery, name="lenet-warm-up")
+            _warm_up_thread.start()
+        return _warm_up_thread
+
+
+def _import_optimizer_machinery() -> None:
+    try:
+        import torch._dynamo  # noqa: F401
+    except Exception:  # noqa: BLE001 - the training thread's own import will report it
+        pass
+
+
 def gui_training_threads(cores: int | None = None, user_active: bool = False) -> int:
     """Torch intra-op threads for training inside the app, chosen again between batches.
 
