@@ -141,8 +141,17 @@ def gui_epoch(args, app) -> dict:
     if not tab.start_training():
         raise SystemExit(f"the window could not start training: {tab.error_text}")
     tab.thread.epoch_finished.connect(results.append)
-    tab.thread.finished.connect(lambda: state.update(samples=None))
-    tab.thread.finished.connect(app.quit)
+
+    # Polled rather than connected to the thread's finished(): the tab deletes the thread when
+    # it finishes, and a queued quit() bound to it was sometimes dropped with it (a hung run).
+    def quit_when_done() -> None:
+        if tab.running:
+            QTimer.singleShot(20, quit_when_done)
+        else:
+            state["samples"] = None
+            app.quit()
+
+    QTimer.singleShot(20, quit_when_done)
     wall = time.perf_counter()
     app.exec()
     wall = time.perf_counter() - wall
