@@ -11,6 +11,10 @@ Data
     ``fake_data_root``      a tmp folder holding tiny MNIST and Fashion-MNIST (plain IDX files).
     ``fake_dataset``        a :class:`LoadedDataset` read from ``fake_data_root`` (Fashion-MNIST).
 
+Safety (autouse)
+    Each test starts with the torch thread count of the one before it found (windows and the CLI
+    change the calling thread's).
+
 Safety (autouse, for the whole session)
     Downloads go to an unreachable loopback port unless ``LENET_MIRRORS`` is set (a test may set
     it with monkeypatch), so a test that misses a data set fails at once instead of reaching for
@@ -52,6 +56,17 @@ def _no_internet_and_private_cache(tmp_path_factory):
             mp.setenv("LENET_MIRRORS", UNREACHABLE_MIRROR)
         mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads_as_they_were():
+    # A window sets its thread to one torch thread (and the CLI may set others): the next test
+    # starts from the thread count this one found.
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

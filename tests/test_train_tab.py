@@ -492,3 +492,13 @@ def test_an_open_window_imports_the_optimizers_machinery_before_the_first_run(qt
     assert warm_up is training_worker._warm_up_thread  # once per process
     warm_up.join(timeout=60)
     assert not warm_up.is_alive()
+
+
+def test_the_window_thread_leaves_the_cores_to_training(qtbot, settings):
+    """libgomp lets its threads sleep between operations once its pools hold more threads than
+    there are cores: the window thread computes on one torch thread, the training thread on its
+    own pool of them."""
+    torch.set_num_threads(2)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    assert torch.get_num_threads() == 1

@@ -14,7 +14,7 @@ from .classify_tab import ClassifyTab
 from .inspect_tab import InspectTab
 from .session import Session
 from .train_tab import TrainTab
-from .training_worker import warm_up_training_imports
+from .training_worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
 
 
 WARM_UP_DELAY_MS = 300
@@ -23,6 +23,7 @@ WARM_UP_DELAY_MS = 300
 class MainWindow(QMainWindow):
     def __init__(self, data_root: str | None = None, settings: QSettings | None = None):
         super().__init__()
+        keep_window_thread_off_the_training_cores()
         self.settings = settings or QSettings()
         self.session = Session(data_root=data_root, parent=self)
         self.setWindowTitle(self.tr("LeNet Studio"))

@@ -35,9 +35,9 @@ from ..core.engine import (
     TrainingError,
 )
 
-# Each signal costs the window a chart update in Python, and the training thread waits for the
-# interpreter while it runs: at 20 a second an epoch took 1.3-1.5x the headless one, at 10 about
-# 1.05-1.2x (benchmarks/ui_responsiveness.py, 2 cores). Ten a second still looks live.
+# Each signal costs the window a chart update in Python while the training thread waits for the
+# interpreter. Measured on 2 cores (one epoch, 8 rounds pairing the app with the headless CLI):
+# at 10 a second the app's epoch took 1.08x the CLI's, at 5 a second 1.07x; ten looks live.
 BATCH_SIGNALS_PER_SEC = 10
 LIVE_WEIGHTS_PER_SEC = 4
 LIVE_WEIGHT_NAMES = ("conv1.weight", "conv2.weight")
@@ -74,6 +74,19 @@ def _import_optimizer_machinery() -> None:
         import torch._dynamo  # noqa: F401
     except Exception:  # noqa: BLE001 - the training thread's own import will report it
         pass
+
+
+def keep_window_thread_off_the_training_cores() -> None:
+    """One torch thread for the window's own tensor work (a drawing's prediction, the inspector).
+
+    torch's OpenMP runtime (libgomp) keeps a pool of threads for each thread that has run a
+    parallel operation, and once the pools together hold more threads than there are cores,
+    every pool stops spinning between operations and sleeps instead. A window thread that had
+    run one convolution on 2 threads made the training thread's epoch 15-25% slower (88 000
+    sleeps an epoch instead of ~10; measured on 2 cores). The window's tensors are small: one
+    thread serves them as fast. Call it in the GUI thread, before its first tensor operation.
+    """
+    torch.set_num_threads(1)  # the calling thread's setting only
 
 
 def gui_training_threads(cores: int | None = None, user_active: bool = False) -> int:
