@@ -98,7 +98,7 @@ def test_classic_runs_on_the_fast_cpu_kernels():
 
 
 @pytest.mark.parametrize("config", [ModelConfig(), MODERN, ModelConfig(pool="avg")], ids=["classic", "modern", "avg"])
-def test_evaluation_gives_the_outputs_of_the_layers_one_by_one(config):
+def test_batch_evaluation_gives_the_outputs_of_the_layers_one_by_one(config):
     """Batch evaluation (accuracy, the test-set view) takes the fast route; a user comparing its
     predictions with the inspector's must see the same numbers."""
     torch.manual_seed(2)
@@ -106,4 +106,18 @@ def test_evaluation_gives_the_outputs_of_the_layers_one_by_one(config):
     x = torch.rand(32, 1, 28, 28)
     x[:, :, :9] = 0
     with torch.no_grad():
-        torch.testing.assert_close(model(x), model(x, return_activations=True)[0])
+        layer_by_layer = model(x, return_activations=True)[0]
+        torch.testing.assert_close(model.fast_logits(x), layer_by_layer)
+        torch.testing.assert_close(model(x), layer_by_layer)
+
+
+def test_module_hooks_see_every_layer_in_eval_mode():
+    """In eval mode forward() runs the layers one by one, in the order drawn: hooks (and the
+    TorchScript export, which traces) see each of them."""
+    model = LeNet(ModelConfig()).eval()
+    seen = []
+    for name in ("conv1", "act1", "pool1", "conv2", "act2", "pool2", "fc1", "fc2", "fc3"):
+        getattr(model, name).register_forward_hook(lambda *_args, name=name: seen.append(name))
+    with torch.no_grad():
+        model(torch.rand(2, 1, 28, 28))
+    assert seen == ["conv1", "act1", "pool1", "conv2", "act2", "pool2", "fc1", "fc2", "fc3"]

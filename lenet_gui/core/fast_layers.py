@@ -17,8 +17,8 @@ summation order:
 - ``conv2d_mixed_layouts`` (conv2): a convolution whose two gradients each run in the layout
   where oneDNN is fastest.
 
-``LeNet.forward`` uses them on the CPU for training and batch evaluation; the inspector and
-saliency read the layers one by one, as drawn.
+``LeNet.fast_logits`` uses them on the CPU, for training and for batch evaluation; the
+inspector, saliency and the TorchScript export run the layers one by one, as drawn.
 """
 
 from __future__ import annotations

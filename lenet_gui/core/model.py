@@ -115,12 +115,11 @@ class LeNet(nn.Module):
         """``x``: N x 1 x 28 x 28 in [0, 1]. Returns logits, or ``(logits, activations)`` where
         activations maps each name of LAYER_NAMES to that layer's output (after its activation)."""
         if not return_activations:
-            # Training and batch evaluation, where the speed matters, take a faster route to the
-            # same outputs; with activations asked for, the layers run one by one as drawn.
-            if self.config.pool == "max":
-                if x.device.type == "cpu" and self.has_fast_cpu_path:
-                    return self._forward_fast_cpu(x)
-                return self._forward_pooling_first(x)
+            # Only while training, where the speed matters: in eval mode, module hooks, tracing
+            # (TorchScript export) and anyone reading the code see the textbook order. Batch
+            # evaluation asks for fast_logits() itself.
+            if self.training:
+                return self.fast_logits(x)
             for _, stage in self._stages():
                 x = stage(x)
             return x
@@ -129,6 +128,18 @@ class LeNet(nn.Module):
             x = stage(x)
             activations[name] = x
         return x, activations
+
+    def fast_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """The logits forward() gives, by the fastest route on x's device (in this mode: batch
+        norm and dropout behave as set by train()/eval()). The layers do not run one by one, so
+        module hooks do not see them."""
+        if self.config.pool == "max":
+            if x.device.type == "cpu" and self.has_fast_cpu_path:
+                return self._forward_fast_cpu(x)
+            return self._forward_pooling_first(x)
+        for _, stage in self._stages():
+            x = stage(x)
+        return x
 
     def _forward_pooling_first(self, x: torch.Tensor) -> torch.Tensor:
         # Max-pooling commutes with a non-decreasing activation (sigmoid, ReLU): pooling first
@@ -144,7 +155,7 @@ class LeNet(nn.Module):
 
     @property
     def has_fast_cpu_path(self) -> bool:
-        """Whether forward() runs _forward_fast_cpu on the CPU: for max-pooling without batch norm
+        """Whether fast_logits() runs _forward_fast_cpu on the CPU: for max-pooling without batch norm
         (whose statistics need each convolution's whole output before pooling)."""
         return self.config.pool == "max" and not self.config.batch_norm
 
