@@ -174,7 +174,8 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
     from PySide6.QtTest import QTest
 
     from lenet_gui.ui.app import make_application
-    from lenet_gui.ui.main_window import MainWindow
+    from lenet_gui.ui.main_window import WARM_UP_DELAY_MS, MainWindow
+    from lenet_gui.ui.training_worker import warm_up_training_imports
 
     app = make_application()
     settings_file = Path(tempfile.mkdtemp(prefix="lenet-soak-")) / "settings.ini"
@@ -183,6 +184,11 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
     window.resize(1200, 800)
     window.show()
     QTest.qWaitForWindowExposed(window)
+    # The window imports torch's compiler package in the background once it shows (a one-time
+    # start-up cost, measured by ui_responsiveness.py); a user picks a recipe meanwhile.
+    # (Joined, not polled with QTest.qWait, which holds the interpreter lock while it waits.)
+    QTest.qWait(WARM_UP_DELAY_MS + 50)
+    warm_up_training_imports().join()
     train = window.train_tab
     train.dataset_combo.setCurrentIndex(train.dataset_combo.findData(args.dataset))
     train.preset_combo.setCurrentIndex(train.preset_combo.findData(args.preset))  # fills the recipe
@@ -279,10 +285,15 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
     def on_failed(failure):
         soak.training_error = f"{failure.title}: {failure.message}"
 
-    def on_finished():
-        figures["rss_run_end"] = rss_mb()  # the window still open, the run's results kept
-        soak.done.set()
-        app.quit()
+    def quit_when_done():
+        # Polled: a quit() queued on the worker's finished() was sometimes dropped with the
+        # thread, which the tab deletes when the run ends.
+        if not train.running:
+            figures["rss_run_end"] = rss_mb()  # the window still open, the run's results kept
+            soak.done.set()
+            app.quit()
+        else:
+            QTimer.singleShot(20, quit_when_done)
 
     if not train.start_training():
         soak.training_error = train.error_text or "the Train tab did not start a run (data set missing?)"
@@ -296,7 +307,7 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
     worker.evaluating.connect(on_evaluating)
     worker.epoch_finished.connect(on_epoch)
     worker.run_failed.connect(on_failed)
-    worker.finished.connect(on_finished)
+    QTimer.singleShot(20, quit_when_done)
 
     timers = []
     for interval, slot in ((event_ms, pen_event), (10, probe)):
