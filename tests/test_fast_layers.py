@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lenet_gui.core.fast_layers import _MaxOfQuadrants, conv2d_mixed_layouts, conv_max_pool2x2
+from lenet_gui.core.fast_layers import _MaxOfQuadrants, conv2d_mixed_layouts, conv_max_pool2x2, linear_on_channels_last
 
 
 def images_with_blank_borders(n: int, channels: int, size: int) -> torch.Tensor:
@@ -96,3 +96,20 @@ def test_conv2d_mixed_layouts_computes_only_the_gradients_asked_for():
          torch.randn(3, 2, 5, 5, dtype=torch.double, requires_grad=True),
          torch.randn(3, dtype=torch.double, requires_grad=True)),
     )
+
+
+@pytest.mark.parametrize("channels_last", [True, False], ids=["channels-last", "nchw"])
+def test_linear_on_channels_last_matches_flatten_then_linear(channels_last):
+    x = torch.rand(8, 16, 4, 4)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    x.requires_grad_()
+    weight = torch.randn(120, 256, requires_grad=True)
+    bias = torch.randn(120, requires_grad=True)
+    expected = F.linear(torch.flatten(x, 1), weight, bias)
+    got = linear_on_channels_last(x, weight, bias)
+    torch.testing.assert_close(got, expected)
+    grad_out = torch.randn_like(expected)
+    for want, have in zip(torch.autograd.grad(expected, (x, weight, bias), grad_out),
+                          torch.autograd.grad(got, (x, weight, bias), grad_out)):
+        torch.testing.assert_close(have, want)

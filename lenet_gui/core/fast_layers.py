@@ -77,13 +77,13 @@ def conv_max_pool2x2(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor |
     """``F.max_pool2d(F.conv2d(x, weight, bias), 2, 2)`` for a stride-1, unpadded convolution
     whose output has even height and width. Returns an NCHW-contiguous tensor."""
     channels = weight.shape[0]
-    # NCHW in and out, so that each quadrant is one contiguous block per sample.
-    quadrants = F.conv2d(x.contiguous(), quadrant_kernels(weight).contiguous(), stride=2)
+    # NCHW in and out, so that each quadrant is one contiguous block per sample. The bias goes
+    # into the convolution (each quadrant's copy of it), which adds it for free.
+    quadrant_bias = None if bias is None else bias.repeat(4)
+    quadrants = F.conv2d(x.contiguous(), quadrant_kernels(weight).contiguous(), quadrant_bias, stride=2)
     n, _, height, width = quadrants.shape
     pooled = _MaxOfQuadrants.apply(quadrants.reshape(n, 4, channels * height * width))
-    pooled = pooled.view(n, channels, height, width)
-    # Adding the bias after the maximum is exact: rounding x + b is monotonic in x.
-    return pooled if bias is None else pooled + bias.view(1, channels, 1, 1)
+    return pooled.view(n, channels, height, width)
 
 
 class _Conv2dMixedLayouts(torch.autograd.Function):
@@ -118,3 +118,14 @@ class _Conv2dMixedLayouts(torch.autograd.Function):
 def conv2d_mixed_layouts(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
     """``F.conv2d(x, weight, bias)`` (stride 1, no padding); the result is channels-last."""
     return _Conv2dMixedLayouts.apply(x, weight, bias)
+
+
+def linear_on_channels_last(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """``F.linear(torch.flatten(x, 1), weight, bias)`` for an N x C x H x W ``x``, read in its
+    memory order when it is channels-last: the weight's columns are put in H, W, C order (a copy
+    of the weight, small) instead of the activations in C, H, W order (a copy of the batch)."""
+    n, channels, height, width = x.shape
+    if not x.is_contiguous(memory_format=_CHANNELS_LAST) or x.is_contiguous():
+        return F.linear(torch.flatten(x, 1), weight, bias)
+    columns_hwc = weight.view(-1, channels, height, width).permute(0, 2, 3, 1).reshape(weight.shape[0], -1)
+    return F.linear(x.permute(0, 2, 3, 1).reshape(n, -1), columns_hwc, bias)
