@@ -8,7 +8,7 @@ too. The engine is ``Trainer`` with the ``classic`` preset: the same model, init
 same seed, the same recipe, on tensors preloaded once. Both use the same torch thread count.
 Each timed epoch includes its test-set evaluation, as the tutorial's printed time does.
 
-    python benchmarks/train_speed.py --data-root DIR            # 3 rounds of 1 epoch
+    python benchmarks/train_speed.py --data-root DIR            # 5 rounds of 1 epoch
     python benchmarks/train_speed.py --rounds 1 --epochs 5      # compare final accuracies
 
 Rounds alternate (ref, engine, ref, engine, ...) so that a machine whose load drifts penalises
@@ -134,7 +134,7 @@ def run_engine(dataset, epochs: int, seed: int, threads: int, device: str) -> li
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-root", help="folder holding FashionMNIST/raw (default: $LENET_DATA_ROOT)")
-    parser.add_argument("--rounds", type=int, default=3, help="ref/engine pairs (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="ref/engine pairs (default 5)")
     parser.add_argument("--epochs", type=int, default=1, help="epochs per run (default 1)")
     parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads for both (default 2)")
     parser.add_argument("--workers", type=int, default=tutorial_workers(),
@@ -172,6 +172,9 @@ def main(argv=None) -> int:
     print(f"per-round seconds/epoch  engine: {' '.join(f'{s:.2f}' for s in eng_seconds)}")
     print(f"median seconds per epoch: ref {ref_median:.2f}, engine {eng_median:.2f}")
     print(f"speed-up (ref / engine): {ref_median / eng_median:.2f}x")
+    # Each round's pair ran back to back: their ratio is the least exposed to load that drifts.
+    paired = [r / e for r, e in zip(ref_seconds, eng_seconds)]
+    print(f"per-round ratios: {' '.join(f'{x:.2f}' for x in paired)} (median {statistics.median(paired):.2f}x)")
     ref_cpu_median, eng_cpu_median = statistics.median(ref_cpu), statistics.median(eng_cpu)
     print(f"median CPU seconds per epoch (all processes): ref {ref_cpu_median:.2f}, engine {eng_cpu_median:.2f} "
           f"(ratio {ref_cpu_median / eng_cpu_median:.2f}x)")
