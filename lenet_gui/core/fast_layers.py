@@ -1,4 +1,4 @@
-"""CPU kernels for training LeNet's two convolution + max-pooling stages quickly.
+"""CPU kernels for training LeNet's two convolution + max-pooling stages (and fc1) quickly.
 
 LeNet's convolutions are tiny (1 -> 6 and 6 -> 16 channels), and for such shapes torch's
 general-purpose CPU kernels spend much of a classic training step outside the arithmetic:
@@ -16,6 +16,8 @@ summation order:
   a pooling kernel. The gradient goes to the first maximum of each window, as max_pool2d's does.
 - ``conv2d_mixed_layouts`` (conv2): a convolution whose two gradients each run in the layout
   where oneDNN is fastest.
+- ``linear_on_channels_last`` (fc1): reads pool2's channels-last output in memory order, with
+  the weight's columns reordered to match, instead of copying the batch into C, H, W order.
 
 ``LeNet.fast_logits`` uses them on the CPU, for training and for batch evaluation; the
 inspector, saliency and the TorchScript export run the layers one by one, as drawn.
