@@ -386,7 +386,7 @@ class Trainer:
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         c = self.config
-        params = self.model.parameters()
+        params = list(self.model.parameters())  # a list: the fused attempt may need a second go
         if c.optimizer in ("adam", "adamw"):
             adam = torch.optim.Adam if c.optimizer == "adam" else torch.optim.AdamW
             # The fused kernel does the same update in one call instead of ~10 per parameter
@@ -394,7 +394,7 @@ class Trainer:
             try:
                 return adam(params, lr=c.lr, weight_decay=c.weight_decay, fused=True)
             except RuntimeError:
-                return adam(self.model.parameters(), lr=c.lr, weight_decay=c.weight_decay)
+                return adam(params, lr=c.lr, weight_decay=c.weight_decay)
         return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay, nesterov=c.momentum > 0)
 
     def _make_scheduler(self):
