@@ -166,13 +166,19 @@ def test_pause_resume_stop_then_train_again(qtbot, window):
     assert tab.chart.runs[1].curves["batch"].isVisible()
 
 
-def test_closing_the_window_mid_run_stops_the_thread(qtbot, window):
-    tab = window.train_tab
+def _start_a_long_run(qtbot, tab):
+    """Start a run far longer than the test and return its thread once batches are flowing."""
     tab.train_limit = 60000
     _recipe(tab, epochs=5, batch=64)
     assert tab.start_training()
     thread = tab.thread
     qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
+    return thread
+
+
+def test_closing_the_window_mid_run_stops_the_thread(qtbot, window):
+    tab = window.train_tab
+    thread = _start_a_long_run(qtbot, tab)
     started = time.monotonic()
     window.close()
     assert time.monotonic() - started < 3.0
@@ -183,11 +189,7 @@ def test_closing_the_window_mid_run_stops_the_thread(qtbot, window):
 
 def test_closing_the_window_while_paused_stops_the_thread(qtbot, window):
     tab = window.train_tab
-    tab.train_limit = 60000
-    _recipe(tab, epochs=5, batch=64)
-    assert tab.start_training()
-    thread = tab.thread
-    qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
+    thread = _start_a_long_run(qtbot, tab)
     tab.toggle_pause()
     qtbot.wait(100)
     window.close()
