@@ -201,3 +201,25 @@ def test_a_name_with_a_nul_byte_is_an_image_error():
     """Text pasted as a path can hold anything; os.open raises ValueError for a NUL byte."""
     with pytest.raises(ImageError, match="not a valid file name"):
         preprocess_image("seven\0.png", "digit")
+
+
+def test_a_float_image_holding_a_signalling_nan_is_preprocessed():
+    """Found by the fuzz test: a flipped byte in a float TIFF made a signalling NaN, and widening
+    it to float64 raised numpy's 'invalid value' warning (an error under the test settings)."""
+    import io
+    import warnings
+
+    import numpy as np
+    from PIL import Image
+
+    from lenet_gui.core.preprocess import preprocess_image
+
+    values = np.linspace(0, 1, 28 * 28, dtype=np.float32).reshape(28, 28)
+    values.view(np.uint32)[3, 3] = 0x7F800001  # a signalling NaN
+    buffer = io.BytesIO()
+    Image.fromarray(values, mode="F").save(buffer, format="TIFF")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as the fuzz test runs: no warning may escape
+        pre = preprocess_image(buffer.getvalue(), "digit")
+    assert pre.tensor.shape[-2:] == (28, 28)
+    assert bool(torch.isfinite(pre.tensor).all())

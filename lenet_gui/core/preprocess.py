@@ -179,7 +179,10 @@ def to_grey_array(image: Image.Image) -> np.ndarray:
     background both stay visible)."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
-        arr = np.asarray(image, dtype=np.float64)
+        # A signalling NaN in a float image (a damaged TIFF holds one easily) raises the
+        # 'invalid' flag when widened; it arrives as a quiet NaN, which is handled below.
+        with np.errstate(invalid="ignore"):
+            arr = np.asarray(image, dtype=np.float64)
         if mode.startswith("I;16"):
             arr = arr / 65535.0
         else:
