@@ -26,7 +26,7 @@ hidden behind the Classify tab and does no work), and each event is then timed u
   reads ``shown_input`` when the view emits ``painted``.
 
 The inspector's saliency map is not in the timed span: it is computed once the maps are on
-screen, at most every 50 ms while inputs stream in (lenet_gui/ui/saliency_view.py); the benchmark
+screen, at most every 50 ms while inputs stream in (lenet_gui/ui/inspect/saliency.py); the benchmark
 counts how many it computed while drawing continuously.
 
 For isolated events the main thread's CPU time over the same span is printed as well (the
@@ -79,7 +79,7 @@ def main() -> int:
 
     from lenet_gui.core.preprocess import preprocess_array
     from lenet_gui.ui.app import make_application
-    from lenet_gui.ui.inspect_tab import InspectTab
+    from lenet_gui.ui.inspect.tab import InspectTab
     from lenet_gui.ui.main_window import MainWindow
 
     app = make_application()

@@ -85,7 +85,7 @@ def main() -> int:
     from lenet_gui.core.inference import Predictor
     from lenet_gui.core.model import LeNet, ModelConfig
     from lenet_gui.core.resources import model_path
-    from lenet_gui.ui.inspect_tab import InspectTab
+    from lenet_gui.ui.inspect.tab import InspectTab
     from lenet_gui.ui.session import Session
 
     app = QApplication.instance() or QApplication([])

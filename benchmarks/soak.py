@@ -175,7 +175,7 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
 
     from lenet_gui.ui.app import make_application
     from lenet_gui.ui.main_window import WARM_UP_DELAY_MS, MainWindow
-    from lenet_gui.ui.training_worker import warm_up_training_imports
+    from lenet_gui.ui.train.worker import warm_up_training_imports
 
     app = make_application()
     settings_file = Path(tempfile.mkdtemp(prefix="lenet-soak-")) / "settings.ini"

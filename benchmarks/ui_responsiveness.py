@@ -178,7 +178,7 @@ def watch_warm_up(app) -> None:
     """Quit the event loop once the window's background warm-up has finished."""
     from PySide6.QtCore import QTimer
 
-    from lenet_gui.ui.training_worker import warm_up_training_imports
+    from lenet_gui.ui.train.worker import warm_up_training_imports
 
     if warm_up_training_imports().is_alive():
         QTimer.singleShot(20, lambda: watch_warm_up(app))
@@ -215,7 +215,7 @@ def main() -> int:
     print(f"workload: 1 epoch, {args.preset} on {args.dataset}"
           f"{f', first {args.limit} images' if args.limit else ', full training set'}, CPU")
 
-    from lenet_gui.ui.training_worker import gui_training_threads
+    from lenet_gui.ui.train.worker import gui_training_threads
 
     gui_threads = args.gui_threads or gui_training_threads()
     gui_runs, cli_runs, cli_same_threads = [], [], []

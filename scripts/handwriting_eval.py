@@ -237,7 +237,7 @@ def pen_sweep(predictor: Predictor, seed: int) -> None:
 
     from handwriting import SKELETONS, _chaikin
     from lenet_gui.core.data import load_dataset
-    from lenet_gui.ui.canvas import DrawingCanvas, Stroke
+    from lenet_gui.ui.classify.canvas import DrawingCanvas, Stroke
 
     app = QApplication.instance() or QApplication([])  # noqa: F841 - painting needs one
     root = os.environ.get("LENET_DATA_ROOT")

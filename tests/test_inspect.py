@@ -19,9 +19,9 @@ from lenet_gui.core.checkpoint import LoadedModel, save_checkpoint
 from lenet_gui.core.inference import Predictor
 from lenet_gui.core.model import LAYER_SHAPES, LeNet, ModelConfig
 from lenet_gui.core.preprocess import Preprocessed, preprocess_array
-from lenet_gui.ui.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize, value_range
-from lenet_gui.ui.feature_maps import INPUT_KEY
-from lenet_gui.ui.inspect_tab import InspectTab
+from lenet_gui.ui.widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize, value_range
+from lenet_gui.ui.inspect.feature_maps import INPUT_KEY
+from lenet_gui.ui.inspect.tab import InspectTab
 from lenet_gui.ui.session import CurrentInput, Session
 
 REPO = Path(__file__).resolve().parents[1]

@@ -28,9 +28,9 @@ from lenet_gui.core.checkpoint import load_checkpoint  # noqa: E402
 from lenet_gui.core.data import load_dataset  # noqa: E402
 from lenet_gui.core.engine import EpochResult, evaluate_accuracy  # noqa: E402
 from lenet_gui.core.resources import BUNDLED_MODELS  # noqa: E402
-from lenet_gui.ui import train_tab, training_worker  # noqa: E402
+from lenet_gui.ui.train import tab as train_tab, worker as training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
-from lenet_gui.ui.train_tab import TrainTab  # noqa: E402
+from lenet_gui.ui.train.tab import TrainTab  # noqa: E402
 from tests import hostile  # noqa: E402
 from tests.test_train_tab import _recipe  # noqa: E402  (sets the Train tab's fields)
 
@@ -486,7 +486,8 @@ import sys, threading, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from lenet_gui.core import engine
-from lenet_gui.ui import app, train_tab
+from lenet_gui.ui import app
+from lenet_gui.ui.train import tab as train_tab
 from lenet_gui.ui.main_window import MainWindow
 
 operation_s, exit_wait_ms = float(sys.argv[1]), int(sys.argv[2])

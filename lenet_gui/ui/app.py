@@ -27,7 +27,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_app(data_root: str | None = None) -> int:
     app = make_application()
     from .main_window import MainWindow
-    from .train_tab import finish_lingering_threads
+    from .train.tab import finish_lingering_threads
 
     window = MainWindow(data_root=data_root)
     window.show()

@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 
 from .. import __version__
 from ..core.checkpoint import CheckpointError
-from .classify_tab import ClassifyTab
-from .inspect_tab import InspectTab
+from .classify.tab import ClassifyTab
+from .inspect.tab import InspectTab
 from .session import Session
-from .train_tab import TrainTab
-from .training_worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
+from .train.tab import TrainTab
+from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
 
 
 WARM_UP_DELAY_MS = 300

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .colormaps import WEIGHT_LUT, argb_image, colorize, lut_image, value_range
+from ..widgets.colormaps import WEIGHT_LUT, argb_image, colorize, lut_image, value_range
 from .feature_maps import report_hover
 
 KERNEL = 5

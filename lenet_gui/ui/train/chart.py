@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from ..core.engine import BatchProgress, EpochResult
+from ...core.engine import BatchProgress, EpochResult
 
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 EMA_BETA = 0.9  # smoothing of the per-batch loss: about the last 10 batches

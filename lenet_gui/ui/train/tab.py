@@ -38,16 +38,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.checkpoint import CheckpointError, LoadedModel, save_checkpoint
-from ..core.data import DATASETS, LoadedDataset, dataset_info
-from ..core.engine import (
+from ...core.checkpoint import CheckpointError, LoadedModel, save_checkpoint
+from ...core.data import DATASETS, LoadedDataset, dataset_info
+from ...core.engine import (
     OPTIMIZERS, BatchProgress, EpochResult, TrainConfig, TrainingError, available_devices, preset_config,
     write_metrics_csv,
 )
-from ..core.model import LeNet, ModelConfig
-from .charts import TrainingChart, run_color
-from .data_dialog import DatasetDialog, locate_dataset
-from .training_worker import RunFailure, RunOutcome, RunStarted, TrainingRequest, TrainingThread, gui_training_threads
+from ...core.model import LeNet, ModelConfig
+from .chart import TrainingChart, run_color
+from ..widgets.data_dialog import DatasetDialog, locate_dataset
+from .worker import RunFailure, RunOutcome, RunStarted, TrainingRequest, TrainingThread, gui_training_threads
 
 SHUTDOWN_WAIT_MS = 3000
 EXIT_WAIT_MS = 15_000  # after the window has gone: how long the process waits for such a thread

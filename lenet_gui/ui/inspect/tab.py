@@ -27,14 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.checkpoint import LoadedModel
-from ..core.inference import Prediction, Predictor
+from ...core.checkpoint import LoadedModel
+from ...core.inference import Prediction, Predictor
 from .feature_maps import FeatureMapView, MapZoomDialog
-from .filters_view import FilterView
-from .saliency_view import SaliencyPanel
-from .session import CurrentInput, Session
-from .test_set_view import TestSetView
-from .text_line import TextLine
+from .filters import FilterView
+from .saliency import SaliencyPanel
+from ..session import CurrentInput, Session
+from .test_set import TestSetView
+from ..widgets.text_line import TextLine
 
 EXPORT_SIZE = (1600, 520)
 

@@ -10,9 +10,9 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from ..core.inference import Prediction, Predictor
-from .colormaps import SALIENCY_LUT, argb_image, lut_image, quantize
-from .text_line import TextLine
+from ...core.inference import Prediction, Predictor
+from ..widgets.colormaps import SALIENCY_LUT, argb_image, lut_image, quantize
+from ..widgets.text_line import TextLine
 
 TOP_CLASS = -1
 # While inputs stream in (a pen stroke), the saliency map is recomputed at most this often: it

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.model import LAYER_SHAPES
-from .colormaps import ACTIVATION_LUT, INPUT_LUT, argb_image, colorize, lut_image, value_range
+from ...core.model import LAYER_SHAPES
+from ..widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, argb_image, colorize, lut_image, value_range
 
 INPUT_KEY = "input"
 OUTPUT_KEY = "logits"

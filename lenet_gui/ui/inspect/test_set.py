@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.checkpoint import LoadedModel
-from ..core.data import DataSplit, DatasetError, dataset_info, is_available, load_dataset, resolve_data_root
-from ..core.engine import predict_split
-from ..core.preprocess import Preprocessed
-from .session import CurrentInput, Session
+from ...core.checkpoint import LoadedModel
+from ...core.data import DataSplit, DatasetError, dataset_info, is_available, load_dataset, resolve_data_root
+from ...core.engine import predict_split
+from ...core.preprocess import Preprocessed
+from ..session import CurrentInput, Session
 
 _RUNNING: set["EvaluationWorker"] = set()  # workers alive until their thread has finished
 CHUNK = 2000  # the batch size of `lenet-gui evaluate`, so both compute exactly the same numbers

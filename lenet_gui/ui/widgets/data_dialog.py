@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..core.data import ENV_DATA_ROOT, DatasetError, dataset_info, default_cache_root, download_dataset, is_available
+from ...core.data import ENV_DATA_ROOT, DatasetError, dataset_info, default_cache_root, download_dataset, is_available
 
 SETTINGS_DATA_ROOT = "data/root"
 

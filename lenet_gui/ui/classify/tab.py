@@ -21,15 +21,15 @@ from PySide6.QtWidgets import (
     QPushButton, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
-from ..core.checkpoint import CheckpointError, LoadedModel
-from ..core.inference import Prediction, Predictor
-from ..core.preprocess import (
+from ...core.checkpoint import CheckpointError, LoadedModel
+from ...core.inference import Prediction, Predictor
+from ...core.preprocess import (
     DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, working_grey,
 )
-from ..core.resources import SAMPLES
+from ...core.resources import SAMPLES
 from .canvas import DrawingCanvas
-from .probability_chart import ProbabilityChart
-from .session import CurrentInput, Session
+from ..widgets.probability_chart import ProbabilityChart
+from ..session import CurrentInput, Session
 
 OPEN_CHECKPOINT = "open-checkpoint"
 DISPLAY_MAX_SIDE = 512  # originals are kept for display only; no need for a 40 MP copy

@@ -23,8 +23,8 @@ from typing import Callable
 import torch
 from PySide6.QtCore import QThread, Signal
 
-from ..core.data import DatasetError, LoadedDataset, load_dataset
-from ..core.engine import (
+from ...core.data import DatasetError, LoadedDataset, load_dataset
+from ...core.engine import (
     BatchProgress,
     EpochResult,
     EvaluationStarted,

@@ -1,6 +1,6 @@
 """Screenshots of the Inspect tab: a drawn digit (MNIST model) and a garment photo (Fashion-MNIST).
 
-    QT_QPA_PLATFORM=offscreen python scripts/screenshot-inspect.py [--data-root DIR] [--out DIR]
+    QT_QPA_PLATFORM=offscreen python scripts/screenshot_inspect.py [--data-root DIR] [--out DIR]
         [--mnist-model PATH] [--fashion-model PATH]
 
 Needs the data sets (for the test-set view and the garment). Writes inspect-digit.png and
