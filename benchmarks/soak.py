@@ -50,8 +50,8 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 from lenet_gui.core.checkpoint import CheckpointError, LoadedModel, load_checkpoint  # noqa: E402
 from lenet_gui.core.data import DATASETS, DatasetError, load_dataset  # noqa: E402
-from lenet_gui.core.engine import (  # noqa: E402
-    BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError, preset_config)
+from lenet_gui.core.engine import BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError  # noqa: E402
+from lenet_gui.core.presets import preset_config  # noqa: E402
 from lenet_gui.core.inference import Predictor  # noqa: E402
 from lenet_gui.core.model import LeNet  # noqa: E402
 from lenet_gui.core.preprocess import preprocess_image  # noqa: E402

@@ -29,7 +29,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's lenet_gui
 
 from lenet_gui.core.data import load_dataset, resolve_data_root  # noqa: E402
-from lenet_gui.core.engine import EpochResult, Trainer, preset_config  # noqa: E402
+from lenet_gui.core.engine import EpochResult, Trainer  # noqa: E402
+from lenet_gui.core.presets import preset_config  # noqa: E402
 from lenet_gui.core.model import LeNet, ModelConfig  # noqa: E402
 
 

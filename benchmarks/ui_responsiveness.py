@@ -215,7 +215,7 @@ def main() -> int:
     print(f"workload: 1 epoch, {args.preset} on {args.dataset}"
           f"{f', first {args.limit} images' if args.limit else ', full training set'}, CPU")
 
-    from lenet_gui.ui.train.worker import gui_training_threads
+    from lenet_gui.core.engine import training_threads as gui_training_threads
 
     gui_threads = args.gui_threads or gui_training_threads()
     gui_runs, cli_runs, cli_same_threads = [], [], []

@@ -641,7 +641,8 @@ def train_tiny_checkpoint(path: Path, data_root: str | os.PathLike | None = None
 
     from lenet_gui.core.checkpoint import save_checkpoint
     from lenet_gui.core.data import DATASETS, DatasetError, load_dataset
-    from lenet_gui.core.engine import Trainer, preset_config
+    from lenet_gui.core.engine import Trainer
+    from lenet_gui.core.presets import preset_config
     from lenet_gui.core.model import LeNet, ModelConfig
 
     threads = torch.get_num_threads()

@@ -137,7 +137,7 @@ def test_evaluate_prints_accuracy_per_class(fake_checkpoint, fake_data_root, cap
     assert "Ankle boot" in out[-1] and "(10 images)" in out[-1]
     # the figure is the model's real accuracy on the test split
     from lenet_gui.core.data import load_dataset
-    from lenet_gui.core.engine import evaluate_accuracy
+    from lenet_gui.core.evaluation import evaluate_accuracy
 
     acc = evaluate_accuracy(load_checkpoint(fake_checkpoint).model, load_dataset("fashion-mnist", fake_data_root).test)
     assert out[0] == f"test acc {acc:.4f}"

@@ -16,11 +16,9 @@ import time
 import pytest
 import torch
 
-from lenet_gui.core import engine
-from lenet_gui.core.engine import (
-    BatchProgress, EpochResult, EvaluationStarted, Finished, NonFiniteLossError, TrainConfig,
-    Trainer, TrainingError, preset_config, resolve_device,
-)
+from lenet_gui.core import engine, evaluation
+from lenet_gui.core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, NonFiniteLossError, TrainConfig, Trainer, TrainingError, resolve_device
+from lenet_gui.core.presets import preset_config
 
 LINE = re.compile(r"^epoch \d+, loss \d+\.\d{4}, train acc \d\.\d{3}, test acc \d\.\d{3}, time \d+\.\d sec$")
 
@@ -392,7 +390,7 @@ def test_metadata_describes_the_run(fake_dataset):
 
 def test_predict_split_gives_probabilities(fake_dataset):
     model = Trainer(_config(), fake_dataset).model
-    probs = engine.predict_split(model, fake_dataset.test, batch_size=30)
+    probs = evaluation.predict_split(model, fake_dataset.test, batch_size=30)
     assert probs.shape == (100, 10)
     assert torch.allclose(probs.sum(1), torch.ones(100), atol=1e-5)
 

@@ -297,7 +297,8 @@ def test_main_window_has_the_inspect_tab(qtbot, tmp_path):
 @pytest.fixture(scope="module")
 def trained_checkpoint(tmp_path_factory):
     from lenet_gui.core.data import load_dataset
-    from lenet_gui.core.engine import Trainer, preset_config
+    from lenet_gui.core.engine import Trainer
+    from lenet_gui.core.presets import preset_config
 
     root = _data_root()
     dataset = load_dataset("mnist", root, download=False)

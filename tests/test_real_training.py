@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from lenet_gui.core.engine import EpochResult, Trainer, preset_config
+from lenet_gui.core.engine import EpochResult, Trainer
+from lenet_gui.core.presets import preset_config
 
 pytestmark = pytest.mark.slow
 

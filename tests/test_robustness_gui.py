@@ -26,7 +26,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 from lenet_gui.core import engine  # noqa: E402
 from lenet_gui.core.checkpoint import load_checkpoint  # noqa: E402
 from lenet_gui.core.data import load_dataset  # noqa: E402
-from lenet_gui.core.engine import EpochResult, evaluate_accuracy  # noqa: E402
+from lenet_gui.core.engine import EpochResult  # noqa: E402
+from lenet_gui.core.evaluation import evaluate_accuracy  # noqa: E402
 from lenet_gui.core.resources import BUNDLED_MODELS  # noqa: E402
 from lenet_gui.ui.train import tab as train_tab, worker as training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402

@@ -16,16 +16,9 @@ import torch
 
 from lenet_gui.core.checkpoint import load_checkpoint, save_checkpoint
 from lenet_gui.core.data import DatasetError, load_dataset
-from lenet_gui.core.engine import (
-    BatchProgress,
-    EpochResult,
-    EvaluationStarted,
-    Finished,
-    NonFiniteLossError,
-    Trainer,
-    evaluate_accuracy,
-    preset_config,
-)
+from lenet_gui.core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, NonFiniteLossError, Trainer
+from lenet_gui.core.evaluation import evaluate_accuracy
+from lenet_gui.core.presets import preset_config
 from tests import hostile
 
 

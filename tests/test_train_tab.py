@@ -15,10 +15,12 @@ from PySide6.QtGui import QImage, QKeySequence  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from lenet_gui.core.checkpoint import LoadedModel, load_checkpoint  # noqa: E402
-from lenet_gui.core.engine import BatchProgress, EpochResult, NonFiniteLossError, Trainer, preset_config  # noqa: E402
+from lenet_gui.core.engine import BatchProgress, EpochResult, NonFiniteLossError, Trainer  # noqa: E402
+from lenet_gui.core.presets import preset_config  # noqa: E402
 from lenet_gui.ui.train import worker as training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
-from lenet_gui.ui.train.worker import TrainingRequest, TrainingThread, describe_failure  # noqa: E402
+from lenet_gui.ui.train.worker import TrainingRequest, TrainingThread  # noqa: E402
+from lenet_gui.core.runs import describe_failure  # noqa: E402
 
 RUN_TIMEOUT_MS = 60_000
 

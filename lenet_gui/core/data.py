@@ -122,6 +122,46 @@ def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:
     return default_cache_root()
 
 
+def candidate_roots(explicit: str | os.PathLike | None = None,
+                    chosen: str | os.PathLike | None = None) -> list[Path]:
+    """Where to look for a data set, in order, without duplicates:
+
+    1. ``explicit``: ``--data-root DIR`` on the command line,
+    2. the environment variable ``LENET_DATA_ROOT``,
+    3. ``chosen``: the folder the user picked in the window (remembered in its settings),
+    4. the per-user cache (``~/.cache/lenet-studio/datasets`` on Linux).
+
+    Searching rather than taking the first folder that is set means a folder chosen in the app
+    is honoured even when a stale ``LENET_DATA_ROOT`` points elsewhere, and an explicit choice
+    that holds the data always wins.
+    """
+    roots: list[Path] = []
+    for value in (explicit, os.environ.get(ENV_DATA_ROOT), chosen):
+        if value:
+            roots.append(Path(value).expanduser())
+    roots.append(default_cache_root())
+    unique: list[Path] = []
+    for root in roots:
+        if root not in unique:
+            unique.append(root)
+    return unique
+
+
+def locate_dataset(key: str, explicit: str | os.PathLike | None = None,
+                   chosen: str | os.PathLike | None = None) -> Path | None:
+    """The first of :func:`candidate_roots` that holds data set ``key``, or None."""
+    for root in candidate_roots(explicit, chosen):
+        if is_available(key, root):
+            return root
+    return None
+
+
+def download_root(explicit: str | os.PathLike | None = None) -> Path:
+    """Where a download goes: ``explicit``, else ``$LENET_DATA_ROOT``, else the cache. A folder
+    the user chose is left out: it is one they found already filled, and may not be writable."""
+    return resolve_data_root(explicit)
+
+
 @dataclass
 class DataSplit:
     images: torch.Tensor  # uint8, N x 28 x 28

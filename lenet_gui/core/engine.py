@@ -2,14 +2,15 @@
 
 The loop reads preloaded uint8 tensors (moved to the device once) instead of a per-item
 DataLoader, which is what makes it several times faster than the tutorial's loop on a CPU.
-Another thread may call :meth:`Trainer.request_stop`, :meth:`Trainer.pause` and
-:meth:`Trainer.resume` at any time; they take effect between batches (and between evaluation
-batches), never inside one.
+Another thread stops or pauses a run through its :class:`RunControl` (``Trainer.request_stop``,
+``pause`` and ``resume`` are shorthands) at any time; that takes effect between batches (and
+between evaluation batches), never inside one.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import asdict, dataclass, replace
@@ -18,8 +19,9 @@ from typing import Iterator, Union
 import torch
 import torch.nn.functional as F
 
-from .data import LoadedDataset, DataSplit
-from .model import LeNet, ModelConfig
+from .data import LoadedDataset
+from .evaluation import evaluate_accuracy
+from .model import LeNet, ModelConfig, memory_format_of
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULES = ("none", "onecycle", "cosine")
@@ -100,37 +102,6 @@ class TrainConfig:
         )
 
 
-# The tutorial's recipe exactly, and a modern one with the same LeNet shape.
-PRESETS: dict[str, dict] = {
-    "classic": dict(
-        epochs=5, batch_size=256, lr=0.001, optimizer="adam", weight_decay=0.0, schedule="none",
-        label_smoothing=0.0, augment_shift=0, augment_flip=False, activation="sigmoid",
-        pool="max", batch_norm=False, dropout=0.0, normalize=False,
-    ),
-    "modern": dict(
-        epochs=15, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=1e-4,
-        schedule="onecycle", label_smoothing=0.0, augment_shift=0, augment_flip=False,
-        activation="relu", pool="max", batch_norm=True, dropout=0.0, normalize=True,
-    ),
-}
-# Measured on the full sets (15 epochs, seed 0): garments keep their class when flipped
-# left-right (not digits), and shifting them cost accuracy (0.906 with shifts, 0.912 without);
-# digits gain from shifts, label smoothing and stronger weight decay (0.995).
-DATASET_PRESET_OVERRIDES = {
-    ("modern", "fashion-mnist"): dict(augment_flip=True),
-    ("modern", "mnist"): dict(augment_shift=2, label_smoothing=0.1, weight_decay=5e-4),
-}
-
-
-def preset_config(preset: str, dataset: str = "fashion-mnist", **overrides) -> TrainConfig:
-    if preset not in PRESETS:
-        raise TrainingError(f"Unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}.")
-    values = dict(PRESETS[preset])
-    values.update(DATASET_PRESET_OVERRIDES.get((preset, dataset), {}))
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainConfig(dataset=dataset, preset=preset, **values)
-
-
 def resolve_device(name: str) -> torch.device:
     if name in (None, "", "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -205,20 +176,6 @@ class EpochResult:
         return asdict(self)
 
 
-METRIC_COLUMNS = ("epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr")
-
-
-def write_metrics_csv(path, history) -> None:
-    """Per-epoch figures (EpochResult.to_dict() rows, as checkpoints store them) as CSV.
-    Raises OSError when the file cannot be written."""
-    import csv
-
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=METRIC_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(history)
-
-
 @dataclass(frozen=True)
 class Finished:
     history: tuple[EpochResult, ...]
@@ -257,46 +214,53 @@ def _fast_memory_format(model: LeNet, device: torch.device) -> torch.memory_form
     return torch.channels_last
 
 
-def _memory_format_of(model: LeNet) -> torch.memory_format:
-    # conv2's weight (16 x 6 x 5 x 5) tells the layouts apart; conv1's single channel does not.
-    weight = model.conv2.weight
-    if weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous():
-        return torch.channels_last
-    return torch.contiguous_format
+class RunControl:
+    """Stop and pause for one run: the window (or a test) creates it, the trainer reads it.
+
+    Any thread may call its methods at any time; the trainer looks at it between batches (and
+    between evaluation batches), never inside one. A stop wakes a paused run so that it can end.
+    """
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        if not self._stop.is_set():
+            self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self, poll_seconds: float = 0.05) -> None:
+        while not self._running.wait(poll_seconds):
+            pass
 
 
-@torch.no_grad()
-def evaluate_accuracy(
-    model: LeNet,
-    split: DataSplit,
-    device: torch.device | str = "cpu",
-    batch_size: int = 256,
-    should_stop=lambda: False,
-) -> float | None:
-    """Accuracy on a split; None when ``should_stop`` cut it short."""
-    model.eval()
-    memory_format = _memory_format_of(model)
-    correct = 0
-    images, labels = split.images, split.labels
-    for start in range(0, len(split), batch_size):
-        if should_stop():
-            return None
-        x = images[start : start + batch_size].to(device, non_blocking=True).float().div_(255).unsqueeze_(1)
-        x = x.contiguous(memory_format=memory_format)
-        y = labels[start : start + batch_size].to(device, non_blocking=True)
-        correct += int((model.fast_logits(x).argmax(1) == y).sum())
-    return correct / max(1, len(split))
+def training_threads(cores: int | None = None, user_active: bool = False) -> int:
+    """Torch intra-op threads for training beside a window, chosen again between batches.
 
-
-@torch.no_grad()
-def predict_split(model: LeNet, split: DataSplit, device="cpu", batch_size: int = 256) -> torch.Tensor:
-    """Class probabilities (N x 10, on the CPU) for every image of a split."""
-    model.eval()
-    out = []
-    for start in range(0, len(split), batch_size):
-        x = split.images[start : start + batch_size].to(device).float().div_(255).unsqueeze_(1)
-        out.append(torch.softmax(model.fast_logits(x), 1).cpu())
-    return torch.cat(out) if out else torch.empty(0, 10)
+    While the window is idle, training on every core leaves it responsive and as fast as the
+    headless CLI. While the user draws, the window needs a core of its own: torch's threads wait
+    for each other at every operation, so when the scheduler gives one of their cores to the
+    window the whole batch waits, and the window's repaints wait for the batch. Beyond 4 threads
+    LeNet's small tensors gain nothing.
+    """
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(4, cores - 1 if user_active else cores))
 
 
 class Trainer:
@@ -309,6 +273,7 @@ class Trainer:
         *,
         train_limit: int | None = None,
         test_limit: int | None = None,
+        control: RunControl | None = None,
     ):
         config.validate()
         self.config = config
@@ -326,29 +291,26 @@ class Trainer:
         self.history: list[EpochResult] = []
         self.stopped = False
         self._epoch_end_state: dict[str, torch.Tensor] | None = None  # weights history[-1] measured
-        self._stop = threading.Event()
-        self._running = threading.Event()
-        self._running.set()
+        self.control = control if control is not None else RunControl()
 
-    # -- control, from any thread ------------------------------------------------------------
+    # -- control, from any thread: shorthands for the run's RunControl ------------------------
 
     def request_stop(self) -> None:
-        self._stop.set()
-        self._running.set()  # wake a paused loop so that it can stop
+        self.control.request_stop()
 
     def pause(self) -> None:
-        self._running.clear()
+        self.control.pause()
 
     def resume(self) -> None:
-        self._running.set()
+        self.control.resume()
 
     @property
     def stop_requested(self) -> bool:
-        return self._stop.is_set()
+        return self.control.stop_requested
 
     @property
     def paused(self) -> bool:
-        return not self._running.is_set()
+        return self.control.paused
 
     # -- state, from the thread that runs the loop -------------------------------------------
 
@@ -406,10 +368,6 @@ class Trainer:
             return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
         return None
 
-    def _wait_while_paused(self) -> None:
-        while not self._running.wait(0.05):
-            pass
-
     def run(self) -> Iterator[Event]:
         """The loop; the model trains in the layout fastest on its device and is handed back in
         the usual one (also when the run stops, fails or is abandoned)."""
@@ -429,7 +387,7 @@ class Trainer:
         train_y = self.train_split.labels.to(device)
         n = len(self.train_split)
         model, optimizer = self.model, self.optimizer
-        memory_format = _memory_format_of(model)
+        memory_format = memory_format_of(model)
         step = 0
         for epoch in range(1, c.epochs + 1):
             model.train()
@@ -439,8 +397,8 @@ class Trainer:
             correct = torch.zeros((), device=device, dtype=torch.long)
             seen = 0
             for batch in range(1, self.batches_per_epoch + 1):
-                self._wait_while_paused()
-                if self._stop.is_set():
+                self.control.wait_while_paused()
+                if self.control.stop_requested:
                     self.stopped = True
                     yield Finished(tuple(self.history), stopped=True)
                     return
@@ -478,7 +436,8 @@ class Trainer:
                 )
             train_seconds = time.perf_counter() - started
             yield EvaluationStarted(epoch)
-            test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size, self._stop.is_set)
+            test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size,
+                                         lambda: self.control.stop_requested)
             if test_acc is None:
                 self.stopped = True
                 yield Finished(tuple(self.history), stopped=True)

@@ -179,3 +179,12 @@ def build_model(config: ModelConfig | dict | None = None) -> LeNet:
     if isinstance(config, dict):
         config = ModelConfig.from_dict(config)
     return LeNet(config)
+
+
+def memory_format_of(model: LeNet) -> torch.memory_format:
+    """The layout the model's convolutions are in (the trainer may switch it to channels-last)."""
+    # conv2's weight (16 x 6 x 5 x 5) tells the layouts apart; conv1's single channel does not.
+    weight = model.conv2.weight
+    if weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous():
+        return torch.channels_last
+    return torch.contiguous_format

@@ -1,7 +1,10 @@
-"""State the tabs share: the models on offer, the current model, the current input.
+"""State the tabs share: the models on offer, the current model, the current input, and the
+requests a tab makes of the window.
 
-Tabs never talk to each other directly; they write here and listen here. Everything lives in
-the GUI thread: the training worker hands models over through signals, as snapshots.
+Tabs never import or look up each other; they write here and listen here. What one asks of
+another ("show this tab", "open a checkpoint", "show this message") is a request signal here
+that the main window carries out. Everything lives in the GUI thread: the training worker
+hands models over through signals, as snapshots.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from ..core.checkpoint import LoadedModel, load_checkpoint
+from ..core.data import locate_dataset
 from ..core.inference import Prediction
 from ..core.preprocess import Preprocessed
 from ..core.resources import BUNDLED_MODELS
+from .settings import Settings
 
 
 @dataclass
@@ -39,9 +44,18 @@ class Session(QObject):
     live_weights = Signal(object)
     training_state_changed = Signal(bool)  # a run started (True) or ended (False)
 
-    def __init__(self, data_root: str | None = None, parent: QObject | None = None):
+    # Requests of the main window (see the module's docstring).
+    tab_requested = Signal(str)  # one of TABS
+    open_checkpoint_requested = Signal()
+    status_requested = Signal(str, int)  # message, milliseconds to show it (0: until the next)
+
+    TABS = ("train", "classify", "inspect")
+
+    def __init__(self, data_root: str | None = None, parent: QObject | None = None,
+                 settings: Settings | None = None):
         super().__init__(parent)
-        self.data_root = data_root  # None: LENET_DATA_ROOT or the user's cache
+        self.data_root = data_root  # --data-root; None: search LENET_DATA_ROOT, the chosen folder, the cache
+        self.settings = Settings.wrap(settings)
         self._models: list[tuple[str, LoadedModel | Path]] = []  # (title, model or its path)
         self.current_model: LoadedModel | None = None
         self.current_input: CurrentInput | None = None
@@ -94,6 +108,22 @@ class Session(QObject):
         if active != self.training_active:
             self.training_active = active
             self.training_state_changed.emit(active)
+
+    def locate_dataset(self, key: str):
+        """The folder that holds data set ``key`` (core.data.candidate_roots's search, with the
+        folder the user chose in the window), or None."""
+        return locate_dataset(key, self.data_root, self.settings.data_root or None)
+
+    # -- requests of the window -----------------------------------------------------------------
+
+    def request_tab(self, name: str) -> None:
+        self.tab_requested.emit(name)
+
+    def request_open_checkpoint(self) -> None:
+        self.open_checkpoint_requested.emit()
+
+    def show_status(self, message: str, timeout_ms: int = 0) -> None:
+        self.status_requested.emit(message, timeout_ms)
 
     # -- input ---------------------------------------------------------------------------------
 

@@ -4,8 +4,9 @@ Rules this module keeps, so that the window never freezes and never races the tr
 
 * Signals carry plain values, frozen event dataclasses and CPU tensor copies only; the model
   being trained never leaves this thread.
-* Stop and pause are flags on the trainer (``threading.Event``), set directly from the GUI
-  thread. A queued slot would wait behind the very loop it is meant to interrupt.
+* Stop and pause live in one :class:`~lenet_gui.core.engine.RunControl` that the window
+  creates and the trainer reads (``threading.Event`` flags, set directly from the GUI thread:
+  a queued slot would wait behind the very loop it is meant to interrupt).
 * Per-batch events are gathered and sent at most ``BATCH_SIGNALS_PER_SEC`` times a second (and
   always at the last batch of an epoch): the chart still receives every point, but the GUI
   thread handles a few dozen signals a second rather than one per batch.
@@ -13,31 +14,21 @@ Rules this module keeps, so that the window never freezes and never races the tr
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 
-from ...core.data import DatasetError, LoadedDataset, load_dataset
-from ...core.engine import (
-    BatchProgress,
-    EpochResult,
-    EvaluationStarted,
-    Finished,
-    NonFiniteLossError,
-    Trainer,
-    TrainConfig,
-    TrainingError,
-)
+from ...core.data import LoadedDataset, load_dataset
+from ...core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, RunControl, Trainer, TrainConfig
+from ...core.runs import RunOutcome, RunStarted, describe_failure
+from ..workers import Worker
 
 # Each signal costs the window a chart update in Python while the training thread waits for the
-# interpreter. Measured on 2 cores (one epoch, 8 rounds pairing the app with the headless CLI):
-# at 10 a second the app's epoch took 1.08x the CLI's, at 5 a second 1.07x; ten looks live.
+# interpreter; ten a second looks live (benchmarks/ui_responsiveness.py measures the cost).
 BATCH_SIGNALS_PER_SEC = 10
 LIVE_WEIGHTS_PER_SEC = 4
 LIVE_WEIGHT_NAMES = ("conv1.weight", "conv2.weight")
@@ -54,11 +45,10 @@ _warm_up_thread: threading.Thread | None = None
 def warm_up_training_imports() -> threading.Thread:
     """Import, on a background thread, the part of torch that the first training run needs.
 
-    Every torch optimizer imports ``torch._dynamo`` when it is built (1.2-2 s on a 2-core
-    machine; it pulls in sympy). Python holds the interpreter lock while it unmarshals a large
-    module, ~0.1 s a time for sympy's, so in the training thread that import froze the window
-    twice for 0.1-0.15 s right after the first Train click. Started when the window first
-    shows, it is done before the user can pick a recipe. Idempotent; returns the thread, which
+    Every torch optimizer imports ``torch._dynamo`` when it is built (seconds; it pulls in
+    sympy). Python holds the interpreter lock while it unmarshals a large module, so in the
+    training thread that import froze the window right after the first Train click. Started
+    when the window first shows, it is done before the user can pick a recipe. Idempotent; returns the thread, which
     a benchmark or test may join. Not a daemon: an interpreter must not exit mid-import.
     """
     global _warm_up_thread
@@ -81,26 +71,12 @@ def keep_window_thread_off_the_training_cores() -> None:
 
     torch's OpenMP runtime (libgomp) keeps a pool of threads for each thread that has run a
     parallel operation, and once the pools together hold more threads than there are cores,
-    every pool stops spinning between operations and sleeps instead. A window thread that had
-    run one convolution on 2 threads made the training thread's epoch 15-25% slower (88 000
-    sleeps an epoch instead of ~10; measured on 2 cores). The window's tensors are small: one
-    thread serves them as fast. Call it in the GUI thread, before its first tensor operation.
+    every pool stops spinning between operations and sleeps instead, which slows the training
+    thread's epoch markedly (README: how the app shares the cores). The window's tensors are
+    small: one thread serves them as fast. Call it in the GUI thread, before its first tensor
+    operation.
     """
     torch.set_num_threads(1)  # the calling thread's setting only
-
-
-def gui_training_threads(cores: int | None = None, user_active: bool = False) -> int:
-    """Torch intra-op threads for training inside the app, chosen again between batches.
-
-    While the window is idle (a chart update 10 times a second), training on every core leaves
-    it responsive (measured on 2 cores: event-loop p99 7.5 ms) and as fast as the headless CLI.
-    While the user draws, the window needs a core of its own: torch's threads wait for each
-    other at every operation, so when the scheduler gives one of their cores to the window the
-    whole batch waits, and the window's repaints wait for the batch (on 2 cores, drawing while
-    two threads trained gave p99 38 ms). Beyond 4 threads LeNet's small tensors gain nothing.
-    """
-    cores = cores or os.cpu_count() or 1
-    return max(1, min(4, cores - 1 if user_active else cores))
 
 
 @dataclass
@@ -114,63 +90,10 @@ class TrainingRequest:
     # (time.monotonic(); read from the worker thread, written by the GUI thread).
     busy_threads: int | None = None
     last_interaction: Callable[[], float] | None = None
+    control: RunControl | None = None  # stop and pause; the thread makes one when not given
 
 
-@dataclass
-class RunStarted:
-    device: str
-    threads: int
-    train_samples: int
-    test_samples: int
-    batches_per_epoch: int
-    data_source: str
-
-
-@dataclass
-class RunOutcome:
-    """What the GUI keeps of a run: figures and a CPU copy of the final weights."""
-
-    history: tuple[EpochResult, ...]
-    stopped: bool
-    state_dict: dict[str, torch.Tensor]
-    model_config: dict
-    metadata: dict = field(default_factory=dict)
-
-
-@dataclass
-class RunFailure:
-    title: str
-    message: str
-    details: str = ""  # a traceback, for unexpected errors only
-
-
-def describe_failure(exc: BaseException) -> RunFailure:
-    """A message a person can act on, for every way a run can fail."""
-    if isinstance(exc, NonFiniteLossError):
-        return RunFailure("Training diverged", str(exc))
-    if isinstance(exc, DatasetError):
-        return RunFailure("Data set problem", str(exc))
-    if isinstance(exc, TrainingError):
-        return RunFailure("Cannot train", str(exc))
-    if isinstance(exc, (torch.cuda.OutOfMemoryError, RuntimeError)) and "out of memory" in str(exc).lower():
-        return RunFailure(
-            "Out of memory",
-            "The device ran out of memory during training. Choose a smaller batch size, or train "
-            f"on the CPU. ({str(exc).strip().splitlines()[0][:200]})",
-        )
-    if isinstance(exc, MemoryError):
-        return RunFailure("Out of memory", "The computer ran out of memory during training. "
-                                           "Close other programs or choose a smaller batch size.")
-    first_line = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
-    return RunFailure(
-        "Training failed",
-        f"Training stopped because of an unexpected error: {type(exc).__name__}"
-        + (f": {first_line}" if first_line else "") + ". The details are in the log.",
-        details="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-    )
-
-
-class TrainingThread(QThread):
+class TrainingThread(Worker):
     status = Signal(str)  # what the thread is doing, for the status bar (not translated here)
     dataset_loaded = Signal(object)  # LoadedDataset, so that the next run need not read it again
     run_started = Signal(object)  # RunStarted
@@ -184,36 +107,13 @@ class TrainingThread(QThread):
     def __init__(self, request: TrainingRequest, parent=None):
         super().__init__(parent)
         self.request = request
-        self._lock = threading.Lock()
-        self._trainer: Trainer | None = None
-        self._stop = threading.Event()
-        self._paused = False
+        self.control = request.control if request.control is not None else RunControl()
         self._pending: list[BatchProgress] = []  # batches not yet sent to the window
         self.threads_in_use = request.config.threads  # as Trainer.run() sets them
 
-    # -- control, from the GUI thread ---------------------------------------------------------
-
-    def request_stop(self) -> None:
-        with self._lock:
-            self._stop.set()
-            if self._trainer is not None:
-                self._trainer.request_stop()
-
-    def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            if self._trainer is not None:
-                self._trainer.pause()
-
-    def resume(self) -> None:
-        with self._lock:
-            self._paused = False
-            if self._trainer is not None:
-                self._trainer.resume()
-
-    @property
-    def stop_requested(self) -> bool:
-        return self._stop.is_set()
+    def stop(self) -> None:
+        super().stop()
+        self.control.request_stop()
 
     # -- the thread -----------------------------------------------------------------------------
 
@@ -227,8 +127,6 @@ class TrainingThread(QThread):
                 print(failure.details, flush=True)
             self.run_failed.emit(failure)
         finally:
-            with self._lock:
-                self._trainer = None
             if torch.cuda.is_available():
                 # After an out-of-memory error the next run should start from a clean slate.
                 torch.cuda.empty_cache()
@@ -241,17 +139,13 @@ class TrainingThread(QThread):
             self.status.emit("loading")
             dataset = load_dataset(config.dataset, request.data_root, download=False)
             self.dataset_loaded.emit(dataset)
-        if self._stop.is_set():
+        if self.control.stop_requested:
             self.run_finished.emit(RunOutcome((), True, {}, {}))
             return
-        trainer = Trainer(config, dataset, train_limit=request.train_limit, test_limit=request.test_limit)
-        with self._lock:
-            self._trainer = trainer
-            # A stop or pause that arrived while the data was loading applies now.
-            if self._stop.is_set():
-                trainer.request_stop()
-            if self._paused:
-                trainer.pause()
+        # The run's control, so that a stop or pause that arrived while the data was loading
+        # applies from the first batch.
+        trainer = Trainer(config, dataset, train_limit=request.train_limit, test_limit=request.test_limit,
+                          control=self.control)
         self.run_started.emit(RunStarted(
             device=str(trainer.device),
             threads=config.threads or torch.get_num_threads(),
