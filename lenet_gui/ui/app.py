@@ -27,12 +27,12 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_app(data_root: str | None = None) -> int:
     app = make_application()
     from .main_window import MainWindow
-    from .train.tab import finish_lingering_threads
+    from .workers import stop_all_and_wait
 
     window = MainWindow(data_root=data_root)
     window.show()
     status = app.exec()
-    if not finish_lingering_threads():
+    if not stop_all_and_wait():
         # A training thread is stuck in one long operation (a huge batch on a slow device) that
         # cannot be interrupted. Its results are no longer wanted, but Qt aborts the process if
         # a running QThread is destroyed at exit: leave without tearing anything down, after

@@ -13,19 +13,21 @@ from ..core.checkpoint import CheckpointError
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
 from .session import Session
+from .settings import Settings
 from .train.tab import TrainTab
 from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
+from .widgets.text import fill
 
 
 WARM_UP_DELAY_MS = 300
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, data_root: str | None = None, settings: QSettings | None = None):
+    def __init__(self, data_root: str | None = None, settings: Settings | QSettings | None = None):
         super().__init__()
         keep_window_thread_off_the_training_cores()
-        self.settings = settings or QSettings()
-        self.session = Session(data_root=data_root, parent=self)
+        self.settings = Settings.wrap(settings)
+        self.session = Session(data_root=data_root, parent=self, settings=self.settings)
         self.setWindowTitle(self.tr("LeNet Studio"))
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -40,6 +42,9 @@ class MainWindow(QMainWindow):
         self.run_state_label.setObjectName("runState")
         self.statusBar().addPermanentWidget(self.run_state_label)
         self.train_tab.run_state.connect(self.run_state_label.setText)
+        self.session.tab_requested.connect(self.show_tab)
+        self.session.open_checkpoint_requested.connect(self.open_checkpoint_dialog)
+        self.session.status_requested.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self._restore_settings()
 
     # -- construction ----------------------------------------------------------------------------
@@ -49,7 +54,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.train_tab, self.tr("Train"))
         self.classify_tab = ClassifyTab(self.session, self.settings, self)
         self.tabs.addTab(self.classify_tab, self.tr("Classify"))
-        self.inspect_tab = InspectTab(self.session, self)
+        self.inspect_tab = InspectTab(self.session, self.settings, self)
         self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
 
     def _build_menus(self) -> None:
@@ -78,8 +83,14 @@ class MainWindow(QMainWindow):
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def show_tab(self, name: str) -> None:
+        """Bring tab ``name`` (one of Session.TABS) to the front."""
+        tab = {"train": self.train_tab, "classify": self.classify_tab, "inspect": self.inspect_tab}.get(name)
+        if tab is not None:
+            self.tabs.setCurrentWidget(tab)
+
     def open_checkpoint_dialog(self) -> None:
-        start = self.settings.value("paths/checkpoints", "", str)
+        start = self.settings.checkpoints_folder
         path, _ = QFileDialog.getOpenFileName(
             self, self.tr("Open checkpoint"), start, self.tr("LeNet Studio checkpoints (*.pt *.pth);;All files (*)")
         )
@@ -92,30 +103,28 @@ class MainWindow(QMainWindow):
         except CheckpointError as exc:
             QMessageBox.warning(self, self.tr("Cannot open checkpoint"), str(exc))
             return False
-        self.settings.setValue("paths/checkpoints", str(Path(path).parent))
-        self.statusBar().showMessage(self.tr("Opened %s") % path, 5000)
+        self.settings.checkpoints_folder = str(Path(path).parent)
+        self.statusBar().showMessage(fill(self.tr("Opened %1"), path), 5000)
         return True
 
     def show_about(self) -> None:
         QMessageBox.about(
             self,
             self.tr("About LeNet Studio"),
-            self.tr(
-                "<h3>LeNet Studio %s</h3><p>Train LeNet on MNIST and Fashion-MNIST, watch it learn, "
+            fill(self.tr(
+                "<h3>LeNet Studio %1</h3><p>Train LeNet on MNIST and Fashion-MNIST, watch it learn, "
                 "classify your own drawings and photos, and look inside the network layer by layer.</p>"
                 "<p>Data sets: MNIST (Y. LeCun, C. Cortes, C. Burges); Fashion-MNIST (Zalando Research, MIT).</p>"
-            ) % __version__,
+            ), __version__),
         )
 
     # -- settings --------------------------------------------------------------------------------
 
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        geometry = self.settings.window_geometry
+        if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1280, 820)
-        tab = self.settings.value("window/tab", 0, int)
+        tab = self.settings.window_tab
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
 
@@ -129,6 +138,6 @@ class MainWindow(QMainWindow):
             shutdown = getattr(self.tabs.widget(index), "shutdown", None)
             if shutdown is not None:
                 shutdown()
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.window_geometry = self.saveGeometry()
+        self.settings.window_tab = self.tabs.currentIndex()
         super().closeEvent(event)

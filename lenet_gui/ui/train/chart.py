@@ -3,6 +3,9 @@
 x is the fractional epoch (epoch 1's batch 117 of 235 sits at 0.5), so batch and epoch points
 of a run share one axis, and runs with other batch sizes line up. The current run is drawn in
 full colour; earlier runs of the session stay, dimmed, for comparison.
+
+The chart draws a :class:`RunsModel` and keeps no figures of its own: only the curves it drew
+and the smoothed loss derived from the model's batch losses.
 """
 
 from __future__ import annotations
@@ -16,47 +19,55 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from ...core.engine import BatchProgress, EpochResult
+from ...core.engine import EpochResult
+from .runs_model import RunRecord, RunsModel
 
-RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 EMA_BETA = 0.9  # smoothing of the per-batch loss: about the last 10 batches
 DIMMED_ALPHA = 70
 
 
-def run_color(index: int) -> QColor:
-    return QColor(RUN_COLORS[index % len(RUN_COLORS)])
-
-
 @dataclass
 class RunSeries:
-    """Every figure the engine produced for one run, as drawn."""
+    """One run as drawn: its curves, and the smoothed loss the batch curve shows."""
 
-    color: QColor
-    batch_x: list[float] = field(default_factory=list)
-    batch_loss: list[float] = field(default_factory=list)  # raw, as the engine reported it
-    batch_loss_ema: list[float] = field(default_factory=list)  # what the chart draws
-    epochs: list[EpochResult] = field(default_factory=list)
+    record: RunRecord
     curves: dict = field(default_factory=dict)
-    visible: bool = True
+    batch_loss_ema: list[float] = field(default_factory=list)
     highest_loss: float = 0.0  # of the drawn loss points: sets the top of the loss axis
     _ema: float = 0.0
 
-    def add_batch(self, event: BatchProgress) -> None:
-        self.batch_x.append(event.epoch - 1 + event.batch / event.batches)
-        self.batch_loss.append(event.loss)
-        # Debiased like TensorBoard's smoothing: the first points are not dragged towards 0.
-        self._ema = EMA_BETA * self._ema + (1 - EMA_BETA) * event.loss
-        self.batch_loss_ema.append(self._ema / (1 - EMA_BETA ** len(self.batch_loss)))
-        if math.isfinite(self.batch_loss_ema[-1]):
-            self.highest_loss = max(self.highest_loss, self.batch_loss_ema[-1])
+    @property
+    def batch_x(self) -> list[float]:
+        return self.record.batch_x
+
+    @property
+    def batch_loss(self) -> list[float]:
+        return self.record.batch_loss
+
+    @property
+    def epochs(self) -> list[EpochResult]:
+        return self.record.epochs
+
+    @property
+    def visible(self) -> bool:
+        return self.record.visible
+
+    def smooth_new_batches(self) -> None:
+        for loss in self.record.batch_loss[len(self.batch_loss_ema):]:
+            # Debiased like TensorBoard's smoothing: the first points are not dragged towards 0.
+            self._ema = EMA_BETA * self._ema + (1 - EMA_BETA) * loss
+            self.batch_loss_ema.append(self._ema / (1 - EMA_BETA ** (len(self.batch_loss_ema) + 1)))
+            if math.isfinite(self.batch_loss_ema[-1]):
+                self.highest_loss = max(self.highest_loss, self.batch_loss_ema[-1])
 
 
 class TrainingChart(QWidget):
     """Two linked plots: loss (batch EMA + epoch mean) and accuracy (train + test) per epoch."""
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, model: RunsModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("trainingChart")
+        self.model = model
         self.runs: dict[int, RunSeries] = {}
         self.current: int | None = None
         pg.setConfigOptions(antialias=True)
@@ -99,11 +110,17 @@ class TrainingChart(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
+        model.run_added.connect(self._add_run)
+        model.batches_added.connect(lambda run_id, _count: self._draw_batches(run_id))
+        model.epoch_added.connect(self._draw_epochs)
+        model.visibility_changed.connect(self._set_run_visible)
+        model.run_removed.connect(self._remove_run)
 
     # -- runs --------------------------------------------------------------------------------------
 
-    def add_run(self, run_id: int, color: QColor, epochs: int) -> None:
-        series = RunSeries(color=QColor(color))
+    def _add_run(self, run_id: int) -> None:
+        record = self.model[run_id]
+        series = RunSeries(record)
         series.curves = {
             "batch": self.loss_plot.plot([], [], name=self.tr("batch loss (smoothed)")),
             "epoch_loss": self.loss_plot.plot([], [], name=self.tr("epoch loss"), symbol="o", symbolSize=7),
@@ -121,7 +138,7 @@ class TrainingChart(QWidget):
                 legend.addItem(series.curves[key], series.curves[key].name())
         for other_id in self.runs:
             self._style(other_id)
-        self._extend_x(epochs)
+        self._extend_x(record.config.epochs)
 
     def _set_loss_top(self, top: float) -> None:
         if top != self._loss_top:
@@ -146,7 +163,7 @@ class TrainingChart(QWidget):
 
     def _style(self, run_id: int) -> None:
         series = self.runs[run_id]
-        color = QColor(series.color)
+        color = QColor(series.record.color)
         if run_id != self.current:
             color.setAlpha(DIMMED_ALPHA)
         faint = QColor(color)
@@ -165,20 +182,19 @@ class TrainingChart(QWidget):
         curves["test_acc"].setSymbolBrush(color)
         curves["test_acc"].setSymbolPen(color)
 
-    def add_batches(self, run_id: int, events: list[BatchProgress]) -> None:
+    def _draw_batches(self, run_id: int) -> None:
         series = self.runs.get(run_id)
         if series is None:
             return
-        for event in events:
-            series.add_batch(event)
+        series.smooth_new_batches()
         series.curves["batch"].setData(np.asarray(series.batch_x), np.asarray(series.batch_loss_ema))
         self._update_loss_range()
 
-    def add_epoch(self, run_id: int, result: EpochResult) -> None:
+    def _draw_epochs(self, run_id: int) -> None:
         series = self.runs.get(run_id)
         if series is None:
             return
-        series.epochs.append(result)
+        result = series.epochs[-1]
         if math.isfinite(result.loss):
             series.highest_loss = max(series.highest_loss, result.loss)
         x = np.array([e.epoch for e in series.epochs], dtype=float)
@@ -187,17 +203,16 @@ class TrainingChart(QWidget):
         series.curves["test_acc"].setData(x, np.array([e.test_acc for e in series.epochs]))
         self._update_loss_range()
 
-    def set_run_visible(self, run_id: int, visible: bool) -> None:
+    def _set_run_visible(self, run_id: int, visible: bool) -> None:
         series = self.runs.get(run_id)
         if series is None:
             return
-        series.visible = visible
         for curve in series.curves.values():
             curve.setVisible(visible)
         self._loss_top = 0.0  # may shrink, now that a run is hidden
         self._update_loss_range()
 
-    def remove_run(self, run_id: int) -> None:
+    def _remove_run(self, run_id: int) -> None:
         series = self.runs.pop(run_id, None)
         if series is None:
             return

@@ -1,26 +1,16 @@
-"""Where the app finds its data sets, and the dialog shown when one is missing.
+"""The dialog shown when a data set is missing: download it, or choose a folder that holds it.
 
-Where the app looks, in this order; the first folder that holds the data set is used:
-
-1. ``--data-root DIR`` on the command line (``Session.data_root``),
-2. the environment variable ``LENET_DATA_ROOT``,
-3. the folder chosen in this dialog (kept in QSettings under ``data/root``),
-4. the per-user cache (``~/.cache/lenet-studio/datasets`` on Linux).
-
-Searching rather than taking the first folder that is set means a folder chosen in the app is
-honoured even when a stale ``LENET_DATA_ROOT`` points elsewhere, and an explicit choice that
-holds the data always wins. Downloads go to the first of 1, 2 and 4 that is set: the chosen
-folder in 3 is one the user found already filled, and may not be writable.
+Where the app looks, and where a download goes, is core's rule (``core.data.candidate_roots``
+and ``download_root``); this dialog only adds the folder the user chose (``Settings.data_root``).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -32,115 +22,78 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ...core.data import ENV_DATA_ROOT, DatasetError, dataset_info, default_cache_root, download_dataset, is_available
-
-SETTINGS_DATA_ROOT = "data/root"
-
-
-def candidate_roots(session_root: str | None, settings: QSettings) -> list[Path]:
-    roots: list[Path] = []
-    chosen = settings.value(SETTINGS_DATA_ROOT, "", str)
-    for value in (session_root, os.environ.get(ENV_DATA_ROOT), chosen):
-        if value:
-            roots.append(Path(value).expanduser())
-    roots.append(default_cache_root())
-    unique: list[Path] = []
-    for root in roots:
-        if root not in unique:
-            unique.append(root)
-    return unique
+from ...core.data import DatasetError, candidate_roots, dataset_info, download_dataset, download_root, is_available
+from ..settings import Settings
+from ..workers import Worker, start_worker
+from .text import fill
 
 
-def locate_dataset(key: str, session_root: str | None, settings: QSettings) -> Path | None:
-    """The first data root that holds data set ``key``, or None."""
-    for root in candidate_roots(session_root, settings):
-        if is_available(key, root):
-            return root
-    return None
+class DownloadCancelled(Exception):
+    pass
 
 
-def download_root(session_root: str | None) -> Path:
-    for value in (session_root, os.environ.get(ENV_DATA_ROOT)):
-        if value:
-            return Path(value).expanduser()
-    return default_cache_root()
-
-
-class _DownloadReporter(QObject):
-    """Carries a background download's news to the GUI thread (queued signals).
-
-    It lives in the GUI thread and is kept alive by ``_ACTIVE`` until the download ends, so a
-    dialog closed mid-download only disconnects from it: the download may finish in the
-    background, but nothing touches the closed dialog's widgets.
-    """
+class DownloadWorker(Worker):
+    """Downloads one data set. The core writes each file under its final name only once it is
+    complete and verified, so a stop between chunks leaves nothing half-written behind."""
 
     progress = Signal(str, int, int)  # file name, bytes done, bytes total (0: unknown)
     succeeded = Signal()
     failed = Signal(str)
 
-    @Slot()
-    def release(self) -> None:
-        # Runs in the GUI thread (this object lives there): the last reference goes away there.
-        _ACTIVE.discard(self)
+    def __init__(self, key: str, root: Path):
+        super().__init__()
+        self.key, self.root = key, root
 
-
-_ACTIVE: set[_DownloadReporter] = set()
-
-
-def start_download(key: str, root: Path) -> _DownloadReporter:
-    reporter = _DownloadReporter()
-    _ACTIVE.add(reporter)
-    reporter.succeeded.connect(reporter.release)
-    reporter.failed.connect(reporter.release)
-
-    def work() -> None:
+    def run(self) -> None:
         last = [0.0]
 
         def progress(name: str, done: int, total: int) -> None:
+            if self.stop_requested:
+                raise DownloadCancelled()
             now = time.monotonic()
             # A few updates a second are enough for a progress bar; 64 KB chunks come far faster.
             if now - last[0] >= 0.1 or (total and done >= total):
                 last[0] = now
-                reporter.progress.emit(name, done, total)
+                self.progress.emit(name, done, total)
 
         try:
-            download_dataset(key, root, progress=progress)
+            download_dataset(self.key, self.root, progress=progress)
+        except DownloadCancelled:
+            return
         except DatasetError as exc:
-            reporter.failed.emit(str(exc))
+            self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - any failure must be shown, not lost in a thread
-            reporter.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
         else:
-            reporter.succeeded.emit()
+            self.succeeded.emit()
 
-    # A daemon thread: quitting the app mid-download must not wait for a slow mirror. The core
-    # writes each file under its final name only once it is complete and verified.
-    threading.Thread(target=work, name=f"download-{key}", daemon=True).start()
-    return reporter
+
+def start_download(key: str, root: Path) -> DownloadWorker:
+    return start_worker(DownloadWorker(key, root))
 
 
 class DatasetDialog(QDialog):
     """Shown when a data set is in none of the data roots. Accepted once the data is there;
     ``data_root`` then names the folder that holds it."""
 
-    def __init__(self, key: str, session_root: str | None, settings: QSettings, parent=None):
+    def __init__(self, key: str, session_root: str | None, settings: Settings, parent=None):
         super().__init__(parent)
         self.setObjectName("datasetDialog")
         self.key = key
         self.info = dataset_info(key)
-        self.settings = settings
+        self.settings = Settings.wrap(settings)
         self.session_root = session_root
         self.target = download_root(session_root)
         self.data_root: Path | None = None
-        self._reporter: _DownloadReporter | None = None
-        self.setWindowTitle(self.tr("%s is missing") % self.info.title)
+        self._reporter: DownloadWorker | None = None
+        self.setWindowTitle(fill(self.tr("%1 is missing"), self.info.title))
         self.setMinimumWidth(520)
 
-        looked = "".join(f"<li>{root}</li>" for root in candidate_roots(session_root, settings))
+        looked = "".join(f"<li>{root}</li>" for root in candidate_roots(session_root, self.settings.data_root or None))
         self.message = QLabel(
-            self.tr("<p>The <b>%1</b> data set was not found. LeNet Studio looked in:</p><ul>%2</ul>"
-                    "<p>Download it (about 30 MB) into <b>%3</b>, or choose a folder that already "
-                    "holds it.</p>").replace("%1", self.info.title).replace("%2", looked)
-            .replace("%3", str(self.target / self.info.folder / "raw")),
+            fill(self.tr("<p>The <b>%1</b> data set was not found. LeNet Studio looked in:</p><ul>%2</ul>"
+                         "<p>Download it (about 30 MB) into <b>%3</b>, or choose a folder that already "
+                         "holds it.</p>"), self.info.title, looked, self.target / self.info.folder / "raw"),
             self,
         )
         self.message.setWordWrap(True)
@@ -191,11 +144,10 @@ class DatasetDialog(QDialog):
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
-            self.progress.setFormat(self.tr("%1: %2 of %3 KB").replace("%1", name)
-                                    .replace("%2", f"{done // 1024:,}").replace("%3", f"{total // 1024:,}"))
+            self.progress.setFormat(fill(self.tr("%1: %2 of %3 KB"), name, f"{done // 1024:,}", f"{total // 1024:,}"))
         else:
             self.progress.setRange(0, 0)
-            self.progress.setFormat(self.tr("%1: %2 KB").replace("%1", name).replace("%2", f"{done // 1024:,}"))
+            self.progress.setFormat(fill(self.tr("%1: %2 KB"), name, f"{done // 1024:,}"))
 
     def _on_downloaded(self) -> None:
         self._detach()
@@ -227,8 +179,8 @@ class DatasetDialog(QDialog):
     # -- choosing a folder ------------------------------------------------------------------------
 
     def choose_folder(self) -> None:
-        start = self.settings.value(SETTINGS_DATA_ROOT, "", str) or str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, self.tr("Folder that holds %s") % self.info.title, start)
+        start = self.settings.data_root or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, fill(self.tr("Folder that holds %1"), self.info.title), start)
         if folder:
             self.use_folder(folder)
 
@@ -245,17 +197,16 @@ class DatasetDialog(QDialog):
             candidates.insert(0, folder.parent)
         for root in candidates:
             if is_available(self.key, root):
-                self.settings.setValue(SETTINGS_DATA_ROOT, str(root))
+                self.settings.data_root = str(root)
                 self.data_root = root
                 self._detach()
                 self.accept()
                 return True
         self.show_error(
-            self.tr("%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ "
-                    "(or the raw folder itself) with the four IDX files: train-images-idx3-ubyte, "
-                    "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
-                    "(plain or .gz).").replace("%1", str(folder)).replace("%2", self.info.title)
-            .replace("%3", self.info.folder)
+            fill(self.tr("%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ "
+                         "(or the raw folder itself) with the four IDX files: train-images-idx3-ubyte, "
+                         "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
+                         "(plain or .gz)."), folder, self.info.title, self.info.folder)
         )
         return False
 
@@ -266,6 +217,7 @@ class DatasetDialog(QDialog):
         self.adjustSize()
 
     def done(self, result: int) -> None:
-        # Closing mid-download leaves the download running in the background, unconnected.
+        # Closing mid-download leaves the download running in the background, unconnected; it
+        # ends with the app (the worker registry stops it between two chunks).
         self._detach()
         super().done(result)

@@ -1,0 +1,218 @@
+"""The runs of this session: the one owner of every run's settings, figures and outcome.
+
+The runs list (a ``QListView``) and the chart both read this model; the Train tab writes to it
+as the training thread reports. Rows are runs, in the order they started; each is also found by
+its ``run_id`` (``model[run_id]``, ``run_id in model``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+
+from ...core.data import dataset_info
+from ...core.engine import BatchProgress, EpochResult, TrainConfig
+from ...core.runs import RunFailure, RunOutcome, RunStarted
+from ..widgets.text import fill
+
+RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+RUN_ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def run_color(run_id: int) -> QColor:
+    """The colour of run ``run_id`` (from 1) in the list and on the chart."""
+    return QColor(RUN_COLORS[(run_id - 1) % len(RUN_COLORS)])
+
+
+@dataclass
+class RunRecord:
+    run_id: int
+    config: TrainConfig
+    started: RunStarted | None = None
+    outcome: RunOutcome | None = None
+    failure: RunFailure | None = None
+    batch_x: list[float] = field(default_factory=list)  # fractional epoch of each batch
+    batch_loss: list[float] = field(default_factory=list)  # each batch's loss, as the engine reported it
+    epochs: list[EpochResult] = field(default_factory=list)
+    visible: bool = True  # on the chart
+
+    @property
+    def color(self) -> QColor:
+        return run_color(self.run_id)
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.epochs)
+
+    @property
+    def last_test_acc(self) -> float | None:
+        return self.epochs[-1].test_acc if self.epochs else None
+
+    @property
+    def has_results(self) -> bool:
+        return bool(self.outcome is not None and self.outcome.has_model)
+
+
+class RunsModel(QAbstractListModel):
+    run_added = Signal(int)  # run_id
+    batches_added = Signal(int, int)  # run_id, how many batches were appended
+    epoch_added = Signal(int)  # run_id
+    visibility_changed = Signal(int, bool)  # run_id, shown on the chart
+    run_removed = Signal(int)  # run_id
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._runs: list[RunRecord] = []
+        self._next_id = 1
+
+    # -- a mapping by run_id ---------------------------------------------------------------------
+
+    def __getitem__(self, run_id: int) -> RunRecord:
+        for run in self._runs:
+            if run.run_id == run_id:
+                return run
+        raise KeyError(run_id)
+
+    def get(self, run_id: int | None) -> RunRecord | None:
+        try:
+            return self[run_id]
+        except KeyError:
+            return None
+
+    def __contains__(self, run_id: object) -> bool:
+        return any(run.run_id == run_id for run in self._runs)
+
+    def __iter__(self):
+        return iter([run.run_id for run in self._runs])
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def records(self) -> list[RunRecord]:
+        return list(self._runs)
+
+    def row_of(self, run_id: int) -> int:
+        for row, run in enumerate(self._runs):
+            if run.run_id == run_id:
+                return row
+        return -1
+
+    def run_at(self, index: QModelIndex | QPersistentModelIndex) -> RunRecord | None:
+        return self._runs[index.row()] if index.isValid() and 0 <= index.row() < len(self._runs) else None
+
+    # -- changes -----------------------------------------------------------------------------------
+
+    def add_run(self, config: TrainConfig) -> RunRecord:
+        run = RunRecord(run_id=self._next_id, config=config)
+        self._next_id += 1
+        self.beginInsertRows(QModelIndex(), len(self._runs), len(self._runs))
+        self._runs.append(run)
+        self.endInsertRows()
+        self.run_added.emit(run.run_id)
+        return run
+
+    def add_batches(self, run_id: int, events: list[BatchProgress]) -> None:
+        run = self.get(run_id)
+        if run is None or not events:
+            return
+        for event in events:
+            run.batch_x.append(event.epoch - 1 + event.batch / event.batches)
+            run.batch_loss.append(event.loss)
+        self.batches_added.emit(run_id, len(events))
+
+    def add_epoch(self, run_id: int, result: EpochResult) -> None:
+        run = self.get(run_id)
+        if run is None:
+            return
+        run.epochs.append(result)
+        self.epoch_added.emit(run_id)
+        self._changed(run_id)
+
+    def set_started(self, run_id: int, started: RunStarted) -> None:
+        self._update(run_id, started=started)
+
+    def set_outcome(self, run_id: int, outcome: RunOutcome) -> None:
+        self._update(run_id, outcome=outcome)
+
+    def set_failure(self, run_id: int, failure: RunFailure) -> None:
+        self._update(run_id, failure=failure)
+
+    def set_visible(self, run_id: int, visible: bool) -> None:
+        run = self.get(run_id)
+        if run is None or run.visible == visible:
+            return
+        run.visible = visible
+        self._changed(run_id)
+        self.visibility_changed.emit(run_id, visible)
+
+    def remove(self, run_id: int) -> None:
+        row = self.row_of(run_id)
+        if row < 0:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._runs[row]
+        self.endRemoveRows()
+        self.run_removed.emit(run_id)
+
+    def _update(self, run_id: int, **values) -> None:
+        run = self.get(run_id)
+        if run is None:
+            return
+        for name, value in values.items():
+            setattr(run, name, value)
+        self._changed(run_id)
+
+    def _changed(self, run_id: int) -> None:
+        index = self.index(self.row_of(run_id))
+        self.dataChanged.emit(index, index)
+
+    # -- Qt's model interface --------------------------------------------------------------------
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._runs)
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsUserCheckable
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        run = self.run_at(index)
+        if run is None:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.title(run)
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = QPixmap(12, 12)
+            pixmap.fill(run.color)
+            return QIcon(pixmap)
+        if role == Qt.ItemDataRole.CheckStateRole:
+            return Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole:
+            c = run.config
+            return fill(self.tr("%1 epoch(s), batch %2, %3 lr %4, seed %5, %6"), c.epochs, c.batch_size,
+                        c.optimizer, f"{c.lr:g}", c.seed, c.device)
+        if role == RUN_ID_ROLE:
+            return run.run_id
+        return None
+
+    def setData(self, index: QModelIndex, value, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        run = self.run_at(index)
+        if run is None or role != Qt.ItemDataRole.CheckStateRole:
+            return False
+        self.set_visible(run.run_id, Qt.CheckState(value) == Qt.CheckState.Checked)
+        return True
+
+    def name(self, run: RunRecord) -> str:
+        return fill(self.tr("Run %1 · %2 · %3"), run.run_id, dataset_info(run.config.dataset).title, run.config.preset)
+
+    def title(self, run: RunRecord) -> str:
+        """The run's line in the list: its name and how it went."""
+        text = self.name(run)
+        if run.failure is not None:
+            return fill(self.tr("%1: failed"), text)
+        if run.last_test_acc is not None:
+            text = fill(self.tr("%1: test acc %2"), text, f"{run.last_test_acc:.3f}")
+            if run.outcome is not None and run.outcome.stopped:
+                text = fill(self.tr("%1 (stopped)"), text)
+        return text
