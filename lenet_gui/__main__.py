@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 import time
@@ -41,11 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_root(parser, top_level=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    from .core.data import DATASETS
+    from .core.export import EXPORT_FORMATS
+    from .core.presets import PRESET_NAMES, PRESET_SUMMARIES
+
+    datasets = list(DATASETS)
     train = sub.add_parser("train", help="train LeNet and print one line per epoch")
-    train.add_argument("--dataset", choices=["fashion-mnist", "mnist"], default="fashion-mnist")
-    train.add_argument("--preset", choices=["classic", "modern"], default="classic",
-                       help="classic: the tutorial's recipe exactly; modern: ReLU, batch norm, "
-                            "one-cycle schedule, augmentation (same LeNet shape)")
+    train.add_argument("--dataset", choices=datasets, default="fashion-mnist")
+    train.add_argument("--preset", choices=PRESET_NAMES, default="classic",
+                       help="; ".join(f"{name}: {PRESET_SUMMARIES[name]}" for name in PRESET_NAMES))
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, help="learning rate (the peak rate for one-cycle)")
@@ -67,12 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser("evaluate", help="accuracy of a model on the official test set")
     evaluate.add_argument("--model", default="mnist",
                           help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
-    evaluate.add_argument("--dataset", choices=["fashion-mnist", "mnist"],
+    evaluate.add_argument("--dataset", choices=datasets,
                           help="test set to use (default: the one the model was trained on)")
     _add_data_root(evaluate)
 
-    export = sub.add_parser("export", help="export a model as TorchScript, or its metrics as CSV")
-    export.add_argument("output", metavar="OUTPUT", help="file to write (.pt for TorchScript, .csv for metrics)")
+    formats = ", ".join(f"{fmt.suffix} for {fmt.description}" for fmt in EXPORT_FORMATS.values())
+    export = sub.add_parser("export", help="export a model, or its metrics")
+    export.add_argument("output", metavar="OUTPUT", help=f"file to write, by its suffix: {formats}")
     export.add_argument("--model", default="mnist",
                         help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
     return parser
@@ -121,7 +125,8 @@ class _ProgressBar:
 def cmd_train(args) -> int:
     from .core.checkpoint import save_checkpoint
     from .core.data import DatasetError, load_dataset
-    from .core.engine import BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError, preset_config
+    from .core.engine import BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError
+    from .core.presets import preset_config
 
     bar = _ProgressBar()
 
@@ -227,7 +232,7 @@ def cmd_predict(args) -> int:
 def cmd_evaluate(args) -> int:
     from .core.checkpoint import CheckpointError
     from .core.data import DatasetError, load_dataset
-    from .core.engine import predict_split
+    from .core.evaluation import evaluate_split
 
     try:
         loaded = _load_model(args.model)
@@ -237,25 +242,18 @@ def cmd_evaluate(args) -> int:
         dataset = load_dataset(key, args.data_root)
     except (CheckpointError, DatasetError) as exc:
         return _fail(str(exc))
-    probs = predict_split(loaded.model, dataset.test)
-    predicted = probs.argmax(1)
-    labels = dataset.test.labels
-    print(f"test acc {float((predicted == labels).float().mean()):.4f}")
+    result = evaluate_split(loaded.model, dataset.test, key, loaded)
+    print(f"test acc {result.accuracy:.4f}")
     print("per-class accuracy:")
     width = max(len(c) for c in loaded.classes)
-    for index, name in enumerate(loaded.classes):
-        mask = labels == index
-        count = int(mask.sum())
-        acc = float((predicted[mask] == index).float().mean()) if count else float("nan")
+    for index, (name, acc, count) in enumerate(zip(loaded.classes, result.per_class_accuracy, result.class_counts)):
         print(f"  {index}  {name:<{width}}  {acc:.4f}  ({count} images)")
     return 0
 
 
 def cmd_export(args) -> int:
-    import torch
-
     from .core.checkpoint import CheckpointError
-    from .core.engine import write_metrics_csv
+    from .core.export import ExportError, export
 
     try:
         loaded = _load_model(args.model)
@@ -263,30 +261,16 @@ def cmd_export(args) -> int:
         return _fail(str(exc))
     output = args.output
     try:
-        if output.lower().endswith(".csv"):
-            history = loaded.metadata.get("history") or []
-            if not history:
-                return _fail("the model has no recorded metrics to export")
-            write_metrics_csv(output, history)
-        else:
-            scripted = torch.jit.trace(loaded.model, torch.zeros(1, 1, 28, 28))
-            scripted.save(output)
+        export(loaded, output)
+    except ExportError as exc:
+        return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot write {output}: {exc.strerror or exc}")
     print(f"wrote {output}")
     return 0
 
 
-def _configure_threads() -> None:
-    """Leave one core to the UI thread: with two cores, torch racing it makes both crawl."""
-    import torch
-
-    cores = os.cpu_count() or 1
-    torch.set_num_threads(max(1, min(4, cores - 1)))
-
-
 def run_gui(args) -> int:
-    _configure_threads()
     from .ui.app import run_app
 
     return run_app(data_root=args.data_root)

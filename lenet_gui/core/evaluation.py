@@ -16,8 +16,9 @@ from .checkpoint import LoadedModel
 from .data import DataSplit
 from .model import LeNet, memory_format_of
 
-# Images per stop check of evaluate_split: a stop request waits for at most this many.
-STOP_CHECK_IMAGES = 2000
+# Images per stop check of evaluate_split: a stop request waits for at most this many. A multiple
+# of predict_split's batch, so that chunked or not, the same batches reach the network.
+STOP_CHECK_IMAGES = 2048
 
 
 @torch.no_grad()
