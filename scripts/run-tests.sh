@@ -8,4 +8,6 @@ export QT_QPA_PLATFORM=offscreen
 if [ -z "${LENET_DATA_ROOT:-}" ] && [ -d ../shared/datasets ]; then
     export LENET_DATA_ROOT="$(cd ../shared/datasets && pwd)"
 fi
+# The layering (contracts in pyproject.toml): core without Qt, tabs independent, widgets below them.
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest -q "$@"
