@@ -283,7 +283,7 @@ def drive_window(soak: Soak, args, seed: int = 0, event_ms: int = 8, strokes_per
             soak.warm.set()
 
     def on_failed(failure):
-        soak.training_error = f"{failure.title}: {failure.message}"
+        soak.training_error = f"{failure.kind}: {failure.message}"
 
     def quit_when_done():
         # Polled: a quit() queued on the worker's finished() was sometimes dropped with the

@@ -116,10 +116,10 @@ def gui_epoch(args, app) -> dict:
     if args.gui_threads:
         tab.threads = args.gui_threads
     tab.train_limit = args.limit or None
-    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData(args.dataset))
-    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData(args.preset))
-    tab.epochs_spin.setValue(1)
-    tab.device_combo.setCurrentIndex(tab.device_combo.findData("cpu"))
+    tab.recipe.dataset_combo.setCurrentIndex(tab.recipe.dataset_combo.findData(args.dataset))
+    tab.recipe.preset_combo.setCurrentIndex(tab.recipe.preset_combo.findData(args.preset))
+    tab.recipe.epochs_spin.setValue(1)
+    tab.recipe.device_combo.setCurrentIndex(tab.recipe.device_combo.findData("cpu"))
 
     lateness: list[float] = []
     warm_up_lateness: list[float] = []

@@ -46,9 +46,9 @@ def main() -> int:
 
     def start_next() -> None:
         preset, epochs = recipes.pop(0)
-        tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("fashion-mnist"))
-        tab.preset_combo.setCurrentIndex(tab.preset_combo.findData(preset))
-        tab.epochs_spin.setValue(epochs)
+        tab.recipe.dataset_combo.setCurrentIndex(tab.recipe.dataset_combo.findData("fashion-mnist"))
+        tab.recipe.preset_combo.setCurrentIndex(tab.recipe.preset_combo.findData(preset))
+        tab.recipe.epochs_spin.setValue(epochs)
         if not tab.start_training():
             print(tab.error_text, file=sys.stderr)
             app.exit(1)

@@ -29,6 +29,7 @@ from lenet_gui.core.data import load_dataset  # noqa: E402
 from lenet_gui.core.engine import EpochResult  # noqa: E402
 from lenet_gui.core.evaluation import evaluate_accuracy  # noqa: E402
 from lenet_gui.core.resources import BUNDLED_MODELS  # noqa: E402
+from lenet_gui.ui import workers  # noqa: E402
 from lenet_gui.ui.train import tab as train_tab, worker as training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.train.tab import TrainTab  # noqa: E402
@@ -168,7 +169,7 @@ def test_model_switches_drawing_and_inspect_during_a_run(qtbot, window, tmp_path
     assert run.outcome is not None and run.failure is None
     _assert_consistent(tab, run)
     path = tmp_path / "after-the-run.pt"
-    tab.runs_list.setCurrentItem(run.item)
+    tab.runs_panel.select_run(run.run_id)
     assert tab.save_checkpoint(str(path))
     loaded = load_checkpoint(path)
     assert loaded.metadata["history"] == [e.to_dict() for e in run.outcome.history]
@@ -475,9 +476,9 @@ def test_closing_while_an_operation_ignores_stop_keeps_the_thread_alive(qtbot, w
     started = time.monotonic()
     window.close()
     assert time.monotonic() - started < THREAD_END_S
-    assert thread.isRunning() and thread in train_tab._LINGERING_THREADS
+    assert thread.isRunning() and thread in workers.running_workers()
     release.set()
-    qtbot.waitUntil(lambda: thread not in train_tab._LINGERING_THREADS, timeout=5000)
+    qtbot.waitUntil(lambda: thread not in workers.running_workers(), timeout=5000)
     qtbot.wait(100)
     _no_destroyed_thread_message(qtlog)
 
@@ -487,13 +488,13 @@ import sys, threading, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from lenet_gui.core import engine
-from lenet_gui.ui import app
+from lenet_gui.ui import app, workers
 from lenet_gui.ui.train import tab as train_tab
 from lenet_gui.ui.main_window import MainWindow
 
 operation_s, exit_wait_ms = float(sys.argv[1]), int(sys.argv[2])
 train_tab.TrainTab.shutdown.__defaults__ = (300,)
-train_tab.finish_lingering_threads.__defaults__ = (exit_wait_ms,)
+workers.stop_all_and_wait.__defaults__ = (exit_wait_ms,)
 real, entered = engine.evaluate_accuracy, threading.Event()
 
 def stubborn(*args, **kwargs):  # one long step that never looks at Stop
@@ -507,7 +508,7 @@ def start():
     window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
     tab = window.train_tab
     tab.threads, tab.train_limit, tab.test_limit = 1, 1000, 100
-    tab.epochs_spin.setValue(1)
+    tab.recipe.epochs_spin.setValue(1)
     assert tab.start_training()
 
     def close_when_stuck():

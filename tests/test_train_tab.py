@@ -20,6 +20,7 @@ from lenet_gui.core.presets import preset_config  # noqa: E402
 from lenet_gui.ui.train import worker as training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.train.worker import TrainingRequest, TrainingThread  # noqa: E402
+from lenet_gui.core import runs  # noqa: E402
 from lenet_gui.core.runs import describe_failure  # noqa: E402
 
 RUN_TIMEOUT_MS = 60_000
@@ -60,13 +61,13 @@ def recorded(monkeypatch):
 
 
 def _recipe(tab, epochs=2, batch=256, lr="0.001", dataset="mnist", preset="classic", optimizer=None):
-    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData(dataset))
-    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData(preset))
-    tab.epochs_spin.setValue(epochs)
-    tab.batch_spin.setValue(batch)
-    tab.lr_edit.setText(lr)
+    tab.recipe.dataset_combo.setCurrentIndex(tab.recipe.dataset_combo.findData(dataset))
+    tab.recipe.preset_combo.setCurrentIndex(tab.recipe.preset_combo.findData(preset))
+    tab.recipe.epochs_spin.setValue(epochs)
+    tab.recipe.batch_spin.setValue(batch)
+    tab.recipe.lr_edit.setText(lr)
     if optimizer:
-        tab.optimizer_combo.setCurrentIndex(tab.optimizer_combo.findData(optimizer))
+        tab.recipe.optimizer_combo.setCurrentIndex(tab.recipe.optimizer_combo.findData(optimizer))
 
 
 def _wait_done(qtbot, tab):
@@ -87,7 +88,7 @@ def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, re
 
     assert tab.start_training()
     tab.thread.batches.connect(batch_signals.append)
-    assert not tab.epochs_spin.isEnabled() and not tab.train_action.isEnabled()
+    assert not tab.recipe.epochs_spin.isEnabled() and not tab.train_action.isEnabled()
     _wait_done(qtbot, tab)
 
     assert tab.error_text == ""
@@ -123,9 +124,9 @@ def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, re
     assert weights and weights[-1]["conv1.weight"].shape == (6, 1, 5, 5)
     assert weights[-1]["conv2.weight"].device.type == "cpu"
     # After the run: controls are back, the results can be used.
-    assert tab.epochs_spin.isEnabled() and tab.train_action.isEnabled()
+    assert tab.recipe.epochs_spin.isEnabled() and tab.train_action.isEnabled()
     assert tab.save_action.isEnabled() and tab.use_action.isEnabled()
-    assert "test acc" in tab.runs_list.item(0).text()
+    assert "test acc" in tab.runs_panel.run_texts()[0]
     assert window.run_state_label.text() == "Idle"
     assert window.statusBar().currentMessage().startswith("Training finished")
 
@@ -163,7 +164,7 @@ def test_pause_resume_stop_then_train_again(qtbot, window):
     _wait_done(qtbot, tab)
     second = tab.runs[2]
     assert second.outcome is not None and not second.outcome.stopped and len(second.outcome.history) == 1
-    assert tab.runs_list.count() == 2
+    assert tab.runs.rowCount() == 2
     assert tab.chart.current == 2  # the earlier run stays, dimmed
     assert tab.chart.runs[1].curves["batch"].isVisible()
 
@@ -251,15 +252,15 @@ def test_runs_can_be_hidden_and_removed(qtbot, window):
     for _ in range(2):
         assert tab.start_training()
         _wait_done(qtbot, tab)
-    first = tab.runs_list.item(0)
-    first.setCheckState(Qt.CheckState.Unchecked)
+    first = tab.runs.index(0)
+    tab.runs.setData(first, Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
     assert not tab.chart.runs[1].curves["test_acc"].isVisible()
-    first.setCheckState(Qt.CheckState.Checked)
+    tab.runs.setData(first, Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
     assert tab.chart.runs[1].curves["test_acc"].isVisible()
-    tab.runs_list.setCurrentItem(first)
-    tab.remove_run_button.click()
+    tab.runs_panel.select_run(1)
+    tab.runs_panel.remove_button.click()
     assert 1 not in tab.chart.runs and 1 not in tab.runs
-    assert tab.runs_list.count() == 1
+    assert tab.runs.rowCount() == 1
     assert tab.chart.runs[2].curves["test_acc"] in tab.chart.acc_plot.listDataItems()
     assert len(tab.chart.acc_plot.listDataItems()) == 2  # the removed run's curves are gone
 
@@ -298,21 +299,21 @@ def test_unexpected_errors_in_the_worker_reach_the_window(qtbot, window, monkeyp
 
 def test_a_bad_learning_rate_is_refused_with_a_message(qtbot, window):
     tab = window.train_tab
-    tab.lr_edit.setText("fast")
+    tab.recipe.lr_edit.setText("fast")
     assert not tab.start_training()
     assert "not a number" in tab.error_text and not tab.running
-    tab.lr_edit.setText("0")
+    tab.recipe.lr_edit.setText("0")
     assert not tab.start_training()
     assert "learning rate must be a positive number" in tab.error_text
 
 
 def test_failures_are_described_for_people():
     oom = describe_failure(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
-    assert oom.title == "Out of memory" and "smaller batch size" in oom.message
+    assert oom.kind == runs.OUT_OF_MEMORY and "smaller batch size" in oom.message
     diverged = describe_failure(NonFiniteLossError("The loss became nan"))
-    assert diverged.title == "Training diverged"
+    assert diverged.kind == runs.DIVERGED
     other = describe_failure(KeyError("x"))
-    assert other.title == "Training failed" and "KeyError" in other.message and other.details
+    assert other.kind == runs.UNEXPECTED and "KeyError" in other.message and other.details
 
 
 def test_missing_data_set_offers_a_download_then_a_folder(qtbot, window, tmp_path, monkeypatch, data_root):
@@ -361,33 +362,33 @@ def test_preset_fills_the_fields_and_settings_persist(qtbot, settings, data_root
     first = MainWindow(settings=settings)
     qtbot.addWidget(first)
     tab = first.train_tab
-    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("fashion-mnist"))
-    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("modern"))
+    tab.recipe.dataset_combo.setCurrentIndex(tab.recipe.dataset_combo.findData("fashion-mnist"))
+    tab.recipe.preset_combo.setCurrentIndex(tab.recipe.preset_combo.findData("modern"))
     modern = preset_config("modern", "fashion-mnist")
-    assert tab.epochs_spin.value() == modern.epochs == 15
-    assert tab.batch_spin.value() == modern.batch_size
-    assert float(tab.lr_edit.text()) == modern.lr
-    assert tab.optimizer_combo.currentData() == "sgd"
+    assert tab.recipe.epochs_spin.value() == modern.epochs == 15
+    assert tab.recipe.batch_spin.value() == modern.batch_size
+    assert float(tab.recipe.lr_edit.text()) == modern.lr
+    assert tab.recipe.optimizer_combo.currentData() == "sgd"
     # The note under the preset says what the recipe does for this data set.
-    assert "flips" in tab.preset_note.text() and "shifts" not in tab.preset_note.text()
-    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("mnist"))
-    assert "shifts of up to 2 px" in tab.preset_note.text() and "flips" not in tab.preset_note.text()
-    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("fashion-mnist"))
-    tab.epochs_spin.setValue(3)  # fields stay editable after a preset
-    tab.seed_spin.setValue(42)
+    assert "flips" in tab.recipe.preset_note.text() and "shifts" not in tab.recipe.preset_note.text()
+    tab.recipe.dataset_combo.setCurrentIndex(tab.recipe.dataset_combo.findData("mnist"))
+    assert "shifts of up to 2 px" in tab.recipe.preset_note.text() and "flips" not in tab.recipe.preset_note.text()
+    tab.recipe.dataset_combo.setCurrentIndex(tab.recipe.dataset_combo.findData("fashion-mnist"))
+    tab.recipe.epochs_spin.setValue(3)  # fields stay editable after a preset
+    tab.recipe.seed_spin.setValue(42)
     assert tab.current_config().epochs == 3 and tab.current_config().batch_norm
     first.close()
 
     second = MainWindow(settings=settings)
     qtbot.addWidget(second)
     tab = second.train_tab
-    assert tab.dataset_combo.currentData() == "fashion-mnist"
-    assert tab.preset_combo.currentData() == "modern"
-    assert tab.epochs_spin.value() == 3 and tab.seed_spin.value() == 42
-    assert tab.optimizer_combo.currentData() == "sgd"
-    assert tab.device_combo.currentData() == tab.device_combo.itemData(0)  # the best device
-    tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("classic"))
-    assert tab.epochs_spin.value() == 5 and tab.batch_spin.value() == 256 and tab.lr_edit.text() == "0.001"
+    assert tab.recipe.dataset_combo.currentData() == "fashion-mnist"
+    assert tab.recipe.preset_combo.currentData() == "modern"
+    assert tab.recipe.epochs_spin.value() == 3 and tab.recipe.seed_spin.value() == 42
+    assert tab.recipe.optimizer_combo.currentData() == "sgd"
+    assert tab.recipe.device_combo.currentData() == tab.recipe.device_combo.itemData(0)  # the best device
+    tab.recipe.preset_combo.setCurrentIndex(tab.recipe.preset_combo.findData("classic"))
+    assert tab.recipe.epochs_spin.value() == 5 and tab.recipe.batch_spin.value() == 256 and tab.recipe.lr_edit.text() == "0.001"
     second.close()
 
 
@@ -418,7 +419,7 @@ def test_keyboard_shortcuts_drive_a_run_while_the_train_tab_shows(qtbot, window)
     assert not tab.running  # the keys belong to the Train tab only
 
     window.tabs.setCurrentWidget(tab)
-    qtbot.keyClick(tab.epochs_spin, Qt.Key.Key_Return, ctrl)
+    qtbot.keyClick(tab.recipe.epochs_spin, Qt.Key.Key_Return, ctrl)
     assert tab.running
     qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
     qtbot.keyClick(tab.log, Qt.Key.Key_P, ctrl)
