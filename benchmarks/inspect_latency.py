@@ -75,8 +75,10 @@ def main() -> int:
     if args.inputs < 200:
         parser.error("--inputs must be at least 200 for a meaningful p95")
 
-    # The GUI's own thread rule (lenet_gui.__main__._configure_threads).
-    torch.set_num_threads(max(1, min(4, (os.cpu_count() or 1) - 1)))
+    # The window thread's own rule, as MainWindow applies it.
+    from lenet_gui.ui.train.worker import keep_window_thread_off_the_training_cores
+
+    keep_window_thread_off_the_training_cores()
 
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication

@@ -45,12 +45,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from lenet_gui.core.checkpoint import CheckpointError, LoadedModel, load_checkpoint  # noqa: E402
 from lenet_gui.core.data import DATASETS, DatasetError, load_dataset  # noqa: E402
-from lenet_gui.core.engine import BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError  # noqa: E402
+from lenet_gui.core.engine import (  # noqa: E402
+    BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError, training_threads)
 from lenet_gui.core.presets import preset_config  # noqa: E402
 from lenet_gui.core.inference import Predictor  # noqa: E402
 from lenet_gui.core.model import LeNet  # noqa: E402
@@ -352,7 +352,7 @@ def main(argv=None) -> int:
         print("soak: pass --data-root DIR or set LENET_DATA_ROOT", file=sys.stderr)
         return 2
     if not args.threads and not args.gui:
-        args.threads = max(1, (os.cpu_count() or 2) - 1)  # headless: a core for the classifying thread
+        args.threads = training_threads(user_active=True)  # headless: a core for the classifying thread
     trainer = None
     if not args.gui:  # with --gui the Train tab loads the data and trains, as for a user
         try:
@@ -362,10 +362,12 @@ def main(argv=None) -> int:
         except (DatasetError, TrainingError) as exc:
             print(f"soak: {exc}", file=sys.stderr)
             return 1
-    # As the app does (lenet_gui.__main__._configure_threads): the classifying thread gets its
-    # own torch thread count. OpenMP's setting is per thread: the trainer's does not reach here,
-    # and left at "all cores" a single prediction on a busy 2-core machine took 30x longer.
-    torch.set_num_threads(max(1, min(4, (os.cpu_count() or 1) - 1)))
+    # As the window does: the classifying thread gets its own torch thread count. OpenMP's
+    # setting is per thread: the trainer's does not reach here, and left at "all cores" a single
+    # prediction on a busy machine is many times slower.
+    from lenet_gui.ui.train.worker import keep_window_thread_off_the_training_cores
+
+    keep_window_thread_off_the_training_cores()
     model = prediction_model()
     soak = Soak()
     # Baseline on this machine, now: the same predictions with no training running. (Also warms

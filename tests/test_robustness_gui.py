@@ -30,7 +30,7 @@ from lenet_gui.core.engine import EpochResult  # noqa: E402
 from lenet_gui.core.evaluation import evaluate_accuracy  # noqa: E402
 from lenet_gui.core.resources import BUNDLED_MODELS  # noqa: E402
 from lenet_gui.ui import workers  # noqa: E402
-from lenet_gui.ui.train import tab as train_tab, worker as training_worker  # noqa: E402
+from lenet_gui.ui.train import worker as training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.train.tab import TrainTab  # noqa: E402
 from tests import hostile  # noqa: E402
