@@ -4,9 +4,10 @@
     -> fc1 120 -> fc2 84 -> output 10
 
 Drawn by one widget with QPainter: each channel is a QImage coloured through a precomputed
-look-up table (see colormaps.py), so an update costs a handful of numpy operations per layer and
-about fifty drawImage calls, fast enough to follow a pen stroke. Each layer has one colour scale
+look-up table (see colormaps.py), so an update is a handful of numpy operations per layer and
+one drawImage call per map, cheap enough to follow a pen stroke. Each layer has one colour scale
 for all its channels, so channels can be compared; the legend under the layer gives its range.
+Clicking a map opens it enlarged (map_zoom.py).
 """
 
 from __future__ import annotations
@@ -17,35 +18,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen, QPixmap, QPolygonF
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QSpinBox,
-    QToolTip,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...core.model import LAYER_SHAPES
 from ..widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, argb_image, colorize, lut_image, value_range
+from ..widgets.hover import format_value, report_hover
+from ..widgets.text import fill
 
 INPUT_KEY = "input"
 OUTPUT_KEY = "logits"
 OUTPUT_BAR_W = 48.0
 LEGEND_MIN_W = 64.0  # a legend's colour bar must leave room for its two numbers
-
-
-def report_hover(widget, event, text: str) -> None:
-    """Say what is under the pointer: the widget's ``hovered`` signal (the tab's status line)
-    and a tooltip, hidden when there is nothing to say."""
-    widget.hovered.emit(text)
-    if text:
-        QToolTip.showText(event.globalPosition().toPoint(), text, widget)
-    else:
-        QToolTip.hideText()
 
 
 @dataclass
@@ -84,10 +67,6 @@ _SPECS = [
 ]
 LAYER_ORDER = [spec.key for spec in _SPECS]
 DISPLAY_SHAPES = {INPUT_KEY: (28, 28), **LAYER_SHAPES}
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3g}"
 
 
 @dataclass
@@ -417,8 +396,8 @@ class FeatureMapView(QWidget):
         left, right = int(Qt.AlignmentFlag.AlignLeft), int(Qt.AlignmentFlag.AlignRight)
         for layer in self.layers.values():
             below = QRectF(layer.legend.left(), layer.legend.bottom() + 2, layer.legend.width(), fm_small.height())
-            painter.drawText(below, left, _fmt(layer.lo))
-            painter.drawText(below, right, _fmt(layer.hi))
+            painter.drawText(below, left, format_value(layer.lo))
+            painter.drawText(below, right, format_value(layer.hi))
         # The output: probability bars and percentages, the top class in bold.
         layer = self.layers[OUTPUT_KEY]
         probabilities = self.probabilities if self.probabilities is not None else np.zeros(len(self.classes))
@@ -516,20 +495,19 @@ class FeatureMapView(QWidget):
         if layer.values is None:
             return None
         if key == INPUT_KEY:
-            return self.tr("input · pixel (row {row}, column {col}) = {value}").format(
-                row=r, col=c, value=_fmt(float(layer.values[r, c])))
+            return fill(self.tr("input · pixel (row %1, column %2) = %3"),
+                        r, c, format_value(float(layer.values[r, c])))
         if key == OUTPUT_KEY:
             p = float(self.probabilities[r]) if self.probabilities is not None else float("nan")
-            return self.tr("output · class {index} “{name}”: logit {logit}, probability {percent}").format(
-                index=r, name=self.classes[r], logit=_fmt(float(layer.values[r])), percent=f"{100 * p:.1f}%")
+            return fill(self.tr("output · class %1 “%2”: logit %3, probability %4"),
+                        r, self.classes[r], format_value(float(layer.values[r])), f"{100 * p:.1f}%")
         if layer.spec.unit_index is not None:
             unit = int(layer.spec.unit_index[r, c])
             if unit >= layer.values.size:
                 return None
-            return self.tr("{layer} · unit {unit} = {value}").format(
-                layer=key, unit=unit, value=_fmt(float(layer.values[unit])))
-        return self.tr("{layer} · channel {channel} · (row {row}, column {col}) = {value}").format(
-            layer=key, channel=tile, row=r, col=c, value=_fmt(float(layer.values[tile, r, c])))
+            return fill(self.tr("%1 · unit %2 = %3"), key, unit, format_value(float(layer.values[unit])))
+        return fill(self.tr("%1 · channel %2 · (row %3, column %4) = %5"),
+                    key, tile, r, c, format_value(float(layer.values[tile, r, c])))
 
     def describe_at(self, pos: QPointF) -> str | None:
         found = self.hit(pos)
@@ -551,145 +529,3 @@ class FeatureMapView(QWidget):
                 self.map_clicked.emit(key, tile)
                 return
         super().mousePressEvent(event)
-
-
-# ---------------------------------------------------------------------------------------------
-# The enlarged view of one map
-
-
-class MapCanvas(QWidget):
-    """One 2-D array, large, with its colour scale; hover a cell to read it."""
-
-    hovered = Signal(str)
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setMouseTracking(True)
-        self.setMinimumSize(240, 240)
-        self.values: np.ndarray | None = None
-        self.image: QImage | None = None
-        self.legend = lut_image(ACTIVATION_LUT, vertical=True)
-        self.lo, self.hi = 0.0, 1.0
-        self.describe_cell = lambda r, c: ""
-        self._target = QRectF()
-
-    def set_map(self, values: np.ndarray, lut: np.ndarray, lo: float, hi: float, describe_cell) -> None:
-        self.values = values
-        self.lo, self.hi = lo, hi
-        self.image = argb_image(colorize(np.nan_to_num(values, nan=lo), lut, lo, hi))
-        self.legend = lut_image(lut, vertical=True)
-        self.describe_cell = describe_cell
-        self.update()
-
-    def _geometry(self) -> tuple[QRectF, QRectF]:
-        fm = QFontMetrics(self.font())
-        legend_w = 14 + 8 + fm.horizontalAdvance("-0.000e+00")
-        h, w = self.values.shape
-        scale = max(1.0, min((self.width() - legend_w - 20) / w, (self.height() - 20) / h))
-        target = QRectF(10, (self.height() - h * scale) / 2, w * scale, h * scale)
-        legend = QRectF(target.right() + 12, target.top(), 14, target.height())
-        return target, legend
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        palette = self.palette()
-        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
-        if self.values is None:
-            painter.end()
-            return
-        target, legend = self._geometry()
-        self._target = target
-        painter.drawImage(target, self.image)
-        painter.setPen(palette.color(QPalette.ColorRole.Mid))
-        painter.drawRect(target)
-        painter.drawImage(legend, self.legend)
-        painter.drawRect(legend)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        fm = QFontMetrics(self.font())
-        painter.drawText(QPointF(legend.right() + 6, legend.top() + fm.ascent()), _fmt(self.hi))
-        painter.drawText(QPointF(legend.right() + 6, legend.bottom()), _fmt(self.lo))
-        painter.end()
-
-    def mouseMoveEvent(self, event) -> None:
-        if self.values is None or self._target.isEmpty():
-            return
-        pos = event.position()
-        if not self._target.contains(pos):
-            self.hovered.emit("")
-            return
-        h, w = self.values.shape
-        r = min(h - 1, int((pos.y() - self._target.top()) / self._target.height() * h))
-        c = min(w - 1, int((pos.x() - self._target.left()) / self._target.width() * w))
-        report_hover(self, event, self.describe_cell(r, c) or "")
-
-
-class MapZoomDialog(QDialog):
-    """An enlarged, live view of one map of the FeatureMapView; follows the input as it changes."""
-
-    def __init__(self, view: FeatureMapView, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("mapZoomDialog")
-        self.setWindowTitle(self.tr("Feature map"))
-        self.view = view
-        self.layer_combo = QComboBox()
-        for key in LAYER_ORDER:
-            self.layer_combo.addItem(view.layers[key].title, key)
-        self.channel_spin = QSpinBox()
-        self.channel_label = QLabel(self.tr("Channel:"))
-        self.canvas = MapCanvas()
-        self.info = QLabel()
-        self.hover = QLabel(" ")
-        row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("Layer:")))
-        row.addWidget(self.layer_combo)
-        row.addWidget(self.channel_label)
-        row.addWidget(self.channel_spin)
-        row.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.addLayout(row)
-        layout.addWidget(self.info)
-        layout.addWidget(self.canvas, 1)
-        layout.addWidget(self.hover)
-        self.layer_combo.currentIndexChanged.connect(self._layer_changed)
-        self.channel_spin.valueChanged.connect(self.refresh)
-        self.canvas.hovered.connect(lambda text: self.hover.setText(text or " "))
-        self.resize(460, 520)
-
-    def show_map(self, key: str, channel: int) -> None:
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.setCurrentIndex(LAYER_ORDER.index(key))
-        self.layer_combo.blockSignals(False)
-        self._configure_channels(key)
-        self.channel_spin.setValue(channel)
-        self.refresh()
-
-    @property
-    def key(self) -> str:
-        return self.layer_combo.currentData()
-
-    def _configure_channels(self, key: str) -> None:
-        channels = DISPLAY_SHAPES[key][0] if len(DISPLAY_SHAPES[key]) == 3 else 1
-        self.channel_spin.blockSignals(True)
-        self.channel_spin.setRange(0, channels - 1)
-        self.channel_spin.blockSignals(False)
-        self.channel_spin.setVisible(channels > 1)
-        self.channel_label.setVisible(channels > 1)
-
-    def _layer_changed(self) -> None:
-        self._configure_channels(self.key)
-        self.refresh()
-
-    def refresh(self) -> None:
-        key, channel = self.key, self.channel_spin.value()
-        layer = self.view.layers[key]
-        if layer.values is None:
-            self.info.setText(self.view.message)
-            return
-        tile = channel if layer.spec.unit_index is None else 0
-        values = layer.tile_values(tile)
-        self.canvas.set_map(values, layer.lut, layer.lo, layer.hi,
-                            lambda r, c: self.view.describe(key, tile, r, c))
-        where = layer.title if len(DISPLAY_SHAPES[key]) != 3 else self.tr("{layer} · channel {channel}").format(
-            layer=layer.title, channel=channel)
-        self.info.setText(self.tr("{where} · layer shape {shape} · colour scale shared by the layer: {lo} to {hi}")
-                          .format(where=where, shape=layer.shape_text, lo=_fmt(layer.lo), hi=_fmt(layer.hi)))

@@ -14,13 +14,10 @@ from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..widgets.colormaps import WEIGHT_LUT, argb_image, colorize, lut_image, value_range
-from .feature_maps import report_hover
+from ..widgets.hover import format_value, report_hover
+from ..widgets.text import fill
 
 KERNEL = 5
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3g}"
 
 
 class FilterView(QWidget):
@@ -82,7 +79,7 @@ class FilterView(QWidget):
         margin, gap, spacing = 8, 3, 36
         top = margin + line + 4  # titles
         bottom = 10 + line + margin  # legends
-        label_w = fm.horizontalAdvance(self.tr("in {channel}").format(channel=5)) + 6
+        label_w = fm.horizontalAdvance(fill(self.tr("in %1"), 5)) + 6
         avail_h = self.height() - top - bottom - line  # column numbers above conv2
         # conv2: 6 rows x 16 columns of side s; conv1: 2 x 3 kernels of about twice that side.
         s_h = (avail_h - 5 * gap) / 6
@@ -158,7 +155,7 @@ class FilterView(QWidget):
                     if o == 0:
                         painter.drawText(QRectF(rect.left() - 60, rect.top(), 56, rect.height()),
                                          int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                                         self.tr("in {channel}").format(channel=i))
+                                         fill(self.tr("in %1"), i))
             legend = self._legends[key]
             painter.drawImage(legend, self._legend)
             painter.setPen(frame)
@@ -166,9 +163,9 @@ class FilterView(QWidget):
             painter.setPen(text)
             lo, hi = self.ranges[key]
             below = QRectF(legend.left(), legend.bottom() + 2, legend.width(), fm.height())
-            painter.drawText(below, int(Qt.AlignmentFlag.AlignLeft), _fmt(lo))
+            painter.drawText(below, int(Qt.AlignmentFlag.AlignLeft), format_value(lo))
             painter.drawText(below, int(Qt.AlignmentFlag.AlignHCenter), "0")
-            painter.drawText(below, int(Qt.AlignmentFlag.AlignRight), _fmt(hi))
+            painter.drawText(below, int(Qt.AlignmentFlag.AlignRight), format_value(hi))
         painter.end()
 
     # -- pointer -------------------------------------------------------------------------------
@@ -194,10 +191,10 @@ class FilterView(QWidget):
                     c = min(KERNEL - 1, int((pos.x() - rect.left()) / rect.width() * KERNEL))
                     value = float(self.weights[key][o, i, r, c])
                     if key == "conv1":
-                        return self.tr("conv1 · kernel {out} · (row {row}, column {col}) = {value}").format(
-                            out=o, row=r, col=c, value=_fmt(value))
-                    return self.tr("conv2 · filter {out}, input channel {inp} · (row {row}, column {col}) = {value}").format(
-                        out=o, inp=i, row=r, col=c, value=_fmt(value))
+                        return fill(self.tr("conv1 · kernel %1 · (row %2, column %3) = %4"),
+                                    o, r, c, format_value(value))
+                    return fill(self.tr("conv2 · filter %1, input channel %2 · (row %3, column %4) = %5"),
+                                o, i, r, c, format_value(value))
         return None
 
     def mouseMoveEvent(self, event) -> None:
