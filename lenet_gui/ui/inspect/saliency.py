@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBox
 
 from ...core.inference import Prediction, Predictor
 from ..widgets.colormaps import SALIENCY_LUT, argb_image, lut_image, quantize
+from ..widgets.deferred import WhenVisible
+from ..widgets.text import fill
 from ..widgets.text_line import TextLine
 
 TOP_CLASS = -1
@@ -120,7 +122,9 @@ class SaliencyPanel(QWidget):
         self.prediction: Prediction | None = None
         self._saliency: np.ndarray | None = None
         self._class_index: int | None = None
-        self._dirty = False
+        # A map asked for while the panel is hidden is computed when it is next shown.
+        self._when_shown = WhenVisible(self, self.refresh)
+        self._when_shown.stale = False
         # A new input is computed at a later turn of the event loop, not inside the signal that
         # brought it: the feature maps and probabilities reach the screen first, and inputs that
         # arrive meanwhile are computed once, for the latest (benchmarks/classify_latency.py).
@@ -209,7 +213,7 @@ class SaliencyPanel(QWidget):
             self.caption.setText("")
             return
         if not self.isVisible():
-            self._dirty = True
+            self._when_shown.request()
         elif self.hold_new_inputs:
             if self._held_since is None:
                 self._held_since = time.perf_counter()
@@ -225,9 +229,9 @@ class SaliencyPanel(QWidget):
         if self.predictor is None or self.tensor is None or self.prediction is None:
             return
         if not self.isVisible():
-            self._dirty = True
+            self._when_shown.request()
             return
-        self._dirty = False
+        self._when_shown.stale = False
         self._last_refresh = time.perf_counter()
         chosen = self.class_combo.currentData()
         index = self.prediction.index if chosen in (None, TOP_CLASS) else int(chosen)
@@ -238,14 +242,9 @@ class SaliencyPanel(QWidget):
         p = float(self.prediction.probabilities[index])
         method = self.method_combo.currentText()
         if index == self.prediction.index:
-            text = self.tr("{method} for “{name}”, the predicted class ({percent}).")
+            text = fill(self.tr("%1 for “%2”, the predicted class (%3)."), method, name, f"{100 * p:.1f}%")
         else:
-            text = self.tr("{method} for “{name}” ({percent}); the model predicts “{top}”.")
-        self.caption.setText(text.format(method=method, name=name, percent=f"{100 * p:.1f}%",
-                                         top=self.prediction.label))
+            text = fill(self.tr("%1 for “%2” (%3); the model predicts “%4”."),
+                        method, name, f"{100 * p:.1f}%", self.prediction.label)
+        self.caption.setText(text)
         self.computed.emit()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.refresh()
