@@ -1,15 +1,14 @@
 """The current model on its whole test set: accuracy, a confusion matrix, the images it gets wrong.
 
-The 10 000 predictions take about a second, so they run in a QThread on a copy of the model (the
-UI never shares a model with a thread) and are cached per model. Clicking any image makes it the
-session's current input, so the feature maps and the saliency of that image show at once.
+The 10 000 predictions run in a background thread on a copy of the model (the UI never shares a
+model with a thread), through the same function as ``lenet-gui evaluate``, and are cached per
+model. Clicking any image makes it the session's current input, so the feature maps and the
+saliency of that image show at once.
 """
 
 from __future__ import annotations
 
 import copy
-import threading
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -30,95 +29,37 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.checkpoint import LoadedModel
-from ...core.data import DataSplit, DatasetError, dataset_info, is_available, load_dataset, resolve_data_root
-from ...core.engine import predict_split
+from ...core.data import DataSplit, DatasetError, dataset_info, download_root, load_dataset
+from ...core.evaluation import EvaluationResult, evaluate_split
 from ...core.preprocess import Preprocessed
 from ..session import CurrentInput, Session
+from ..widgets.deferred import WhenVisible
+from ..widgets.text import fill
+from ..workers import Worker, start_worker
 
-_RUNNING: set["EvaluationWorker"] = set()  # workers alive until their thread has finished
-CHUNK = 2000  # the batch size of `lenet-gui evaluate`, so both compute exactly the same numbers
 THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
 
 
-@dataclass
-class EvaluationResult:
-    loaded: LoadedModel
-    dataset_key: str
-    images: np.ndarray  # uint8, N x 28 x 28
-    labels: np.ndarray  # int64, N
-    probabilities: np.ndarray  # float32, N x 10
-    predicted: np.ndarray  # int64, N
-    confusion: np.ndarray  # int64, 10 x 10: [true, predicted]
-
-    @property
-    def accuracy(self) -> float:
-        return float(np.trace(self.confusion)) / max(1, int(self.confusion.sum()))
-
-    @property
-    def per_class_accuracy(self) -> np.ndarray:
-        totals = self.confusion.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(totals > 0, np.diag(self.confusion) / np.maximum(totals, 1), np.nan)
-
-    @property
-    def confidence(self) -> np.ndarray:
-        return self.probabilities[np.arange(len(self.predicted)), self.predicted]
-
-    def indices(self, true: int | None = None, predicted: int | None = None, wrong_only: bool = False) -> np.ndarray:
-        """Image indices for a cell of the confusion matrix (or all mistakes), most confident first."""
-        mask = np.ones(len(self.labels), dtype=bool)
-        if true is not None:
-            mask &= self.labels == true
-        if predicted is not None:
-            mask &= self.predicted == predicted
-        if wrong_only:
-            mask &= self.labels != self.predicted
-        found = np.flatnonzero(mask)
-        return found[np.argsort(-self.confidence[found], kind="stable")]
-
-
-def evaluate_split(loaded: LoadedModel, model: torch.nn.Module, key: str, split: DataSplit,
-                   should_stop=lambda: False) -> EvaluationResult | None:
-    """Predictions and confusion matrix of ``model`` on ``split``; None when stopped."""
-    parts = []
-    for start in range(0, len(split), CHUNK):
-        if should_stop():
-            return None
-        part = DataSplit(split.images[start:start + CHUNK], split.labels[start:start + CHUNK])
-        parts.append(predict_split(model, part, batch_size=CHUNK))
-    probs = torch.cat(parts) if parts else torch.empty(0, 10)
-    labels = split.labels.numpy().astype(np.int64)
-    predicted = probs.argmax(1).numpy().astype(np.int64)
-    classes = probs.shape[1]
-    confusion = np.bincount(labels * classes + predicted, minlength=classes * classes).reshape(classes, classes)
-    return EvaluationResult(loaded=loaded, dataset_key=key, images=split.images.numpy(), labels=labels,
-                            probabilities=probs.numpy().astype(np.float32), predicted=predicted,
-                            confusion=confusion.astype(np.int64))
-
-
-class EvaluationWorker(QThread):
+class EvaluationWorker(Worker):
     """Loads the test split (unless given) and runs a private copy of the model over it."""
 
-    succeeded = Signal(object, object)  # EvaluationResult, the DataSplit (for the cache)
+    succeeded = Signal(object, object, str)  # EvaluationResult, the DataSplit and its root (for the cache)
     failed = Signal(object, str)  # LoadedModel, message
 
-    def __init__(self, loaded: LoadedModel, key: str, root, split: DataSplit | None, download: bool,
+    def __init__(self, loaded: LoadedModel, key: str, root: str, split: DataSplit | None, download: bool,
                  parent=None):
         super().__init__(parent)
         self.loaded = loaded
         self.model = copy.deepcopy(loaded.model).eval()  # the UI's model is never touched here
         self.key, self.root, self.split, self.download = key, root, split, download
-        self._stop = threading.Event()
-
-    def stop(self) -> None:
-        self._stop.set()
 
     def run(self) -> None:
         try:
             split = self.split
             if split is None:
                 split = load_dataset(self.key, self.root, download=self.download).test
-            result = evaluate_split(self.loaded, self.model, self.key, split, self._stop.is_set)
+            result = evaluate_split(self.model, split, self.key, loaded=self.loaded,
+                                    should_stop=lambda: self.stop_requested)
         except DatasetError as exc:
             self.failed.emit(self.loaded, str(exc))
             return
@@ -126,7 +67,7 @@ class EvaluationWorker(QThread):
             self.failed.emit(self.loaded, f"{type(exc).__name__}: {exc}")
             return
         if result is not None:
-            self.succeeded.emit(result, split)
+            self.succeeded.emit(result, split, self.root)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -164,8 +105,7 @@ class GalleryModel(QAbstractListModel):
         true, pred = int(r.labels[i]), int(r.predicted[i])
         conf = float(r.probabilities[i, pred])
         if role == Qt.ItemDataRole.DisplayRole:
-            return self.tr("{pred} ({percent})\ntrue: {true}").format(
-                pred=self.classes[pred], percent=f"{100 * conf:.0f}%", true=self.classes[true])
+            return fill(self.tr("%1 (%2)\ntrue: %3"), self.classes[pred], f"{100 * conf:.0f}%", self.classes[true])
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(i)
             if pixmap is None:
@@ -175,9 +115,9 @@ class GalleryModel(QAbstractListModel):
                 self._pixmaps[i] = pixmap
             return pixmap
         if role == Qt.ItemDataRole.ToolTipRole:
-            return self.tr("Test image #{index}\ntrue class: {true}\npredicted: {pred} ({percent})\n"
-                           "Click to make it the current input.").format(
-                index=i, true=self.classes[true], pred=self.classes[pred], percent=f"{100 * conf:.1f}%")
+            return fill(self.tr("Test image #%1\ntrue class: %2\npredicted: %3 (%4)\n"
+                                "Click to make it the current input."),
+                        i, self.classes[true], self.classes[pred], f"{100 * conf:.1f}%")
         if role == Qt.ItemDataRole.SizeHintRole and self.item_size is not None:
             # With uniform item sizes the view sizes every item like the first: without this,
             # a short first caption would cut every longer one.
@@ -218,7 +158,7 @@ class ConfusionTable(QTableWidget):
         self.setVerticalHeaderLabels([name if name == str(k) else f"{k} {name}" for k, name in enumerate(classes)])
         for k, name in enumerate(classes):
             header = self.horizontalHeaderItem(k)
-            header.setToolTip(self.tr("predicted: {name}").format(name=name))
+            header.setToolTip(fill(self.tr("predicted: %1"), name))
         self.horizontalHeaderItem(n).setToolTip(self.tr("accuracy on the test images of each class"))
         totals = self.counts.sum(axis=1)
         off = self.counts.astype(float) / np.maximum(totals, 1)[:, None]
@@ -238,8 +178,8 @@ class ConfusionTable(QTableWidget):
                     color = QColor.fromRgbF(1.0, 1 - 0.6 * strength, 1 - 0.6 * strength)
                 item.setBackground(QBrush(color))
                 item.setForeground(QBrush(QColor(0, 0, 0)))
-                item.setToolTip(self.tr("{count} test images of “{true}” classified as “{pred}”. "
-                                        "Click to list them.").format(count=count, true=classes[t], pred=classes[p]))
+                item.setToolTip(fill(self.tr("%1 test images of “%2” classified as “%3”. Click to list them."),
+                                     count, classes[t], classes[p]))
                 self.setItem(t, p, item)
             acc = per_class[t]
             item = QTableWidgetItem("—" if np.isnan(acc) else f"{100 * acc:.1f}%")
@@ -249,11 +189,11 @@ class ConfusionTable(QTableWidget):
         self.setColumnWidth(n, 58)
         self.resizeColumnToContents(n)
         width = self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + 4
-        self.setFixedWidth(width + self.verticalScrollBar().sizeHint().width() * 0)
+        self.setFixedWidth(width)
         self.setMinimumHeight(self.horizontalHeader().height() + 4 * 22)
 
 
-class TestSetView(QWidget):
+class TestSetPanel(QWidget):
     """Accuracy, confusion matrix and gallery for the session's current model."""
 
     evaluated = Signal(object)  # EvaluationResult, once shown
@@ -268,8 +208,9 @@ class TestSetView(QWidget):
         self._splits: dict[tuple[str, str], DataSplit] = {}  # (data set, root) -> its test split
         self._worker: EvaluationWorker | None = None
         self._pending = False
-        self._dirty = False
         self._last_choice: tuple[int, CurrentInput] | None = None
+        # A new model is evaluated once the panel is on screen, not behind another tab.
+        self._evaluation = WhenVisible(self, self.evaluate)
 
         self.summary = QLabel()
         self.summary.setObjectName("testSetSummary")
@@ -331,26 +272,14 @@ class TestSetView(QWidget):
     def set_model(self, loaded: LoadedModel | None) -> None:
         self.loaded = loaded
         self.result = None
-        if self.isVisible():
-            self.evaluate()
-        else:
-            self._dirty = True
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._dirty:
-            self.evaluate()
+        self._evaluation.request()
 
     @property
     def busy(self) -> bool:
         return self._worker is not None
 
-    def _data_root(self) -> str:
-        return str(resolve_data_root(self.session.data_root))
-
     def evaluate(self, download: bool = False) -> None:
         """Show the cached result for the current model, or start computing it."""
-        self._dirty = False
         loaded = self.loaded
         if loaded is None:
             self._show_state(self.tr("No model loaded: open or train one to see how it does on its test set."))
@@ -369,38 +298,38 @@ class TestSetView(QWidget):
         except DatasetError as exc:
             self._show_state(str(exc))
             return
-        root = self._data_root()
+        # The window's one search (--data-root, LENET_DATA_ROOT, the folder chosen in the Train
+        # tab, the cache); a download goes where the Train tab's would.
+        found = self.session.locate_dataset(key)
+        root = str(found if found is not None else download_root(self.session.data_root))
         split = self._splits.get((key, root))
-        if split is None and not download and not is_available(key, root):
+        if split is None and not download and found is None:
             self._show_state(
-                self.tr("The {title} test set is not in {root}. Download it (about 30 MB), or point "
-                        "LeNet Studio at a folder that holds it (command line --data-root DIR, or the "
-                        "environment variable LENET_DATA_ROOT).").format(title=info.title, root=root),
-                button=self.tr("Download {title}").format(title=info.title), download=True)
+                fill(self.tr("The %1 test set is not in %2. Download it (about 30 MB), or point "
+                             "LeNet Studio at a folder that holds it (command line --data-root DIR, or the "
+                             "environment variable LENET_DATA_ROOT)."), info.title, root),
+                button=fill(self.tr("Download %1"), info.title), download=True)
             return
         if self._worker is not None:
             self._pending = True  # evaluated when the running one finishes
             return
         if split is None and download:
-            message = self.tr("Downloading {title} (about 30 MB), then classifying its test set with “{model}”…")
+            message = self.tr("Downloading %1 (about 30 MB), then classifying its test set with “%2”…")
         else:
-            message = self.tr("Classifying the {title} test set with “{model}”…")
-        self._show_state(message.format(title=info.title, model=loaded.title))
-        # No parent: a QThread destroyed while it runs aborts the process, and this view may be
-        # destroyed at any time. The worker keeps itself alive until it has finished.
+            message = self.tr("Classifying the %1 test set with “%2”…")
+        self._show_state(fill(message, info.title, loaded.title))
+        # No parent: the registry keeps the thread alive until it has finished, however soon
+        # this panel is destroyed.
         worker = EvaluationWorker(loaded, key, root, split, download)
-        _RUNNING.add(worker)
-        worker.finished.connect(lambda: _RUNNING.discard(worker))
-        worker.finished.connect(worker.deleteLater)
         self.destroyed.connect(worker.stop)
         worker.succeeded.connect(self._worker_succeeded)
         worker.failed.connect(self._worker_failed)
         worker.finished.connect(self._worker_finished)
         self._worker = worker
-        worker.start(QThread.Priority.LowPriority)
+        start_worker(worker, QThread.Priority.LowPriority)
 
-    def _worker_succeeded(self, result: EvaluationResult, split: DataSplit) -> None:
-        self._splits[(result.dataset_key, self._worker.root if self._worker else self._data_root())] = split
+    def _worker_succeeded(self, result: EvaluationResult, split: DataSplit, root: str) -> None:
+        self._splits[(result.dataset_key, root)] = split
         self._results[id(result.loaded)] = result
         while len(self._results) > 6:
             self._results.pop(next(iter(self._results)))
@@ -409,7 +338,7 @@ class TestSetView(QWidget):
 
     def _worker_failed(self, loaded: LoadedModel, message: str) -> None:
         if loaded is self.loaded:
-            self._show_state(self.tr("Cannot evaluate on the test set: {message}").format(message=message),
+            self._show_state(fill(self.tr("Cannot evaluate on the test set: %1"), message),
                              button=self.tr("Try again"))
 
     def _worker_finished(self) -> None:
@@ -449,11 +378,9 @@ class TestSetView(QWidget):
         info = dataset_info(result.dataset_key)
         total = int(result.confusion.sum())
         wrong = total - int(np.trace(result.confusion))
-        self.summary.setText(self.tr(
-            "<b>Test accuracy {accuracy}</b> on the {total} test images of {title} "
-            "({wrong} misclassified) · model: {model}").format(
-            accuracy=f"{100 * result.accuracy:.2f}%", total=f"{total:,}", title=info.title, wrong=f"{wrong:,}",
-            model=result.loaded.title))
+        self.summary.setText(fill(
+            self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
+            f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title))
         self.action_button.setVisible(False)
         self.body.setVisible(True)
         self._fit_gallery_grid(classes)
@@ -465,7 +392,7 @@ class TestSetView(QWidget):
     def _fit_gallery_grid(self, classes: list[str]) -> None:
         """Cells wide enough for the longest caption, so class names are not cut."""
         fm = self.gallery.fontMetrics()
-        longest = max(fm.horizontalAdvance(self.tr("true: {name}").format(name=c)) for c in classes)
+        longest = max(fm.horizontalAdvance(fill(self.tr("true: %1"), c)) for c in classes)
         longest = max(longest, max(fm.horizontalAdvance(f"{c} (100%)") for c in classes))
         grid = QSize(max(THUMB + 24, longest + 28), THUMB + 2 * fm.lineSpacing() + 14)
         self.gallery.setGridSize(grid)
@@ -476,8 +403,8 @@ class TestSetView(QWidget):
             return
         rows = self.result.indices(wrong_only=True)
         self.gallery_model.set_rows(self.result, self.result.loaded.classes, rows)
-        self.gallery_title.setText(self.tr("<b>Misclassified</b>: {count} images, most confident first. "
-                                           "Click one to inspect it.").format(count=f"{len(rows):,}"))
+        self.gallery_title.setText(fill(self.tr("<b>Misclassified</b>: %1 images, most confident first. "
+                                                "Click one to inspect it."), f"{len(rows):,}"))
         self.table.clearSelection()
 
     def show_cell(self, true: int, predicted: int) -> None:
@@ -487,10 +414,12 @@ class TestSetView(QWidget):
         rows = self.result.indices(true=true, predicted=predicted)
         self.gallery_model.set_rows(self.result, classes, rows)
         if true == predicted:
-            text = self.tr("<b>Correct</b> “{true}”: {count} images, most confident first.")
+            text = fill(self.tr("<b>Correct</b> “%1”: %2 images, most confident first."),
+                        classes[true], f"{len(rows):,}")
         else:
-            text = self.tr("<b>True “{true}”, predicted “{pred}”</b>: {count} images, most confident first.")
-        self.gallery_title.setText(text.format(true=classes[true], pred=classes[predicted], count=f"{len(rows):,}"))
+            text = fill(self.tr("<b>True “%1”, predicted “%2”</b>: %3 images, most confident first."),
+                        classes[true], classes[predicted], f"{len(rows):,}")
+        self.gallery_title.setText(text)
 
     def _cell_clicked(self, row: int, column: int) -> None:
         if self.result is not None and column < len(self.result.loaded.classes):
@@ -508,7 +437,7 @@ class TestSetView(QWidget):
         current = CurrentInput(
             preprocessed=Preprocessed(tensor=tensor, blank=False),
             original=image,
-            description=self.tr("test image #{index} (true: {true})").format(index=image_index, true=true),
+            description=fill(self.tr("test image #%1 (true: %2)"), image_index, true),
         )
         self._last_choice = (image_index, current)
         self.session.set_input(current)
