@@ -23,6 +23,7 @@ from lenet_gui.ui.widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize, 
 from lenet_gui.ui.inspect.feature_maps import INPUT_KEY
 from lenet_gui.ui.inspect.tab import InspectTab
 from lenet_gui.ui.session import CurrentInput, Session
+from lenet_gui.ui.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 DIGITS = [str(d) for d in range(10)]
@@ -64,13 +65,19 @@ ZERO = [(140, 40), (220, 140), (140, 240), (60, 140), (140, 40)]
 
 
 @pytest.fixture
-def session(qtbot):
-    return Session(data_root=None)
+def settings(tmp_path):
+    """The window's settings on a file of the test's own (never the user's)."""
+    return Settings.wrap(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
 @pytest.fixture
-def tab(qtbot, session):
-    widget = InspectTab(session)
+def session(qtbot, settings):
+    return Session(data_root=None, settings=settings)
+
+
+@pytest.fixture
+def tab(qtbot, session, settings):
+    widget = InspectTab(session, settings)
     qtbot.addWidget(widget)
     widget.resize(1280, 800)
     widget.show()
@@ -156,8 +163,8 @@ def test_drawing_updates_the_maps_each_stroke(qtbot, tab, session):
     assert tab.input_label.text().startswith("Input: drawing")
 
 
-def test_hidden_tab_catches_up_when_shown(qtbot, session):
-    widget = InspectTab(session)
+def test_hidden_tab_catches_up_when_shown(qtbot, session, settings):
+    widget = InspectTab(session, settings)
     qtbot.addWidget(widget)
     session.set_model(make_model())
     session.set_input(stroke_input(SEVEN))
@@ -380,13 +387,49 @@ def test_a_confusion_cell_lists_exactly_its_images(qtbot, evaluated_tab):
     assert confidences == sorted(confidences, reverse=True)
 
 
-def test_missing_data_set_gives_a_message_not_a_crash(qtbot, tab, session, tmp_path):
+def test_missing_data_set_gives_a_message_not_a_crash(qtbot, tab, session, tmp_path, monkeypatch):
+    # In none of the places searched: --data-root, LENET_DATA_ROOT, a chosen folder, the cache.
+    monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
     session.data_root = str(tmp_path)
     session.set_model(make_model(dataset="mnist"))
     text = tab.test_set.summary.text()
     assert "MNIST test set is not in" in text and str(tmp_path) in text
     assert tab.test_set.action_button.isVisible() and "Download" in tab.test_set.action_button.text()
     assert not tab.test_set.busy and tab.test_set.result is None
+
+
+def test_a_data_folder_chosen_in_the_dialog_is_used_by_the_test_set_after_a_restart(
+        qtbot, tmp_path, monkeypatch, data_root):
+    """The folder a user picks when the Train tab says a data set is missing is one of the places
+    every part of the window looks, the Test set view included, in the next session too."""
+    from lenet_gui.ui.main_window import MainWindow
+    from lenet_gui.ui.widgets.data_dialog import DatasetDialog
+
+    if not (data_root / "MNIST").is_dir():
+        pytest.skip("LENET_DATA_ROOT holds no MNIST")
+    # Neither --data-root nor LENET_DATA_ROOT, and an empty cache: only the chosen folder has it.
+    monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings_file = str(tmp_path / "settings.ini")
+    first = MainWindow(settings=QSettings(settings_file, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    dialog = DatasetDialog("mnist", first.session.data_root, first.settings, parent=first)
+    assert dialog.use_folder(data_root / "MNIST" / "raw")
+    first.close()
+    first.settings.sync()
+
+    again = MainWindow(settings=QSettings(settings_file, QSettings.Format.IniFormat))  # a restart
+    qtbot.addWidget(again)
+    again.resize(1280, 820)
+    again.show()
+    qtbot.waitExposed(again)
+    assert again.session.current_model.dataset == "mnist"
+    again.tabs.setCurrentWidget(again.inspect_tab)
+    panel = again.inspect_tab.test_set
+    qtbot.waitUntil(lambda: panel.result is not None or panel.action_button.isVisible(), timeout=60000)
+    assert panel.result is not None, panel.summary.text()
+    assert int(panel.result.confusion.sum()) == 10000  # MNIST's whole test set
+    assert "Test accuracy" in panel.summary.text() and not panel.action_button.isVisible()
 
 
 def test_many_qt_calls_do_not_exhaust_none_refcount():
@@ -430,7 +473,7 @@ def test_strokes_on_the_classify_canvas_update_a_visible_inspector(qtbot, tmp_pa
     qtbot.waitExposed(window)
     window.tabs.setCurrentWidget(window.classify_tab)
     classify, session = window.classify_tab, window.session
-    inspector = InspectTab(session)
+    inspector = InspectTab(session, window.settings)
     qtbot.addWidget(inspector)
     inspector.resize(1280, 800)
     inspector.show()

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -29,21 +28,28 @@ from PySide6.QtWidgets import (
 
 from ...core.checkpoint import LoadedModel
 from ...core.inference import Prediction, Predictor
-from .feature_maps import FeatureMapView, MapZoomDialog
-from .filters import FilterView
-from .saliency import SaliencyPanel
 from ..session import CurrentInput, Session
-from .test_set import TestSetView
+from ..settings import Settings
+from ..widgets.deferred import WhenVisible
+from ..widgets.file_dialogs import ask_save_path
+from ..widgets.text import fill
 from ..widgets.text_line import TextLine
+from .feature_maps import FeatureMapView
+from .filters import FilterView
+from .map_zoom import MapZoomDialog
+from .saliency import SaliencyPanel
+from .test_set import TestSetPanel
 
 EXPORT_SIZE = (1600, 520)
 
 
 class InspectTab(QWidget):
-    def __init__(self, session: Session, parent: QWidget | None = None):
+    def __init__(self, session: Session, settings: Settings | QSettings | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("inspectTab")
         self.session = session
+        self.settings = Settings.wrap(settings) if settings is not None else session.settings
         self.predictor: Predictor | None = None
         self.prediction: Prediction | None = None
         # The input the maps were last computed for (None: a message is shown instead).
@@ -51,8 +57,6 @@ class InspectTab(QWidget):
         self.zoom_dialog: MapZoomDialog | None = None
         self._live_weights: dict | None = None
         self._live_time = 0.0
-        self._input_dirty = True
-        self._filters_dirty = True
 
         # Header: what is shown, and the export.
         self.input_label = TextLine()
@@ -97,13 +101,12 @@ class InspectTab(QWidget):
         filters_layout.addWidget(self.filters_hover)
 
         # Test set.
-        self.test_set = TestSetView(session)
+        self.test_set = TestSetPanel(session)
 
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setObjectName("inspectLowerTabs")
         self.lower_tabs.addTab(self.test_set, self.tr("Test set"))
         self.lower_tabs.addTab(filters_page, self.tr("Filters"))
-        self.lower_tabs.currentChanged.connect(lambda _: self._update_filters_if_stale())
 
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.saliency)
@@ -121,6 +124,10 @@ class InspectTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
 
+        # Recomputed only while on screen: the maps when the tab is shown, the filters when
+        # their page is.
+        self._input_update = WhenVisible(self, self.refresh_input)
+        self._filters_update = WhenVisible(self.filters, self.update_filters)
         session.model_changed.connect(self._model_changed)
         session.input_changed.connect(self._input_changed)
         session.live_weights.connect(self._live_weights_arrived)
@@ -134,39 +141,26 @@ class InspectTab(QWidget):
         if loaded is not None:
             self.saliency.set_classes(loaded.classes)
         self.test_set.set_model(loaded)
-        self._filters_dirty = True
-        self._update_filters_if_stale()
-        self._input_changed(self.session.current_input)
+        self._filters_update.request()
+        self._input_update.request()
 
     def _input_changed(self, current: CurrentInput | None) -> None:
-        if self.isVisible():
-            self.refresh_input()
-        else:
-            self._input_dirty = True
+        self._input_update.request()
 
     def _live_weights_arrived(self, weights: dict) -> None:
         self._live_weights = weights
         self._live_time = time.time()
-        self._filters_dirty = True
-        self._update_filters_if_stale()
+        self._filters_update.request()
 
     def _training_state_changed(self, active: bool) -> None:
         # A run that starts or ends makes earlier live weights stale either way.
         self._live_weights = None
-        self._filters_dirty = True
-        self._update_filters_if_stale()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._input_dirty:
-            self.refresh_input()
-        self._update_filters_if_stale()
+        self._filters_update.request()
 
     # -- the current input ---------------------------------------------------------------------
 
     def refresh_input(self) -> None:
         """Recompute and redraw everything that depends on the current input."""
-        self._input_dirty = False
         current = self.session.current_input
         loaded = self.session.current_model
         self.prediction = None
@@ -188,16 +182,15 @@ class InspectTab(QWidget):
             try:
                 prediction = self.predictor.predict(tensor)
             except (RuntimeError, ValueError) as exc:  # a malformed input must not break the tab
-                self._no_input(self.tr("This input cannot be shown: {error}").format(error=exc))
+                self._no_input(fill(self.tr("This input cannot be shown: %1"), exc))
                 return
         self.prediction = prediction
         self.shown_input = current
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
                            prediction.probabilities, loaded.classes)
         self.saliency.set_input(self.predictor, tensor, prediction)
-        self.input_label.setText(self.tr("Input: {input} · model: {model} · prediction: {label} ({percent})").format(
-            input=current.description, model=loaded.title, label=prediction.label,
-            percent=f"{100 * prediction.confidence:.1f}%"))
+        self.input_label.setText(fill(self.tr("Input: %1 · model: %2 · prediction: %3 (%4)"), current.description,
+                                      loaded.title, prediction.label, f"{100 * prediction.confidence:.1f}%"))
         self.export_button.setEnabled(True)
         if self.zoom_dialog is not None and self.zoom_dialog.isVisible():
             self.zoom_dialog.refresh()
@@ -226,12 +219,7 @@ class InspectTab(QWidget):
     def showing_live_weights(self) -> bool:
         return self._live_weights is not None
 
-    def _update_filters_if_stale(self) -> None:
-        if self._filters_dirty and self.filters.isVisible():
-            self.update_filters()
-
     def update_filters(self) -> None:
-        self._filters_dirty = False
         if self.showing_live_weights:
             weights = self._live_weights
             try:
@@ -240,10 +228,9 @@ class InspectTab(QWidget):
             except (KeyError, AttributeError):
                 return
             self.filters.set_weights(conv1, conv2)
-            self.filters_source.setText(self.tr(
+            self.filters_source.setText(fill(self.tr(
                 "<b style='color:#c05000'>Weights of the model being trained</b> — live, refreshed as "
-                "training changes them (last update {time}).").format(
-                time=time.strftime("%H:%M:%S", time.localtime(self._live_time))))
+                "training changes them (last update %1)."), time.strftime("%H:%M:%S", time.localtime(self._live_time))))
             return
         loaded = self.session.current_model
         if loaded is None:
@@ -252,8 +239,8 @@ class InspectTab(QWidget):
             return
         model = loaded.model
         self.filters.set_weights(model.conv1.weight.detach().numpy(), model.conv2.weight.detach().numpy())
-        self.filters_source.setText(self.tr("<b>Weights of the current model</b>: {model}").format(
-            model=loaded.title.replace("<", "&lt;")))
+        self.filters_source.setText(fill(self.tr("<b>Weights of the current model</b>: %1"),
+                                         loaded.title.replace("<", "&lt;")))
 
     # -- export --------------------------------------------------------------------------------
 
@@ -262,9 +249,8 @@ class InspectTab(QWidget):
         loaded = self.session.current_model
         if current is None or loaded is None or self.prediction is None:
             return ""
-        return self.tr("LeNet Studio · {input} · model: {model} · prediction: {label} ({percent})").format(
-            input=current.description, model=loaded.title, label=self.prediction.label,
-            percent=f"{100 * self.prediction.confidence:.1f}%")
+        return fill(self.tr("LeNet Studio · %1 · model: %2 · prediction: %3 (%4)"), current.description,
+                    loaded.title, self.prediction.label, f"{100 * self.prediction.confidence:.1f}%")
 
     def export_png(self, path: str | Path) -> bool:
         """Render the feature maps of the current input to ``path``; False (and a message) on failure."""
@@ -275,26 +261,15 @@ class InspectTab(QWidget):
         image = self.maps.render_image(*EXPORT_SIZE, title=self.export_title())
         if not image.save(str(path), "PNG"):
             QMessageBox.warning(self, self.tr("Cannot export"),
-                                self.tr("Cannot write {path}: check that the folder exists and is writable.").format(path=path))
+                                fill(self.tr("Cannot write %1: check that the folder exists and is writable."), path))
             return False
         return True
 
     def export_dialog(self) -> None:
-        settings = QSettings()
-        folder = settings.value("paths/exports", str(Path.home()), str)
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export feature maps"),
-                                              str(Path(folder) / "feature-maps.png"),
-                                              self.tr("PNG images (*.png)"))
-        if not path:
-            return
-        if Path(path).suffix.lower() != ".png":
-            path += ".png"
-        if self.export_png(path):
-            settings.setValue("paths/exports", str(Path(path).parent))
-            window = self.window()
-            status = getattr(window, "statusBar", None)
-            if callable(status):
-                status().showMessage(self.tr("Feature maps saved to {path}").format(path=path), 5000)
+        path = ask_save_path(self, self.settings, "exports_folder", self.tr("Export feature maps"),
+                             "feature-maps.png", self.tr("PNG images (*.png)"), ".png")
+        if path is not None and self.export_png(path):
+            self.session.show_status(fill(self.tr("Feature maps saved to %1"), path), 5000)
 
     def shutdown(self) -> None:
         self.test_set.shutdown()
