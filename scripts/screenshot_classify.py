@@ -62,7 +62,7 @@ def main() -> int:
     window.grab().save(str(out / "screenshot-classify.png"))
     print(f"drawn: {tab.last_prediction.label} ({tab.last_prediction.confidence:.1%})")
 
-    tab._on_combo_activated(1)  # the bundled Fashion-MNIST model, as picked in the combo box
+    tab.model_picker.choose(1)  # the bundled Fashion-MNIST model, as picked in the combo box
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(SAMPLES / "garment-pullover.jpg"))])
     centre = canvas.geometry().center()

@@ -164,7 +164,7 @@ def test_dropped_image_data_from_another_app(tab):
 
 
 def test_fashion_model_uses_garment_classes_and_samples(qtbot, tab):
-    tab._on_combo_activated(1)  # "Bundled: Fashion-MNIST garments", as a user picks it
+    tab.model_combo.activated.emit(1)  # "Bundled: Fashion-MNIST garments", as a user picks it
     model = tab.session.current_model
     assert model.dataset == "fashion-mnist" and model.input_kind == "garment"
     assert tab.chart.classes == model.classes

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QBuffer, QIODevice, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QIcon, QImage, QKeySequence, QPainter, QShortcut
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
-    QPushButton, QSizePolicy, QSlider, QToolButton, QVBoxLayout, QWidget,
+    QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
+    QToolButton, QVBoxLayout, QWidget,
 )
 
 from ...core.checkpoint import CheckpointError, LoadedModel
@@ -27,11 +27,14 @@ from ...core.preprocess import (
     DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, working_grey,
 )
 from ...core.resources import SAMPLES
-from .canvas import DrawingCanvas
-from ..widgets.probability_chart import ProbabilityChart
 from ..session import CurrentInput, Session
+from ..settings import Settings
+from ..widgets.image_view import ImageView, qimage_to_png_bytes
+from ..widgets.probability_chart import ProbabilityChart
+from ..widgets.text import fill
+from .canvas import DrawingCanvas
+from .model_picker import ModelPicker
 
-OPEN_CHECKPOINT = "open-checkpoint"
 DISPLAY_MAX_SIDE = 512  # originals are kept for display only; no need for a 40 MP copy
 # Live prediction while drawing: the first run after a pause at once, then at most one run per
 # interval, the interval being at least twice what the last run cost, so that the pen keeps at
@@ -48,26 +51,6 @@ class _Input:
     preprocessed: Preprocessed | None = None  # external: the model input as given
 
 
-def array_to_qimage(arr: np.ndarray) -> QImage:
-    """uint8 grey (H x W), RGB or RGBA (H x W x 3|4) -> a QImage that owns its pixels."""
-    arr = np.ascontiguousarray(arr)
-    h, w = arr.shape[:2]
-    if arr.ndim == 2:
-        fmt, stride = QImage.Format.Format_Grayscale8, w
-    elif arr.shape[2] == 3:
-        fmt, stride = QImage.Format.Format_RGB888, 3 * w
-    else:
-        fmt, stride = QImage.Format.Format_RGBA8888, 4 * w
-    return QImage(arr.data, w, h, stride, fmt).copy()
-
-
-def qimage_to_png_bytes(image: QImage) -> bytes:
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    image.save(buffer, "PNG")
-    return bytes(buffer.data())
-
-
 def display_copy(image: Image.Image) -> np.ndarray:
     """A small RGBA copy of a decoded image, for showing it next to the model's input."""
     shown = image.convert("RGBA") if image.mode not in ("RGBA", "RGB", "L") else image.copy()
@@ -77,81 +60,32 @@ def display_copy(image: Image.Image) -> np.ndarray:
     return np.asarray(shown)
 
 
-class ImageView(QFrame):
-    """An image fitted into the widget keeping its aspect ratio; nearest-neighbour for the
-    28 x 28 input so that every pixel the model receives is visible as a square."""
-
-    def __init__(self, smooth: bool, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.smooth = smooth
-        self.image: QImage | None = None
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumSize(120, 120)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-
-    def sizeHint(self) -> QSize:
-        return QSize(180, 180)
-
-    def hasHeightForWidth(self) -> bool:
-        return True
-
-    def heightForWidth(self, width: int) -> int:
-        return width
-
-    def set_array(self, arr: np.ndarray | None) -> None:
-        image = None if arr is None else array_to_qimage(arr)
-        if image is not None and self.smooth:
-            # Smooth scaling from 32-bit pixels is 5x faster than from grey or RGB888 ones.
-            has_alpha = image.hasAlphaChannel()
-            image = image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied if has_alpha
-                                          else QImage.Format.Format_RGB32)
-        self.image = image
-        self.update()
-
-    def paintEvent(self, event) -> None:
-        super().paintEvent(event)
-        painter = QPainter(self)
-        area = self.contentsRect().adjusted(4, 4, -4, -4)
-        painter.fillRect(area, QColor(0, 0, 0) if not self.smooth else self.palette().base().color())
-        if self.image is None or self.image.isNull() or area.width() <= 0:
-            return
-        scale = min(area.width() / self.image.width(), area.height() / self.image.height())
-        if not self.smooth:  # whole pixels only, so the 28 x 28 grid stays regular
-            scale = max(1, int(scale))
-        w, h = int(self.image.width() * scale), int(self.image.height() * scale)
-        target = area.adjusted((area.width() - w) // 2, (area.height() - h) // 2, 0, 0)
-        target.setSize(QSize(w, h))
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.smooth)
-        painter.drawImage(target, self.image)
-
-
 class ClassifyTab(QWidget):
     prediction_shown = Signal(object)  # Prediction | None, once the views show it
 
-    def __init__(self, session: Session, settings: QSettings | None = None, parent: QWidget | None = None):
+    def __init__(self, session: Session, settings: Settings | QSettings | None = None,
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("classifyTab")
         self.setAcceptDrops(True)
         self.session = session
-        self.settings = settings if settings is not None else QSettings()
+        self.settings = Settings.wrap(settings) if settings is not None else session.settings
         self.predictor: Predictor | None = None
         self.last_prediction: Prediction | None = None
         self.last_preprocessed: Preprocessed | None = None
         self.last_run_ms = 0.0
         self._input: _Input | None = None
         self._published: CurrentInput | None = None
-        self._last_run = 0.0
+        self.last_run_started = 0.0  # time.perf_counter() when the last prediction update began
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.timeout.connect(self._refresh)
         self._build()
         self._restore_settings()
-        session.models_changed.connect(self._rebuild_model_combo)
         session.model_changed.connect(self._on_model_changed)
         session.input_changed.connect(self._on_session_input)
-        self._rebuild_model_combo()
         if session.current_model is None:
-            self._select_entry(0)
+            self.model_picker.choose(0)
         else:
             self._on_model_changed(session.current_model)
 
@@ -161,12 +95,10 @@ class ClassifyTab(QWidget):
         outer = QVBoxLayout(self)
 
         top = QHBoxLayout()
-        top.addWidget(QLabel(self.tr("Model:")))
-        self.model_combo = QComboBox()
-        self.model_combo.setObjectName("classifyModelCombo")
-        self.model_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.model_combo.activated.connect(self._on_combo_activated)
-        top.addWidget(self.model_combo)
+        self.model_picker = ModelPicker(self.session)
+        self.model_picker.load_failed.connect(self._show_error)
+        self.model_combo = self.model_picker.combo
+        top.addWidget(self.model_picker)
         top.addStretch(1)
         self.open_image_button = QPushButton(self.tr("Open image…"))
         self.open_image_button.setToolTip(self.tr("Classify a PNG, JPEG, BMP, GIF, WebP or TIFF file. "
@@ -292,67 +224,14 @@ class ClassifyTab(QWidget):
         super().hideEvent(event)
 
     def _restore_settings(self) -> None:
-        white = self.settings.value("classify/white_on_black", True, bool)
-        width = self.settings.value("classify/pen_width", round(DrawingCanvas.DEFAULT_PEN_WIDTH * 1000), int)
+        white = self.settings.white_on_black
+        width = self.settings.pen_width or round(DrawingCanvas.DEFAULT_PEN_WIDTH * 1000)
         self.ink_toggle.setChecked(bool(white))
         self.canvas.set_white_on_black(bool(white))
         self.pen_slider.setValue(int(width))
         self.canvas.set_pen_width(self.pen_slider.value() / 1000)
 
-    # -- model picker --------------------------------------------------------------------------
-
-    def _rebuild_model_combo(self) -> None:
-        combo = self.model_combo
-        combo.blockSignals(True)
-        combo.clear()
-        for title, _entry in self.session.model_entries():
-            combo.addItem(title)
-        combo.insertSeparator(combo.count())
-        combo.addItem(self.tr("Open checkpoint file…"), OPEN_CHECKPOINT)
-        combo.blockSignals(False)
-        self._sync_combo()
-
-    def _current_entry_index(self) -> int:
-        current = self.session.current_model
-        for index, (_title, entry) in enumerate(self.session.model_entries()):
-            if current is not None and entry is current:
-                return index
-        return -1
-
-    def _sync_combo(self) -> None:
-        self.model_combo.blockSignals(True)
-        self.model_combo.setCurrentIndex(self._current_entry_index())
-        self.model_combo.blockSignals(False)
-
-    def _on_combo_activated(self, index: int) -> None:
-        if self.model_combo.itemData(index) == OPEN_CHECKPOINT:
-            self._sync_combo()  # until a file is chosen, the current model stays selected
-            self.open_checkpoint_dialog()
-            return
-        self._select_entry(index)
-
-    def _select_entry(self, index: int) -> bool:
-        entries = self.session.model_entries()
-        if not 0 <= index < len(entries):
-            return False
-        try:
-            loaded = self.session.load_entry(index)
-        except CheckpointError as exc:
-            self._show_error(self.tr("Cannot load “%s”: %s") % (entries[index][0], exc))
-            self._sync_combo()
-            return False
-        self.session.set_model(loaded)
-        return True
-
-    def open_checkpoint_dialog(self) -> None:
-        window = self.window()
-        if hasattr(window, "open_checkpoint_dialog") and window is not self:
-            window.open_checkpoint_dialog()
-            return
-        path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open checkpoint"), "", self.tr("LeNet Studio checkpoints (*.pt *.pth);;All files (*)"))
-        if path:
-            self.open_checkpoint(path)
+    # -- model -----------------------------------------------------------------------------------
 
     def open_checkpoint(self, path: str) -> bool:
         try:
@@ -365,7 +244,6 @@ class ClassifyTab(QWidget):
     def _on_model_changed(self, loaded: LoadedModel | None) -> None:
         self.predictor = Predictor(loaded) if loaded is not None else None
         self.chart.set_classes(loaded.classes if loaded is not None else [str(i) for i in range(10)])
-        self._sync_combo()
         kind = loaded.input_kind if loaded is not None else None
         for sample_kind, button in self.sample_buttons:
             button.setVisible(sample_kind == kind)
@@ -392,7 +270,7 @@ class ClassifyTab(QWidget):
         if self._live_timer.isActive():
             return
         interval = max(LIVE_MIN_INTERVAL_MS, 2.0 * self.last_run_ms)
-        since = (time.perf_counter() - self._last_run) * 1000.0
+        since = (time.perf_counter() - self.last_run_started) * 1000.0
         self._live_timer.start(int(max(0.0, interval - since)))
 
     def clear(self) -> None:
@@ -409,7 +287,7 @@ class ClassifyTab(QWidget):
             self._show_error(f"{description}: {exc}")
             return False
         except (OSError, ValueError) as exc:
-            self._show_error(self.tr("%s cannot be shown (%s).") % (description, exc))
+            self._show_error(fill(self.tr("%1 cannot be shown (%2)."), description, exc))
             return False
         # The drawing is replaced by the image; its strokes would otherwise linger unseen.
         self.canvas.blockSignals(True)
@@ -442,13 +320,12 @@ class ClassifyTab(QWidget):
         return self.load_image(qimage_to_png_bytes(image), description)
 
     def open_image_dialog(self) -> None:
-        start = self.settings.value("paths/images", "", str)
         patterns = " ".join(image_file_filter())
         path, _ = QFileDialog.getOpenFileName(
-            self, self.tr("Open image"), start,
-            self.tr("Images (%s);;All files (*)") % patterns)
+            self, self.tr("Open image"), self.settings.images_folder,
+            fill(self.tr("Images (%1);;All files (*)"), patterns))
         if path:
-            self.settings.setValue("paths/images", str(Path(path).parent))
+            self.settings.images_folder = str(Path(path).parent)
             self.load_image(path)
 
     def load_mime(self, mime, how: str) -> bool:
@@ -506,7 +383,7 @@ class ClassifyTab(QWidget):
     def _refresh(self, publish: bool = True) -> None:
         started = time.perf_counter()
         self._live_timer.stop()
-        self._last_run = started
+        self.last_run_started = started
         loaded = self.session.current_model
         source = self._input
         original = None
@@ -544,7 +421,7 @@ class ClassifyTab(QWidget):
         if loaded is None:
             self.result_label.setText(self.tr("Choose a model"))
         elif prediction is not None:
-            self.result_label.setText(self.tr("%s — %.1f%%") % (prediction.label, 100 * prediction.confidence))
+            self.result_label.setText(fill(self.tr("%1 — %2"), prediction.label, f"{100 * prediction.confidence:.1f}%"))
         elif source is not None and source.origin == "image" and pre is not None and pre.blank:
             self.result_label.setText(self.tr("The image is blank: nothing to classify"))
         elif loaded.input_kind == GARMENT:
@@ -552,7 +429,7 @@ class ClassifyTab(QWidget):
         else:
             self.result_label.setText(self.tr("Draw something…"))
         desc = source.description if source is not None else ""
-        self.original_caption.setText(self.tr("Your input: %s") % desc if desc else self.tr("Your input"))
+        self.original_caption.setText(fill(self.tr("Your input: %1"), desc) if desc else self.tr("Your input"))
 
         if publish and (source is None or source.origin != "external"):
             if pre is not None and not pre.blank:
@@ -579,11 +456,11 @@ class ClassifyTab(QWidget):
 
     def _on_pen_width(self, value: int) -> None:
         self.canvas.set_pen_width(value / 1000)
-        self.settings.setValue("classify/pen_width", value)
+        self.settings.pen_width = value
 
     def _on_ink_toggled(self, checked: bool) -> None:
         self.canvas.set_white_on_black(checked)
-        self.settings.setValue("classify/white_on_black", checked)
+        self.settings.white_on_black = checked
         if self._input is not None and self._input.origin == "drawing":
             self._refresh()
 
