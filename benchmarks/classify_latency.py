@@ -102,7 +102,7 @@ def main() -> int:
     def on_published(current) -> None:
         if current is not None:
             published.append(current)
-            run_of_input[id(current)] = tab._last_run
+            run_of_input[id(current)] = tab.last_run_started
 
     tab.session.input_changed.connect(on_published)  # before the inspector: it runs first
     # (painted at, start of the run it shows, main-thread CPU time when painted)
@@ -110,7 +110,7 @@ def main() -> int:
     map_paints: list[tuple[float, float, float]] = []
     costs: list[float] = []  # UI-thread time of each prediction update (render, preprocess, run, views)
     tab.prediction_shown.connect(lambda _p: costs.append(tab.last_run_ms))
-    chart.painted.connect(lambda: chart_paints.append((time.perf_counter(), tab._last_run, time.thread_time())))
+    chart.painted.connect(lambda: chart_paints.append((time.perf_counter(), tab.last_run_started, time.thread_time())))
 
     inspector = None
     saliency_runs: list[float] = []  # the saliency map is part of the view: count that it keeps up
@@ -253,9 +253,8 @@ def main() -> int:
     renders, preprocesses, forwards = [], [], []
     predictor = tab.predictor
     for _ in range(args.events):
-        canvas._raster_cache = None  # force a full re-render: the worst case
         t0 = time.perf_counter()
-        ink = canvas.ink_array()
+        ink = canvas.ink_array(cached=False)  # every stroke rendered again: the worst case
         t1 = time.perf_counter()
         pre = preprocess_array(ink, "digit")
         t2 = time.perf_counter()

@@ -346,7 +346,3 @@ def preprocess_image(source, kind: str) -> Preprocessed:
 
 def image_file_filter() -> list[str]:
     return ["*.png", "*.jpg", "*.jpeg", "*.bmp", "*.gif", "*.webp", "*.tif", "*.tiff", "*.pgm", "*.ppm"]
-
-
-def is_image_path(path: str | os.PathLike) -> bool:
-    return Path(path).suffix.lower() in {p[1:] for p in image_file_filter()}

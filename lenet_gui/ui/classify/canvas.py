@@ -5,10 +5,11 @@ with the window and renders identically at any size: on screen at the widget's s
 model at a fixed raster of ``RASTER`` pixels, always as white ink on black whatever the colours
 the user chose (what is ink is known here; no need to guess it from a border).
 
-Cost while drawing stays flat however long the stroke gets: antialiased stroking costs about
-0.04 ms per point, so a 300-point stroke re-painted at every mouse event would take 13 ms. The
-stroke is therefore painted into cached images in chunks of ``CHUNK`` finished pieces as they
-become final, and only the short unfinished end is painted per event.
+Cost while drawing stays flat however long the stroke gets: antialiased stroking costs time per
+point, so a long stroke re-painted whole at every mouse event would slow the pen down as it goes.
+The stroke is therefore painted into cached images in chunks of ``CHUNK`` finished pieces as
+they become final, and only the short unfinished end is painted per event
+(benchmarks/classify_latency.py measures it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 # The model's raster: 7x the 20 pixels a digit is fitted into, plenty for the binarised, then
-# antialiased downscale; 280 would cost twice the time per update for the same 28 x 28 input.
+# antialiased downscale; a finer one would cost more per update for the same 28 x 28 input.
 RASTER = 140
 # Pieces per cached chunk. Chunks meet with overlapping round caps, which darkens the
 # antialiased rim slightly there; one joint per 16 pieces is invisible, one per piece is not.
@@ -158,18 +159,17 @@ class DrawingCanvas(QWidget):
         side = min(self.width(), self.height())
         return QRect((self.width() - side) // 2, (self.height() - side) // 2, side, side)
 
-    def ink_array(self) -> np.ndarray:
-        """The drawing as a RASTER x RASTER float array in [0, 1], white ink on black."""
+    def ink_array(self, cached: bool = True) -> np.ndarray:
+        """The drawing as a RASTER x RASTER float array in [0, 1], white ink on black.
+        ``cached=False`` renders every stroke again instead of reusing the raster (the worst
+        case, which a benchmark measures)."""
+        if not cached:
+            self._raster_cache = None
         image = self._raster_image()
         ptr = image.constBits()
         arr = np.frombuffer(ptr, dtype=np.uint8, count=image.bytesPerLine() * image.height())
         arr = arr.reshape(image.height(), image.bytesPerLine())[:, : image.width()]
         return arr.astype(np.float32) / 255.0
-
-    def display_array(self) -> np.ndarray:
-        """The drawing as the user sees it (their colours), uint8, for showing elsewhere."""
-        ink = (self.ink_array() * 255.0).round().astype(np.uint8)
-        return ink if self._white_on_black else 255 - ink
 
     # -- rendering -----------------------------------------------------------------------------
 

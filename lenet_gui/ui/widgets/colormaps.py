@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QImage
 
 LUT_SIZE = 256
 
@@ -80,12 +80,3 @@ def lut_image(lut: np.ndarray, vertical: bool = False) -> QImage:
     strip = lut[None, :] if not vertical else lut[::-1, None]
     return argb_image(strip)
 
-
-def lut_color(lut: np.ndarray, index: int) -> QColor:
-    return QColor.fromRgba(int(lut[index]))
-
-
-def readable_text_color(argb: int) -> QColor:
-    """Black or white, whichever reads better on a background of colour ``argb``."""
-    r, g, b = (argb >> 16) & 0xFF, (argb >> 8) & 0xFF, argb & 0xFF
-    return QColor(0, 0, 0) if 0.299 * r + 0.587 * g + 0.114 * b > 140 else QColor(255, 255, 255)
