@@ -284,7 +284,7 @@ class ClassifyTab(QWidget):
             grey = working_grey(image)  # as `lenet-gui predict` does, so both give the same answer
             original = display_copy(image)
         except ImageError as exc:
-            self._show_error(f"{description}: {exc}")
+            self._show_error(fill(self.tr("%1: %2"), description, exc))
             return False
         except (OSError, ValueError) as exc:
             self._show_error(fill(self.tr("%1 cannot be shown (%2)."), description, exc))
