@@ -341,7 +341,7 @@ def test_missing_data_set_offers_a_download_then_a_folder(qtbot, window, tmp_pat
     _wait_done(qtbot, tab)
     assert tab.error_text == ""
     assert len(tab.runs[1].outcome.history) == 2
-    assert Path(window.settings.value("data/root")) == data_root
+    assert Path(window.settings.data_root) == data_root
 
 
 def test_closing_the_data_dialog_mid_download_touches_nothing(qtbot, window, tmp_path, monkeypatch):
