@@ -33,8 +33,8 @@ from lenet_gui.ui import workers  # noqa: E402
 from lenet_gui.ui.train import worker as training_worker  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.train.tab import TrainTab  # noqa: E402
-from tests import hostile  # noqa: E402
-from tests.test_train_tab import _recipe  # noqa: E402  (sets the Train tab's fields)
+from tests.support import hostile  # noqa: E402
+from tests.ui.test_train_tab import _recipe  # noqa: E402  (sets the Train tab's fields)
 
 RUN_TIMEOUT_MS = 60_000
 THREAD_END_S = 3.0  # a stop, or a window close, ends the thread within this
@@ -531,7 +531,7 @@ def test_quitting_during_an_operation_that_ignores_stop_exits_cleanly(tmp_path, 
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(repo),
                XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path))
     started = time.monotonic()

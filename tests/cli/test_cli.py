@@ -21,7 +21,7 @@ import torch
 from lenet_gui.__main__ import _ProgressBar, main
 from lenet_gui.core.checkpoint import load_checkpoint
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^epoch \d+, loss \d+\.\d{4}, train acc \d\.\d{3}, test acc \d\.\d{3}, time \d+\.\d sec$")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import lenet_gui.core
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CORE = REPO / "lenet_gui" / "core"
 QT_PREFIXES = ("PySide2", "PySide6", "PyQt4", "PyQt5", "PyQt6", "shiboken2", "shiboken6", "pyqtgraph", "qtpy", "sip")
 FORBIDDEN_INTERNAL = ("lenet_gui.ui",)

@@ -15,7 +15,7 @@ import torch
 from lenet_gui.core import checkpoint as checkpoint_module
 from lenet_gui.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from lenet_gui.core.model import LeNet
-from tests import hostile
+from tests.support import hostile
 
 CASES = hostile.CHECKPOINT_CASES
 

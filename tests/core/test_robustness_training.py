@@ -19,7 +19,7 @@ from lenet_gui.core.data import DatasetError, load_dataset
 from lenet_gui.core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, NonFiniteLossError, Trainer
 from lenet_gui.core.evaluation import evaluate_accuracy
 from lenet_gui.core.presets import preset_config
-from tests import hostile
+from tests.support import hostile
 
 
 @pytest.fixture(scope="module")

@@ -695,7 +695,7 @@ def model_is_trained(path: Path) -> bool:
 # Running things that might hang
 
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Hung(AssertionError):

@@ -3,7 +3,7 @@ in [0, 1] (all zeros when blank) or an ImageError, never another exception.
 
 The default run tries 150 images per test (a few seconds); a long run:
 
-    LENET_FUZZ_EXAMPLES=5000 pytest tests/test_robustness_fuzz.py
+    LENET_FUZZ_EXAMPLES=5000 pytest tests/core/test_robustness_fuzz.py
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from lenet_gui.ui.inspect.tab import InspectTab
 from lenet_gui.ui.session import CurrentInput, Session
 from lenet_gui.ui.settings import Settings
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DIGITS = [str(d) for d in range(10)]
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from lenet_gui.core.resources import SAMPLES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEVEN = SAMPLES / "digit-7-chalk.png"
 
 

@@ -1,6 +1,6 @@
 """Hostile images through the core (preprocess + inference) and through `lenet-gui predict`.
 
-Each case from tests/hostile.py must give a correct prediction, a "blank" verdict or one clear
+Each case from tests/support/hostile.py must give a correct prediction, a "blank" verdict or one clear
 ImageError line, within seconds, never another exception, a hang or a traceback.
 """
 
@@ -20,7 +20,7 @@ from PIL import Image
 from lenet_gui.core.checkpoint import load_checkpoint
 from lenet_gui.core.inference import Predictor, classify
 from lenet_gui.core.preprocess import ImageError, preprocess_array, preprocess_image, to_grey_array
-from tests import hostile
+from tests.support import hostile
 
 CASES = hostile.applicable_image_cases()
 # Same drawing, different container: the network must see (nearly) the same 28 x 28 input.

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from lenet_gui.core.data import DatasetError, download_dataset, load_dataset
-from tests import hostile
+from tests.support import hostile
 
 TRAIN_IMAGES = "train-images-idx3-ubyte"
 TRAIN_LABELS = "train-labels-idx1-ubyte"

@@ -20,7 +20,7 @@ from lenet_gui.core.resources import BUNDLED_MODELS, SAMPLES
 from lenet_gui.ui.main_window import MainWindow
 from lenet_gui.ui.session import CurrentInput
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEVEN = SAMPLES / "digit-7-chalk.png"
 THREE = SAMPLES / "digit-3-pen-photo.jpg"
 TROUSER = SAMPLES / "garment-trouser.jpg"

@@ -1,4 +1,4 @@
-"""Every hostile image from tests/hostile.py, opened and pasted in the Classify tab of the real
+"""Every hostile image from tests/support/hostile.py, opened and pasted in the Classify tab of the real
 window: a prediction, a "blank" verdict or one error line, and a bad file leaves the previous
 input and prediction as they were. Afterwards the canvas still classifies a drawing.
 
@@ -16,7 +16,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 
 from lenet_gui.core.resources import BUNDLED_MODELS
 from lenet_gui.ui.main_window import MainWindow
-from tests import hostile
+from tests.support import hostile
 
 CASES = hostile.applicable_image_cases()
 
