@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 
-from PySide6.QtCore import QObject, Qt, QThread, Slot
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Slot
 
 EXIT_WAIT_MS = 15_000  # after the window has gone: how long the process waits for its threads
 
@@ -34,8 +34,9 @@ class Worker(QThread):
 
 
 class _Registry(QObject):
-    """Lives in the GUI thread: a finished thread is released there, after ``finished`` has
-    been delivered, never from the thread itself while it is still winding down."""
+    """Lives in the GUI thread: a finished thread is released there, once every slot queued on
+    its ``finished`` has run (releasing it sooner would delete it with those calls pending,
+    and Qt drops calls to a deleted sender's slots), never from the thread itself."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -43,6 +44,10 @@ class _Registry(QObject):
 
     @Slot()
     def release_finished(self) -> None:
+        # Posted now, so it runs after the calls that the same ``finished`` queued.
+        QTimer.singleShot(0, self._discard_finished)
+
+    def _discard_finished(self) -> None:
         for worker in [w for w in self.workers if w.isFinished()]:
             self.workers.discard(worker)
 
