@@ -1,9 +1,12 @@
 """Shared fixtures for the whole test suite (core, CLI, GUI, robustness).
 
 Data
-    ``data_root``           the real data sets (torchvision layout) from ``$LENET_DATA_ROOT``;
-                            the test is skipped when the variable is unset or the folder is missing.
-    ``fashion_mnist``       the real Fashion-MNIST, loaded once per session (skips like ``data_root``).
+    ``data_root``           the real data sets (torchvision layout) from ``$LENET_DATA_ROOT``.
+    ``mnist``, ``fashion_mnist``   the real data sets, loaded once per session.
+    ``bundled_models``      the checkpoints this checkout ships, by data set key.
+                            These four skip the test, saying what was looked for and how to
+                            provide it, when it is missing; when ``CI`` is set they fail it instead
+                            (tests/prerequisites.py, which tests may also call directly).
     ``write_idx``           ``write_idx(path, uint8_array, gz=False)`` writes one IDX file.
     ``make_fake_dataset``   ``make_fake_dataset(root, key="fashion-mnist", n_train=..., n_test=...,
                             gz=False, seed=0)`` writes the four IDX files of a tiny, valid, learnable
@@ -34,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests import prerequisites
 
 # A port nothing listens on: connecting fails immediately.
 UNREACHABLE_MIRROR = "http://127.0.0.1:9/"
@@ -137,27 +142,21 @@ def fake_dataset(fake_data_root):
     return load_dataset("fashion-mnist", fake_data_root, download=False)
 
 
-def _real_data_root() -> Path | None:
-    value = os.environ.get("LENET_DATA_ROOT")
-    if not value:
-        return None
-    root = Path(value).expanduser()
-    return root if root.is_dir() else None
-
-
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    root = _real_data_root()
-    if root is None:
-        pytest.skip("real data sets not available: set LENET_DATA_ROOT to a folder holding them")
-    return root
+    return prerequisites.real_data_root()
 
 
 @pytest.fixture(scope="session")
-def fashion_mnist(data_root):
-    from lenet_gui.core.data import DatasetError, load_dataset
+def mnist():
+    return prerequisites.real_dataset("mnist")
 
-    try:
-        return load_dataset("fashion-mnist", data_root, download=False)
-    except DatasetError as exc:
-        pytest.skip(f"Fashion-MNIST not available under LENET_DATA_ROOT: {exc}")
+
+@pytest.fixture(scope="session")
+def fashion_mnist():
+    return prerequisites.real_dataset("fashion-mnist")
+
+
+@pytest.fixture
+def bundled_models() -> dict[str, Path]:
+    return prerequisites.bundled_models()

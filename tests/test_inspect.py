@@ -23,16 +23,14 @@ from lenet_gui.ui.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize, value_ra
 from lenet_gui.ui.feature_maps import INPUT_KEY
 from lenet_gui.ui.inspect_tab import InspectTab
 from lenet_gui.ui.session import CurrentInput, Session
+from tests import prerequisites
 
 REPO = Path(__file__).resolve().parents[1]
 DIGITS = [str(d) for d in range(10)]
 
 
 def _data_root() -> Path:
-    root = os.environ.get("LENET_DATA_ROOT")
-    if not root or not (Path(root) / "MNIST").is_dir():
-        pytest.skip("LENET_DATA_ROOT is not set or holds no MNIST")
-    return Path(root)
+    return prerequisites.real_data_root(holding="mnist")
 
 
 def make_model(seed: int = 0, dataset: str | None = None, **config) -> LoadedModel:

@@ -20,7 +20,7 @@ from PIL import Image
 from lenet_gui.core.checkpoint import load_checkpoint
 from lenet_gui.core.inference import Predictor, classify
 from lenet_gui.core.preprocess import ImageError, preprocess_array, preprocess_image, to_grey_array
-from tests import hostile
+from tests import hostile, prerequisites
 
 CASES = hostile.applicable_image_cases()
 # Same drawing, different container: the network must see (nearly) the same 28 x 28 input.
@@ -79,7 +79,8 @@ def test_core_gives_a_result_blank_or_one_clear_error(case, model, image_paths, 
 
 def test_the_reference_seven_is_classified_as_seven(model, reference, tiny_checkpoint):
     if not hostile.model_is_trained(tiny_checkpoint):
-        pytest.skip("no data set (LENET_DATA_ROOT): the tiny model is untrained")
+        prerequisites.missing("The tiny model stayed untrained: this checkout has no bundled MNIST "
+                              "model and the real MNIST was not found", prerequisites.HOW_TO_PROVIDE_DATA)
     assert model.classes[reference[1]] == "7"
 
 
