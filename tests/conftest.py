@@ -17,6 +17,11 @@ Data
 Safety (autouse)
     Each test starts with the torch thread count of the one before it found (windows and the CLI
     change the calling thread's).
+    ``stop_and_join_trainers``: every ``Trainer`` run another thread drives, and every training
+    QThread, that a test started is stopped and joined when the test ends, passed or failed; one
+    that does not end within ``training_threads.JOIN_SECONDS`` fails the test loudly. A test may
+    also ask for it by name: it yields the list of runs it tracks.
+    A hang guard: pytest-timeout ends a test that runs past the timeout in pyproject.toml.
 
 Safety (autouse, for the whole session)
     Downloads go to an unreachable loopback port unless ``LENET_MIRRORS`` is set (a test may set
@@ -38,7 +43,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests import prerequisites
+from tests import prerequisites, training_threads
 
 # A port nothing listens on: connecting fails immediately.
 UNREACHABLE_MIRROR = "http://127.0.0.1:9/"
@@ -160,3 +165,24 @@ def fashion_mnist():
 @pytest.fixture
 def bundled_models() -> dict[str, Path]:
     return prerequisites.bundled_models()
+
+
+# ---------------------------------------------------------------------------------------------
+# Trainers left running
+
+
+@pytest.fixture(autouse=True)
+def stop_and_join_trainers():
+    """Every ``Trainer.run()`` another thread drives, and every training QThread, that the test
+    started is asked to stop at teardown, passed or failed, and its thread joined; one still
+    running after ``training_threads.JOIN_SECONDS`` fails the test (tests/training_threads.py).
+
+    Without it, a failing assertion leaves a daemon trainer of many epochs running, and on a
+    small machine the next tests, starved of cores, fail in a cascade that hides the first one.
+    Yields the list of runs tracked so far (``training_threads.TrackedRun``).
+    """
+    with training_threads.tracking() as tracker:
+        yield tracker.runs
+        stuck = tracker.stop_and_join()
+    if stuck:
+        pytest.fail(stuck, pytrace=False)

@@ -1,10 +1,15 @@
-"""The test suite's own safety nets: what a missing prerequisite does (tests/prerequisites.py)."""
+"""The test suite's own safety nets: what a missing prerequisite does, and the guard that stops
+the training a test leaves running (tests/prerequisites.py, tests/training_threads.py)."""
 
 from __future__ import annotations
 
+import queue
+import threading
+
 import pytest
 
-from tests import prerequisites
+from lenet_gui.core.engine import BatchProgress, Finished, Trainer, preset_config
+from tests import prerequisites, training_threads
 
 
 # -- missing prerequisites ---------------------------------------------------------------------
@@ -56,3 +61,77 @@ def test_a_readable_data_root_gives_the_data_set(monkeypatch, fake_data_root):
     monkeypatch.setenv("CI", "true")
     monkeypatch.setenv("LENET_DATA_ROOT", str(fake_data_root))
     assert len(prerequisites.real_dataset("mnist").train) == 200
+
+
+# -- training left running -----------------------------------------------------------------------
+
+
+def _long_trainer(dataset) -> Trainer:
+    # 50 batches an epoch for 40 epochs: it runs until someone stops it
+    return Trainer(preset_config("classic", "fashion-mnist", epochs=40, batch_size=4, threads=1), dataset)
+
+
+def _drive_in_a_thread(trainer: Trainer, hold: threading.Event | None = None):
+    """Start a thread that drives the run, as the app's worker does, and forgets it; with
+    ``hold``, the thread blocks after the first event until ``hold`` is set (a stuck thread)."""
+    events: queue.Queue = queue.Queue()
+    first = threading.Event()
+
+    def work():
+        for event in trainer.run():
+            events.put(event)
+            first.set()
+            if hold is not None:
+                hold.wait()
+
+    thread = threading.Thread(target=work, name="forgotten-trainer", daemon=True)
+    thread.start()
+    assert first.wait(60), "the run never produced its first event"
+    return thread, events
+
+
+def test_a_run_the_test_forgot_is_stopped_and_joined(fake_dataset):
+    with training_threads.tracking() as tracker:
+        trainer = _long_trainer(fake_dataset)
+        thread, events = _drive_in_a_thread(trainer)
+        assert tracker.stop_and_join() == ""
+    assert not thread.is_alive()
+    assert trainer.stop_requested
+    drained = []
+    while not events.empty():
+        drained.append(events.get())
+    assert isinstance(drained[-1], Finished) and drained[-1].stopped
+    assert [run.thread for run in tracker.runs] == [thread]
+
+
+def test_a_thread_that_does_not_stop_is_reported_by_name(fake_dataset):
+    hold = threading.Event()
+    try:
+        with training_threads.tracking() as tracker:
+            thread, _ = _drive_in_a_thread(_long_trainer(fake_dataset), hold)
+            tracker.join_seconds = 0.2
+            report = tracker.stop_and_join()
+        assert "forgotten-trainer" in report and "still running" in report
+    finally:
+        hold.set()
+        thread.join(60)
+    assert not thread.is_alive()
+
+
+def test_a_run_the_test_drives_itself_is_not_waited_for(fake_dataset):
+    with training_threads.tracking() as tracker:
+        trainer = _long_trainer(fake_dataset)
+        run = trainer.run()
+        assert isinstance(next(run), BatchProgress)
+        tracker.join_seconds = 0.0
+        assert tracker.stop_and_join() == ""
+        assert isinstance(next(run), Finished)  # the stop it asked for holds
+
+
+def test_the_patches_are_undone_when_the_block_ends():
+    before = Trainer.run
+    with pytest.raises(KeyError):
+        with training_threads.tracking():
+            assert Trainer.run is not before
+            raise KeyError("a failing test")
+    assert Trainer.run is before
