@@ -274,3 +274,71 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, container):
     with open(path, "rb") as f:
         torch.load(f, weights_only=False) if container == "torch-zip" else pickle.load(f)
     assert marker.exists()
+
+
+# -- the size limit ------------------------------------------------------------------------------
+
+
+def _sparse_file(path: Path, size: int, start: bytes = b"PK\x03\x04") -> Path:
+    """A file of ``size`` bytes that takes no disk space, starting like a torch.save zip."""
+    with open(path, "wb") as f:
+        f.write(start)
+        f.truncate(size)
+    return path
+
+
+def _peak_memory_growth_mb(call) -> float:
+    """How far the process's peak resident memory rose during ``call()`` (Linux)."""
+    import re
+
+    def kib(field: str) -> int:
+        return int(re.search(field + r":\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+
+    Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
+    before = kib("VmRSS")
+    call()
+    return (kib("VmHWM") - before) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="measures memory through /proc")
+def test_a_huge_file_is_refused_by_its_size_without_being_read(tmp_path):
+    path = _sparse_file(tmp_path / "huge.pt", 1 << 30)  # a 1 GB file dropped by mistake
+    caught = []
+
+    def load():
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(path)
+        caught.append(err)
+
+    growth = _peak_memory_growth_mb(load)
+    _assert_clear(caught[0], f"{path} is 1024 MB: far too large to be a LeNet checkpoint")
+    # Reading it, even only up to the limit, would hold tens of megabytes.
+    assert growth < 16, f"the refusal read {growth:.0f} MB of the file"
+
+
+def test_the_size_limit_refuses_only_what_is_over_it(tmp_path):
+    limit = checkpoint.MAX_CHECKPOINT_BYTES
+    assert limit >= 16 * 1024 * 1024, "far above any LeNet checkpoint (they are under 1 MB)"
+    at_limit = _sparse_file(tmp_path / "at_limit.pt", limit, start=b"\x00")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(at_limit)
+    _assert_clear(err, "is not a readable checkpoint")  # read, then refused for what it holds
+    over = _sparse_file(tmp_path / "over.pt", limit + 1, start=b"\x00")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(over)
+    _assert_clear(err, f"{over} is {(limit + 1) // (1024 * 1024)} MB: far too large")
+
+
+def test_a_file_that_grows_past_the_limit_after_its_size_was_read_is_refused(tmp_path, monkeypatch):
+    path = _sparse_file(tmp_path / "growing.pt", checkpoint.MAX_CHECKPOINT_BYTES + 10)
+    real_fstat = os.fstat
+
+    def size_before_it_grew(fd):
+        fields = list(real_fstat(fd))[:10]
+        fields[6] = 1000  # st_size, as a file being written reports it a moment earlier
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", size_before_it_grew)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, f"{path} is far too large to be a LeNet checkpoint")
