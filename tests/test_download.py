@@ -217,10 +217,12 @@ def test_wrong_checksum(served, tmp_path):
 
 def test_stalled_server_times_out_instead_of_hanging(served, tmp_path):
     root = tmp_path / "root"
-    started = time.monotonic()
-    with pytest.raises(DatasetError):
+    with pytest.raises(DatasetError) as err:
         download_dataset("fashion-mnist", root, mirrors=[served.url("stall")], timeout=0.5)
-    assert time.monotonic() - started < 5
+    # Not "closed after": the server would hang up by itself after ten seconds of silence, and
+    # the download must give up at its own timeout first.
+    assert "timed out" in str(err.value) and "closed after" not in str(err.value)
+    _assert_offline_paragraph(str(err.value), root)
     _assert_nothing_half_written(_raw(root))
 
 
