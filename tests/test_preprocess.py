@@ -8,10 +8,12 @@ import zlib
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageDraw
 
 from lenet_gui.core.preprocess import (
-    DIGIT, GARMENT, ImageError, open_image, preprocess_array, preprocess_image, to_grey_array,
+    DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, is_image_path, open_image, preprocess_array,
+    preprocess_image, to_grey_array,
 )
 
 
@@ -211,3 +213,84 @@ def test_a_big_photo_gives_what_the_same_picture_small_gives():
         pre = preprocess_image(source, DIGIT)
         reference = preprocess_image(small, DIGIT)
         assert np.abs(pre.tensor.numpy() - reference.tensor.numpy()).mean() < 0.03
+
+
+# -- odd inputs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(0, 0), (0, 12), (12, 0)])
+def test_an_image_without_pixels_is_refused(size):
+    with pytest.raises(ImageError, match="^The image has no pixels.$"):
+        preprocess_image(Image.new("L", size), DIGIT)
+
+
+@pytest.mark.parametrize("array", [np.zeros((0, 0)), np.zeros((0, 5)), np.zeros(28), np.zeros((2, 28, 28))],
+                         ids=["0x0", "0x5", "1-d", "3-d"])
+def test_an_array_that_is_not_a_picture_is_refused(array):
+    with pytest.raises(ImageError, match="^The image has no pixels.$"):
+        preprocess_array(array, GARMENT)
+
+
+def test_an_unknown_input_kind_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown input kind 'letter'"):
+        preprocess_array(np.zeros((28, 28)), "letter")
+
+
+@pytest.mark.parametrize("kind", [DIGIT, GARMENT])
+def test_a_single_pixel_is_blank(kind):
+    assert preprocess_image(Image.new("L", (1, 1), 255), kind).blank
+
+
+def test_float_images_scale_to_their_finite_range_nan_black_infinities_at_the_ends():
+    values = np.array([[0.0, 4.0, np.nan], [np.inf, -np.inf, 2.0]], dtype=np.float32)
+    grey = to_grey_array(Image.fromarray(values, "F"))
+    np.testing.assert_allclose(grey, [[0.0, 1.0, 0.0], [1.0, 0.0, 0.5]])
+
+
+def test_32_bit_integer_images_scale_to_their_range():
+    grey = to_grey_array(Image.fromarray(np.array([[-5, 5], [0, 15]], dtype=np.int32), "I"))
+    np.testing.assert_allclose(grey, [[0.0, 0.5], [0.25, 1.0]])
+
+
+@pytest.mark.parametrize("values", [[[np.nan, np.nan]], [[3.0, 3.0]], [[np.inf, -np.inf]]],
+                         ids=["all-nan", "constant", "only-infinities"])
+def test_float_images_without_a_range_are_black(values):
+    grey = to_grey_array(Image.fromarray(np.array(values, dtype=np.float32), "F"))
+    np.testing.assert_array_equal(grey, np.zeros((1, 2)))
+
+
+def test_16_bit_images_use_the_whole_16_bit_scale():
+    image = Image.fromarray(np.array([[0, 65535, 13107]], dtype=np.uint16))
+    assert image.mode == "I;16"
+    np.testing.assert_allclose(to_grey_array(image), [[0.0, 1.0, 0.2]])
+
+
+def test_transparency_becomes_the_colour_that_contrasts_with_the_ink():
+    # dark ink: opaque black, half-transparent black, fully transparent
+    dark = Image.fromarray(np.array([[[0, 255], [0, 128], [0, 0]]], dtype=np.uint8), "LA")
+    np.testing.assert_allclose(to_grey_array(dark), [[0.0, 1 - 128 / 255, 1.0]])
+    # light ink: opaque white, fully transparent
+    light = Image.fromarray(np.array([[[255, 255, 255, 255], [0, 0, 0, 0]]], dtype=np.uint8), "RGBA")
+    np.testing.assert_allclose(to_grey_array(light), [[1.0, 0.0]])
+    nothing = Image.new("RGBA", (4, 3), (255, 255, 255, 0))
+    np.testing.assert_array_equal(to_grey_array(nothing), np.zeros((3, 4)))
+    assert preprocess_image(nothing, DIGIT).blank
+
+
+def test_colours_become_grey_with_the_usual_weights():
+    image = Image.fromarray(np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], dtype=np.uint8), "RGB")
+    # ITU-R 601 luma, as Pillow's convert("L") computes it
+    np.testing.assert_allclose(to_grey_array(image) * 255, [[76, 150, 29]], atol=1)
+
+
+def test_image28_is_the_models_input_as_8_bit_pixels():
+    tensor = torch.tensor([0.0, 0.2, 0.5, 1.0]).repeat(196).reshape(1, 28, 28)
+    pre = Preprocessed(tensor=tensor, blank=False)
+    assert pre.image28.dtype == np.uint8 and pre.image28.shape == (28, 28)
+    assert pre.image28[0, :4].tolist() == [0, 51, 128, 255]
+
+
+def test_image_files_are_recognised_by_their_extension_whatever_its_case():
+    assert is_image_path("scan.PNG") and is_image_path("/tmp/a.b/photo.jpeg") and is_image_path("x.TIFF")
+    assert not is_image_path("model.pt") and not is_image_path("png") and not is_image_path("notes.txt")
+    assert "*.webp" in image_file_filter() and "*.pgm" in image_file_filter()
