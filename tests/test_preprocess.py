@@ -218,7 +218,7 @@ def test_a_big_photo_gives_what_the_same_picture_small_gives():
 # -- odd inputs ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [(0, 0), (0, 12), (12, 0)])
+@pytest.mark.parametrize("size", [(0, 0), (0, 12), (12, 0), (0, 5000), (5000, 0)])
 def test_an_image_without_pixels_is_refused(size):
     with pytest.raises(ImageError, match="^The image has no pixels.$"):
         preprocess_image(Image.new("L", size), DIGIT)
@@ -259,10 +259,12 @@ def test_float_images_without_a_range_are_black(values):
     np.testing.assert_array_equal(grey, np.zeros((1, 2)))
 
 
-def test_16_bit_images_use_the_whole_16_bit_scale():
-    image = Image.fromarray(np.array([[0, 65535, 13107]], dtype=np.uint16))
-    assert image.mode == "I;16"
-    np.testing.assert_allclose(to_grey_array(image), [[0.0, 1.0, 0.2]])
+@pytest.mark.parametrize("mode, dtype", [("I;16", "<u2"), ("I;16L", "<u2"), ("I;16B", ">u2")])
+def test_16_bit_images_use_the_whole_16_bit_scale(mode, dtype):
+    # Not stretched to the values' own range: a dim 16-bit scan stays dim.
+    values = np.array([[6553, 13107, 0]], dtype=dtype)
+    image = Image.frombytes(mode, (3, 1), values.tobytes())
+    np.testing.assert_allclose(to_grey_array(image), [[6553 / 65535, 13107 / 65535, 0.0]])
 
 
 def test_transparency_becomes_the_colour_that_contrasts_with_the_ink():
@@ -277,10 +279,42 @@ def test_transparency_becomes_the_colour_that_contrasts_with_the_ink():
     assert preprocess_image(nothing, DIGIT).blank
 
 
-def test_colours_become_grey_with_the_usual_weights():
-    image = Image.fromarray(np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255]]], dtype=np.uint8), "RGB")
-    # ITU-R 601 luma, as Pillow's convert("L") computes it
-    np.testing.assert_allclose(to_grey_array(image) * 255, [[76, 150, 29]], atol=1)
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_colours_become_grey_with_the_usual_weights(mode):
+    pixels = np.array([[[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]]], dtype=np.uint8)
+    image = Image.fromarray(pixels[..., : len(mode)], mode)
+    # ITU-R 601 luma: 0.299 R + 0.587 G + 0.114 B
+    np.testing.assert_allclose(to_grey_array(image) * 255, [[76.2, 149.7, 29.1]], atol=0.6)
+
+
+@pytest.mark.parametrize("mode", ["La", "RGBa", "PA"])
+def test_every_mode_with_alpha_keeps_the_ink_visible(mode):
+    if mode == "PA":
+        image = Image.fromarray(np.array([[[255, 255], [0, 0]]], dtype=np.uint8), "LA").convert("PA")
+    else:  # premultiplied alpha: opaque white ink, then a fully transparent pixel
+        bands = len(mode)
+        image = Image.frombytes(mode, (2, 1), bytes([255] * bands + [0] * bands))
+    assert image.mode == mode
+    np.testing.assert_allclose(to_grey_array(image), [[1.0, 0.0]])
+    if mode != "PA":  # and dark ink: opaque black, then transparent
+        dark = Image.frombytes(mode, (2, 1), bytes([0] * (bands - 1) + [255] + [0] * bands))
+        np.testing.assert_allclose(to_grey_array(dark), [[0.0, 1.0]])
+
+
+def test_a_big_palette_image_with_a_transparent_background_keeps_it():
+    # Black ink on a transparent black background: only the transparency tells them apart.
+    small = Image.new("P", (300, 300), 0)
+    small.putpalette([0, 0, 0, 0, 0, 0] + [0] * 762)
+    small.info["transparency"] = 0
+    ImageDraw.Draw(small).line([(60, 60), (240, 60), (120, 250)], fill=1, width=20)
+    big = small.resize((3000, 3000), Image.Resampling.NEAREST)  # beyond the working size
+    big.info["transparency"] = 0
+    reference = preprocess_image(small, DIGIT)
+    assert not reference.blank
+    assert preprocess_image(small.convert("RGB"), DIGIT).blank  # without its transparency: all black
+    pre = preprocess_image(big, DIGIT)
+    assert not pre.blank
+    assert np.abs(pre.tensor.numpy() - reference.tensor.numpy()).mean() < 0.03
 
 
 def test_image28_is_the_models_input_as_8_bit_pixels():
@@ -294,3 +328,13 @@ def test_image_files_are_recognised_by_their_extension_whatever_its_case():
     assert is_image_path("scan.PNG") and is_image_path("/tmp/a.b/photo.jpeg") and is_image_path("x.TIFF")
     assert not is_image_path("model.pt") and not is_image_path("png") and not is_image_path("notes.txt")
     assert "*.webp" in image_file_filter() and "*.pgm" in image_file_filter()
+
+
+def test_a_file_far_too_large_is_refused_by_its_size_without_being_read(tmp_path):
+    path = tmp_path / "huge.png"
+    with open(path, "wb") as f:  # 300 MB that take no disk space
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.truncate(300 << 20)
+    with pytest.raises(ImageError) as err:
+        preprocess_image(path, DIGIT)
+    assert str(err.value) == "huge.png is too large (300 MB) to be an image worth classifying."
