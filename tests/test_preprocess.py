@@ -325,9 +325,29 @@ def test_image28_is_the_models_input_as_8_bit_pixels():
 
 
 def test_image_files_are_recognised_by_their_extension_whatever_its_case():
-    assert is_image_path("scan.PNG") and is_image_path("/tmp/a.b/photo.jpeg") and is_image_path("x.TIFF")
+    for extension in ("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "pgm", "ppm"):
+        assert is_image_path(f"scan.{extension}") and is_image_path(f"/tmp/a.b/SCAN.{extension.upper()}")
+        assert f"*.{extension}" in image_file_filter()  # what the open dialog offers
     assert not is_image_path("model.pt") and not is_image_path("png") and not is_image_path("notes.txt")
-    assert "*.webp" in image_file_filter() and "*.pgm" in image_file_filter()
+
+
+@pytest.mark.parametrize("heavy", ["bottom", "top", "right", "left"])
+def test_a_lopsided_digit_is_moved_only_as_far_as_the_frame_allows(heavy):
+    """Centring by mass would push a digit that is heavy at one end past the 28 x 28 frame: it
+    stops at the frame's edge instead, whole."""
+    image = Image.new("L", (200, 200), 0)
+    draw = ImageDraw.Draw(image)
+    vertical = heavy in ("bottom", "top")
+    draw.rectangle((95, 0, 104, 199) if vertical else (0, 95, 199, 104), fill=255)  # a stem across
+    bar = {"bottom": (0, 150, 199, 199), "top": (0, 0, 199, 49),
+           "right": (150, 0, 199, 199), "left": (0, 0, 49, 199)}[heavy]
+    draw.rectangle(bar, fill=255)
+    img = preprocess_image(image, DIGIT).tensor[0].numpy()
+    rows = np.flatnonzero((img > 0.05).any(1))
+    cols = np.flatnonzero((img > 0.05).any(0))
+    assert rows[-1] - rows[0] + 1 == 20 and cols[-1] - cols[0] + 1 == 20  # whole: 20 x 20
+    edge = {"bottom": rows[0] == 0, "top": rows[-1] == 27, "right": cols[0] == 0, "left": cols[-1] == 27}
+    assert edge[heavy], (rows[[0, -1]], cols[[0, -1]])
 
 
 def test_a_file_far_too_large_is_refused_by_its_size_without_being_read(tmp_path):
