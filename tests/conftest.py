@@ -1,9 +1,12 @@
 """Shared fixtures for the whole test suite (core, CLI, GUI, robustness).
 
 Data
-    ``data_root``           the real data sets (torchvision layout) from ``$LENET_DATA_ROOT``;
-                            the test is skipped when the variable is unset or the folder is missing.
-    ``fashion_mnist``       the real Fashion-MNIST, loaded once per session (skips like ``data_root``).
+    ``data_root``           the real data sets (torchvision layout) from ``$LENET_DATA_ROOT``.
+    ``mnist``, ``fashion_mnist``   the real data sets, loaded once per session.
+    ``bundled_models``      the checkpoints this checkout ships, by data set key.
+                            These four skip the test, saying what was looked for and how to
+                            provide it, when it is missing; when ``CI`` is set they fail it instead
+                            (tests/support/prerequisites.py, which tests may also call directly).
     ``write_idx``           ``write_idx(path, uint8_array, gz=False)`` writes one IDX file.
     ``make_fake_dataset``   ``make_fake_dataset(root, key="fashion-mnist", n_train=..., n_test=...,
                             gz=False, seed=0)`` writes the four IDX files of a tiny, valid, learnable
@@ -14,6 +17,11 @@ Data
 Safety (autouse)
     Each test starts with the torch thread count of the one before it found (windows and the CLI
     change the calling thread's).
+    ``stop_and_join_trainers``: every ``Trainer`` run another thread drives, and every training
+    QThread, that a test started is stopped and joined when the test ends, passed or failed; one
+    that does not end within ``training_threads.JOIN_SECONDS`` fails the test loudly. A test may
+    also ask for it by name: it yields the list of runs it tracks.
+    A hang guard: pytest-timeout ends a test that runs past the timeout in pyproject.toml.
 
 Safety (autouse, for the whole session)
     Downloads go to an unreachable loopback port unless ``LENET_MIRRORS`` is set (a test may set
@@ -34,6 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.support import prerequisites, training_threads
 
 # A port nothing listens on: connecting fails immediately.
 UNREACHABLE_MIRROR = "http://127.0.0.1:9/"
@@ -137,27 +147,42 @@ def fake_dataset(fake_data_root):
     return load_dataset("fashion-mnist", fake_data_root, download=False)
 
 
-def _real_data_root() -> Path | None:
-    value = os.environ.get("LENET_DATA_ROOT")
-    if not value:
-        return None
-    root = Path(value).expanduser()
-    return root if root.is_dir() else None
-
-
 @pytest.fixture(scope="session")
 def data_root() -> Path:
-    root = _real_data_root()
-    if root is None:
-        pytest.skip("real data sets not available: set LENET_DATA_ROOT to a folder holding them")
-    return root
+    return prerequisites.real_data_root()
 
 
 @pytest.fixture(scope="session")
-def fashion_mnist(data_root):
-    from lenet_gui.core.data import DatasetError, load_dataset
+def mnist():
+    return prerequisites.real_dataset("mnist")
 
-    try:
-        return load_dataset("fashion-mnist", data_root, download=False)
-    except DatasetError as exc:
-        pytest.skip(f"Fashion-MNIST not available under LENET_DATA_ROOT: {exc}")
+
+@pytest.fixture(scope="session")
+def fashion_mnist():
+    return prerequisites.real_dataset("fashion-mnist")
+
+
+@pytest.fixture
+def bundled_models() -> dict[str, Path]:
+    return prerequisites.bundled_models()
+
+
+# ---------------------------------------------------------------------------------------------
+# Trainers left running
+
+
+@pytest.fixture(autouse=True)
+def stop_and_join_trainers():
+    """Every ``Trainer.run()`` another thread drives, and every training QThread, that the test
+    started is asked to stop at teardown, passed or failed, and its thread joined; one still
+    running after ``training_threads.JOIN_SECONDS`` fails the test (tests/support/training_threads.py).
+
+    Without it, a failing assertion leaves a daemon trainer of many epochs running, and on a
+    small machine the next tests, starved of cores, fail in a cascade that hides the first one.
+    Yields the list of runs tracked so far (``training_threads.TrackedRun``).
+    """
+    with training_threads.tracking() as tracker:
+        yield tracker.runs
+        stuck = tracker.stop_and_join()
+    if stuck:
+        pytest.fail(stuck, pytrace=False)

@@ -258,6 +258,10 @@ def _short(exc: Exception) -> str:
     return lines[0][:160] if lines else type(exc).__name__
 
 
+def _a(type_name: str) -> str:
+    return f"{'an' if type_name[:1] in 'aeiou' else 'a'} {type_name}"
+
+
 def _check_setting_types(settings: dict) -> None:
     """ModelConfig checks values, not types: batch_norm="no" is a true string (a model with
     batch norm), num_classes="10" passes as 10 and then breaks nn.Linear."""
@@ -272,7 +276,7 @@ def _check_setting_types(settings: dict) -> None:
         else:
             ok = type(value) is expected
         if not ok:
-            raise TypeError(f"{setting.name} should be a {expected.__name__}, not {value!r}")
+            raise TypeError(f"{setting.name} should be {_a(expected.__name__)}, not {value!r}")
 
 
 def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
@@ -289,8 +293,11 @@ def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
             f"{name} was written by a newer LeNet Studio (checkpoint format {version}; this "
             f"version reads up to {FORMAT_VERSION}). Update LeNet Studio to open it."
         )
+    settings = payload.get("model_config") or {}
+    if not isinstance(settings, dict):
+        raise CheckpointError(f"{name} describes a model this app cannot build: its model settings "
+                              f"are {_a(type(settings).__name__)}, not named values.")
     try:
-        settings = dict(payload.get("model_config") or {})
         _check_setting_types(settings)
         config = ModelConfig.from_dict(settings)
     except (TypeError, ValueError) as exc:
@@ -298,6 +305,10 @@ def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
     state = payload.get("state_dict")
     if not isinstance(state, dict):
         raise CheckpointError(f"{name} holds no weights.")
+    not_weights = next((key for key, value in state.items() if not isinstance(value, torch.Tensor)), None)
+    if not_weights is not None:
+        raise CheckpointError(f"{name} holds something other than weights under {str(not_weights)[:80]!r} "
+                              f"({_a(type(state[not_weights]).__name__)}).")
     try:
         # from_dict checks values, not types: num_classes="10" passes it and fails here.
         model = LeNet(config)

@@ -7,12 +7,14 @@ which file, what is wrong with it, and what to do.
 
 from __future__ import annotations
 
+import glob
 import gzip
 import hashlib
 import os
 import shutil
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import zlib
@@ -393,6 +395,30 @@ def _md5(path: Path) -> str:
     return digest.hexdigest()
 
 
+# A download still running writes at least once per read timeout (30 s) or fails; a partial
+# file left alone this long belongs to a download that was killed.
+STALE_PARTIAL_SECONDS = 10 * 60
+
+
+def _remove_stale_partials(raw: Path, filenames: Iterable[str]) -> None:
+    """Delete the temporaries (``.<file>.*.part`` and their unpacked ``.raw``) that killed
+    downloads left behind. They never take a data set file's name, so they cannot be read by
+    mistake; this keeps them from piling up, one set per killed download."""
+    now = time.time()
+    for filename in filenames:
+        for suffix in (".part", ".raw"):
+            try:
+                candidates = list(raw.glob(f".{glob.escape(filename)}.*{suffix}"))
+            except OSError:
+                return
+            for candidate in candidates:
+                try:
+                    if now - candidate.lstat().st_mtime > STALE_PARTIAL_SECONDS and candidate.is_file():
+                        candidate.unlink()
+                except OSError:
+                    pass
+
+
 def download_dataset(
     key: str,
     root: str | os.PathLike | None = None,
@@ -404,7 +430,8 @@ def download_dataset(
     """Download the four files into ``ROOT/<folder>/raw``, verify their MD5, and unpack them.
 
     Each file lands under its final name only after its checksum matched, so an interrupted
-    download leaves nothing half-written behind.
+    download leaves nothing half-written behind (a killed one leaves a temporary, which the
+    next download removes).
     """
     info = dataset_info(key)
     root_path = resolve_data_root(root)
@@ -419,7 +446,9 @@ def download_dataset(
             f"folder you can write to with --data-root DIR or {ENV_DATA_ROOT}=DIR."
         ) from None
     mirror_list = list(mirrors) if mirrors is not None else default_mirrors(info)
-    for filename, md5 in download_resources(info):
+    resources = download_resources(info)
+    _remove_stale_partials(raw, [filename for filename, _ in resources])
+    for filename, md5 in resources:
         final = raw / filename.removesuffix(".gz")
         if final.is_file():
             continue

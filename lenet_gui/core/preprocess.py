@@ -199,7 +199,9 @@ def to_grey_array(image: Image.Image) -> np.ndarray:
                 arr = np.zeros(arr.shape)
             arr[positive_infinity] = 1.0
         return np.clip(np.nan_to_num(arr), 0.0, 1.0)
-    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (mode == "P" and "transparency" in image.info)
+    if mode == "La":  # premultiplied alpha, which Pillow converts to LA only (not to RGBA or L)
+        image, mode = image.convert("LA"), "LA"
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa") or (mode == "P" and "transparency" in image.info)
     if has_alpha:
         rgba = np.asarray(image.convert("RGBA"), dtype=np.float64) / 255.0
         alpha = rgba[..., 3]

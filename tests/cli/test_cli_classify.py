@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from lenet_gui.core.resources import SAMPLES
+from tests.support import prerequisites
 
 ROOT = Path(__file__).resolve().parents[2]
 SEVEN = SAMPLES / "digit-7-chalk.png"
@@ -39,9 +39,7 @@ def test_predict_reports_a_bad_file_and_goes_on(tmp_path):
 
 
 def test_evaluate_the_bundled_mnist_model():
-    root = os.environ.get("LENET_DATA_ROOT")
-    if not root or not Path(root).is_dir():
-        pytest.skip("LENET_DATA_ROOT is not set: the official test set is needed")
+    root = str(prerequisites.real_data_root(holding="mnist"))
     out = run("evaluate", "--model", "mnist", "--data-root", root)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()

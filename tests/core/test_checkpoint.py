@@ -274,3 +274,214 @@ def test_malicious_pickle_is_refused_and_never_runs(tmp_path, container):
     with open(path, "rb") as f:
         torch.load(f, weights_only=False) if container == "torch-zip" else pickle.load(f)
     assert marker.exists()
+
+
+# -- the size limit ------------------------------------------------------------------------------
+
+
+def _sparse_file(path: Path, size: int, start: bytes = b"PK\x03\x04") -> Path:
+    """A file of ``size`` bytes that takes no disk space, starting like a torch.save zip."""
+    with open(path, "wb") as f:
+        f.write(start)
+        f.truncate(size)
+    return path
+
+
+def _peak_memory_growth_mb(call) -> float:
+    """How far the process's peak resident memory rose during ``call()`` (Linux)."""
+    import re
+
+    def kib(field: str) -> int:
+        return int(re.search(field + r":\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+
+    Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
+    before = kib("VmRSS")
+    call()
+    return (kib("VmHWM") - before) / 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="measures memory through /proc")
+def test_a_huge_file_is_refused_by_its_size_without_being_read(tmp_path):
+    path = _sparse_file(tmp_path / "huge.pt", 1 << 30)  # a 1 GB file dropped by mistake
+    caught = []
+
+    def load():
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(path)
+        caught.append(err)
+
+    growth = _peak_memory_growth_mb(load)
+    _assert_clear(caught[0], f"{path} is 1024 MB: far too large to be a LeNet checkpoint")
+    # Reading it, even only up to the limit, would hold tens of megabytes.
+    assert growth < 16, f"the refusal read {growth:.0f} MB of the file"
+
+
+def test_the_size_limit_refuses_only_what_is_over_it(tmp_path):
+    limit = checkpoint.MAX_CHECKPOINT_BYTES
+    assert limit >= 16 * 1024 * 1024, "far above any LeNet checkpoint (they are under 1 MB)"
+    at_limit = _sparse_file(tmp_path / "at_limit.pt", limit, start=b"\x00")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(at_limit)
+    _assert_clear(err, "is not a readable checkpoint")  # read, then refused for what it holds
+    over = _sparse_file(tmp_path / "over.pt", limit + 1, start=b"\x00")
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(over)
+    _assert_clear(err, f"{over} is {(limit + 1) // (1024 * 1024)} MB: far too large")
+
+
+def test_a_file_that_grows_past_the_limit_after_its_size_was_read_is_refused(tmp_path, monkeypatch):
+    path = _sparse_file(tmp_path / "growing.pt", checkpoint.MAX_CHECKPOINT_BYTES + 10)
+    real_fstat = os.fstat
+
+    def size_before_it_grew(fd):
+        fields = list(real_fstat(fd))[:10]
+        fields[6] = 1000  # st_size, as a file being written reports it a moment earlier
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", size_before_it_grew)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    _assert_clear(err, f"{path} is far too large to be a LeNet checkpoint")
+
+
+# -- the file format, as documented ----------------------------------------------------------------
+
+
+def test_a_file_written_to_the_documented_layout_loads(tmp_path):
+    """The layout of the module's docstring, written by hand: what another tool (or an older
+    LeNet Studio) produces without this code."""
+    model = _model(ModelConfig())
+    path = tmp_path / "by_hand.pt"
+    torch.save({"format": "lenet-studio-checkpoint", "format_version": 1,
+                "model_config": model.config.to_dict(), "state_dict": model.state_dict(),
+                "metadata": {"dataset": "mnist", "classes": list("0123456789")}}, path)
+    loaded = load_checkpoint(path)
+    assert loaded.dataset == "mnist" and loaded.classes == list("0123456789")
+    x = torch.rand(2, 1, 28, 28)
+    assert torch.equal(loaded.model(x), model.eval()(x))
+
+
+def test_what_save_writes_is_the_documented_layout(tmp_path):
+    path = save_checkpoint(str(tmp_path / "model.pt"), _model(), {"title": "t"})  # a str path too
+    assert path == tmp_path / "model.pt"
+    payload = torch.load(path, weights_only=True)
+    assert set(payload) == {"format", "format_version", "model_config", "state_dict", "metadata"}
+    assert payload["format"] == "lenet-studio-checkpoint" and payload["format_version"] == 1
+    assert payload["model_config"] == MODERN.to_dict()
+    assert payload["metadata"]["title"] == "t"
+
+
+def test_the_bundled_checkpoints_still_load():
+    """Files written by an earlier build of the app: a format change must keep reading them."""
+    from lenet_gui.core.resources import BUNDLED_MODELS
+
+    for key, path in BUNDLED_MODELS.items():
+        loaded = load_checkpoint(path)
+        assert loaded.dataset == key and len(loaded.classes) == 10
+
+
+def test_an_explicit_input_kind_wins_over_the_data_sets(tmp_path):
+    path = save_checkpoint(tmp_path / "m.pt", _model(), {"dataset": "fashion-mnist", "input_kind": "digit"})
+    assert load_checkpoint(path).input_kind == "digit"
+    path = save_checkpoint(tmp_path / "m.pt", _model(), {"dataset": "mnist", "input_kind": "garment"})
+    assert load_checkpoint(path).input_kind == "garment"
+    path = save_checkpoint(tmp_path / "m.pt", _model(), {"dataset": "fashion-mnist", "input_kind": "photo"})
+    assert load_checkpoint(path).input_kind == "garment"  # unknown kind: the data set decides
+
+
+@pytest.mark.parametrize("start, looks", [
+    (b"\xff\xd8\xff\xe0", "a JPEG image"), (b"GIF89a", "a GIF image"), (b"\x1f\x8b\x08", "a gzip archive"),
+    (b"\x93NUMPY\x01", "a NumPy array"), (b"\x89HDF\r\n", "an HDF5 (Keras) file"),
+    (b'{"weights": []}', "a JSON text file"), (b"%PDF-1.7", "a PDF document"),
+])
+def test_a_file_of_another_kind_is_named_for_what_it_looks_like(tmp_path, start, looks):
+    path = tmp_path / "model.pt"
+    path.write_bytes(start + bytes(200))
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == (f"{path} is not a readable checkpoint: the file is damaged, truncated, or "
+                              f"not a PyTorch file (it looks like {looks}).")
+
+
+@pytest.mark.parametrize("setting, value, expected", [
+    ("num_classes", True, "num_classes should be an int, not True"),
+    ("num_classes", 10.0, "num_classes should be an int, not 10.0"),
+    ("dropout", True, "dropout should be a float, not True"),
+])
+def test_settings_of_the_wrong_type_are_refused(tmp_path, setting, value, expected):
+    model = _model(ModelConfig())
+    path = tmp_path / "odd.pt"
+    torch.save(_payload(model, model_config={**model.config.to_dict(), setting: value}), path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == f"{path} describes a model this app cannot build: {expected}."
+
+
+def test_an_integer_where_a_float_setting_belongs_is_fine(tmp_path):
+    model = _model(ModelConfig(dropout=0.0))
+    path = tmp_path / "int.pt"
+    torch.save(_payload(model, model_config={**model.config.to_dict(), "dropout": 0}), path)
+    assert load_checkpoint(path).model.config.dropout == 0
+
+
+def test_a_one_line_weights_error_is_reported_whole(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "m.pt", _model())
+
+    def refuse(self, state, strict=True):
+        raise RuntimeError("the weights disagree")
+
+    monkeypatch.setattr(LeNet, "load_state_dict", refuse)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == f"{path} holds weights of another architecture than this LeNet (the weights disagree)."
+
+
+def test_a_disk_error_while_saving_reads_as_the_system_says_it(tmp_path, monkeypatch):
+    def full(obj, f, *args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.torch, "save", full)
+    path = tmp_path / "model.pt"
+    with pytest.raises(CheckpointError) as err:
+        save_checkpoint(path, _model())
+    assert str(err.value) == f"Cannot save to {path}: No space left on device."
+
+
+_SAVE_THEN_HANG = """
+import sys, threading
+from lenet_gui.core import checkpoint
+from lenet_gui.core.model import LeNet
+
+def hang(obj, f, *args, **kwargs):
+    f.write(b"PK\\x03\\x04 the first bytes")
+    f.flush()
+    print("writing", flush=True)
+    threading.Event().wait()  # killed here, mid-write
+
+checkpoint.torch.save = hang
+checkpoint.save_checkpoint(sys.argv[1], LeNet())
+"""
+
+
+def test_the_temporary_a_killed_save_leaves_is_removed_by_a_later_save(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = save_checkpoint(tmp_path / "model.pt", _model(seed=1))
+    child = subprocess.Popen([sys.executable, "-c", _SAVE_THEN_HANG, str(path)], stdout=subprocess.PIPE,
+                             cwd=Path(__file__).resolve().parents[2], start_new_session=True)
+    try:
+        assert child.stdout.readline() == b"writing\n", "the save in the child never started"
+    finally:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+        child.stdout.close()
+    left = [p for p in tmp_path.iterdir() if p != path]
+    assert len(left) == 1 and left[0].name.startswith(".model.pt."), left
+    assert load_checkpoint(path).model.config == MODERN  # the old file is untouched
+    old = time.time() - 3600
+    os.utime(left[0], (old, old))
+    save_checkpoint(path, _model(seed=2))
+    assert list(tmp_path.iterdir()) == [path]

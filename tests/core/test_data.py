@@ -58,6 +58,18 @@ def test_cache_root_is_per_user_and_follows_xdg(monkeypatch, tmp_path):
     assert data.default_cache_root() == tmp_path / "xdg" / "lenet-studio" / "datasets"
 
 
+def test_cache_root_on_macos_and_windows(monkeypatch, tmp_path):
+    monkeypatch.setattr(data.Path, "home", staticmethod(lambda: tmp_path / "home"))
+    monkeypatch.setattr(data.sys, "platform", "darwin")
+    assert data.default_cache_root() == tmp_path / "home" / "Library" / "Caches" / "lenet-studio" / "datasets"
+    monkeypatch.setattr(data.sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "local"))
+    assert data.default_cache_root() == tmp_path / "local" / "lenet-studio" / "datasets"
+    monkeypatch.delenv("LOCALAPPDATA")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert data.default_cache_root() == tmp_path / "home" / ".cache" / "lenet-studio" / "datasets"
+
+
 def test_empty_environment_variable_falls_back_to_cache(monkeypatch):
     monkeypatch.setenv("LENET_DATA_ROOT", "")
     assert resolve_data_root(None) == data.default_cache_root()
@@ -159,6 +171,33 @@ def test_truncated_gzip_file_names_the_file(make_fake_dataset, tmp_path):
     with pytest.raises(DatasetError, match="damaged gzip") as err:
         load_dataset("mnist", tmp_path, download=False)
     assert str(path) in str(err.value)
+
+
+def test_labels_in_the_images_slot_are_reported(make_fake_dataset, tmp_path):
+    raw = make_fake_dataset(tmp_path, "mnist")
+    images = raw / "t10k-images-idx3-ubyte"
+    images.write_bytes((raw / "t10k-labels-idx1-ubyte").read_bytes())
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", tmp_path, download=False)
+    assert str(err.value) == (f"{images} should hold images but its header says 1 dimensions. Delete it so "
+                              "that it is downloaded again, or replace it with a good copy.")
+
+
+def test_a_file_the_disk_cannot_read_is_reported(make_fake_dataset, tmp_path, monkeypatch):
+    import errno
+
+    raw = make_fake_dataset(tmp_path, "mnist")
+    real_read_bytes = Path.read_bytes
+
+    def failing_disk(self):
+        if self.name == "train-labels-idx1-ubyte":
+            raise OSError(errno.EIO, "Input/output error")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", failing_disk)
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", tmp_path, download=False)
+    assert str(err.value) == f"Cannot read {raw / 'train-labels-idx1-ubyte'}: Input/output error."
 
 
 def test_images_in_the_labels_slot_are_reported(make_fake_dataset, tmp_path):

@@ -8,10 +8,12 @@ import zlib
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image, ImageDraw
 
 from lenet_gui.core.preprocess import (
-    DIGIT, GARMENT, ImageError, open_image, preprocess_array, preprocess_image, to_grey_array,
+    DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, is_image_path, open_image, preprocess_array,
+    preprocess_image, to_grey_array,
 )
 
 
@@ -211,3 +213,148 @@ def test_a_big_photo_gives_what_the_same_picture_small_gives():
         pre = preprocess_image(source, DIGIT)
         reference = preprocess_image(small, DIGIT)
         assert np.abs(pre.tensor.numpy() - reference.tensor.numpy()).mean() < 0.03
+
+
+# -- odd inputs ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(0, 0), (0, 12), (12, 0), (0, 5000), (5000, 0)])
+def test_an_image_without_pixels_is_refused(size):
+    with pytest.raises(ImageError, match="^The image has no pixels.$"):
+        preprocess_image(Image.new("L", size), DIGIT)
+
+
+@pytest.mark.parametrize("array", [np.zeros((0, 0)), np.zeros((0, 5)), np.zeros(28), np.zeros((2, 28, 28))],
+                         ids=["0x0", "0x5", "1-d", "3-d"])
+def test_an_array_that_is_not_a_picture_is_refused(array):
+    with pytest.raises(ImageError, match="^The image has no pixels.$"):
+        preprocess_array(array, GARMENT)
+
+
+def test_an_unknown_input_kind_is_a_programming_error():
+    with pytest.raises(ValueError, match="unknown input kind 'letter'"):
+        preprocess_array(np.zeros((28, 28)), "letter")
+
+
+@pytest.mark.parametrize("kind", [DIGIT, GARMENT])
+def test_a_single_pixel_is_blank(kind):
+    assert preprocess_image(Image.new("L", (1, 1), 255), kind).blank
+
+
+def test_float_images_scale_to_their_finite_range_nan_black_infinities_at_the_ends():
+    values = np.array([[0.0, 4.0, np.nan], [np.inf, -np.inf, 2.0]], dtype=np.float32)
+    grey = to_grey_array(Image.fromarray(values, "F"))
+    np.testing.assert_allclose(grey, [[0.0, 1.0, 0.0], [1.0, 0.0, 0.5]])
+
+
+def test_32_bit_integer_images_scale_to_their_range():
+    grey = to_grey_array(Image.fromarray(np.array([[-5, 5], [0, 15]], dtype=np.int32), "I"))
+    np.testing.assert_allclose(grey, [[0.0, 0.5], [0.25, 1.0]])
+
+
+@pytest.mark.parametrize("values", [[[np.nan, np.nan]], [[3.0, 3.0]], [[np.inf, -np.inf]]],
+                         ids=["all-nan", "constant", "only-infinities"])
+def test_float_images_without_a_range_are_black(values):
+    grey = to_grey_array(Image.fromarray(np.array(values, dtype=np.float32), "F"))
+    np.testing.assert_array_equal(grey, np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize("mode, dtype", [("I;16", "<u2"), ("I;16L", "<u2"), ("I;16B", ">u2")])
+def test_16_bit_images_use_the_whole_16_bit_scale(mode, dtype):
+    # Not stretched to the values' own range: a dim 16-bit scan stays dim.
+    values = np.array([[6553, 13107, 0]], dtype=dtype)
+    image = Image.frombytes(mode, (3, 1), values.tobytes())
+    np.testing.assert_allclose(to_grey_array(image), [[6553 / 65535, 13107 / 65535, 0.0]])
+
+
+def test_transparency_becomes_the_colour_that_contrasts_with_the_ink():
+    # dark ink: opaque black, half-transparent black, fully transparent
+    dark = Image.fromarray(np.array([[[0, 255], [0, 128], [0, 0]]], dtype=np.uint8), "LA")
+    np.testing.assert_allclose(to_grey_array(dark), [[0.0, 1 - 128 / 255, 1.0]])
+    # light ink: opaque white, fully transparent
+    light = Image.fromarray(np.array([[[255, 255, 255, 255], [0, 0, 0, 0]]], dtype=np.uint8), "RGBA")
+    np.testing.assert_allclose(to_grey_array(light), [[1.0, 0.0]])
+    nothing = Image.new("RGBA", (4, 3), (255, 255, 255, 0))
+    np.testing.assert_array_equal(to_grey_array(nothing), np.zeros((3, 4)))
+    assert preprocess_image(nothing, DIGIT).blank
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_colours_become_grey_with_the_usual_weights(mode):
+    pixels = np.array([[[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]]], dtype=np.uint8)
+    image = Image.fromarray(pixels[..., : len(mode)], mode)
+    # ITU-R 601 luma: 0.299 R + 0.587 G + 0.114 B
+    np.testing.assert_allclose(to_grey_array(image) * 255, [[76.2, 149.7, 29.1]], atol=0.6)
+
+
+@pytest.mark.parametrize("mode", ["La", "RGBa", "PA"])
+def test_every_mode_with_alpha_keeps_the_ink_visible(mode):
+    if mode == "PA":
+        image = Image.fromarray(np.array([[[255, 255], [0, 0]]], dtype=np.uint8), "LA").convert("PA")
+    else:  # premultiplied alpha: opaque white ink, then a fully transparent pixel
+        bands = len(mode)
+        image = Image.frombytes(mode, (2, 1), bytes([255] * bands + [0] * bands))
+    assert image.mode == mode
+    np.testing.assert_allclose(to_grey_array(image), [[1.0, 0.0]])
+    if mode != "PA":  # and dark ink: opaque black, then transparent
+        dark = Image.frombytes(mode, (2, 1), bytes([0] * (bands - 1) + [255] + [0] * bands))
+        np.testing.assert_allclose(to_grey_array(dark), [[0.0, 1.0]])
+
+
+def test_a_big_palette_image_with_a_transparent_background_keeps_it():
+    # Black ink on a transparent black background: only the transparency tells them apart.
+    small = Image.new("P", (300, 300), 0)
+    small.putpalette([0, 0, 0, 0, 0, 0] + [0] * 762)
+    small.info["transparency"] = 0
+    ImageDraw.Draw(small).line([(60, 60), (240, 60), (120, 250)], fill=1, width=20)
+    big = small.resize((3000, 3000), Image.Resampling.NEAREST)  # beyond the working size
+    big.info["transparency"] = 0
+    reference = preprocess_image(small, DIGIT)
+    assert not reference.blank
+    assert preprocess_image(small.convert("RGB"), DIGIT).blank  # without its transparency: all black
+    pre = preprocess_image(big, DIGIT)
+    assert not pre.blank
+    assert np.abs(pre.tensor.numpy() - reference.tensor.numpy()).mean() < 0.03
+
+
+def test_image28_is_the_models_input_as_8_bit_pixels():
+    tensor = torch.tensor([0.0, 0.2, 0.5, 1.0]).repeat(196).reshape(1, 28, 28)
+    pre = Preprocessed(tensor=tensor, blank=False)
+    assert pre.image28.dtype == np.uint8 and pre.image28.shape == (28, 28)
+    assert pre.image28[0, :4].tolist() == [0, 51, 128, 255]
+
+
+def test_image_files_are_recognised_by_their_extension_whatever_its_case():
+    for extension in ("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "pgm", "ppm"):
+        assert is_image_path(f"scan.{extension}") and is_image_path(f"/tmp/a.b/SCAN.{extension.upper()}")
+        assert f"*.{extension}" in image_file_filter()  # what the open dialog offers
+    assert not is_image_path("model.pt") and not is_image_path("png") and not is_image_path("notes.txt")
+
+
+@pytest.mark.parametrize("heavy", ["bottom", "top", "right", "left"])
+def test_a_lopsided_digit_is_moved_only_as_far_as_the_frame_allows(heavy):
+    """Centring by mass would push a digit that is heavy at one end past the 28 x 28 frame: it
+    stops at the frame's edge instead, whole."""
+    image = Image.new("L", (200, 200), 0)
+    draw = ImageDraw.Draw(image)
+    vertical = heavy in ("bottom", "top")
+    draw.rectangle((95, 0, 104, 199) if vertical else (0, 95, 199, 104), fill=255)  # a stem across
+    bar = {"bottom": (0, 150, 199, 199), "top": (0, 0, 199, 49),
+           "right": (150, 0, 199, 199), "left": (0, 0, 49, 199)}[heavy]
+    draw.rectangle(bar, fill=255)
+    img = preprocess_image(image, DIGIT).tensor[0].numpy()
+    rows = np.flatnonzero((img > 0.05).any(1))
+    cols = np.flatnonzero((img > 0.05).any(0))
+    assert rows[-1] - rows[0] + 1 == 20 and cols[-1] - cols[0] + 1 == 20  # whole: 20 x 20
+    edge = {"bottom": rows[0] == 0, "top": rows[-1] == 27, "right": cols[0] == 0, "left": cols[-1] == 27}
+    assert edge[heavy], (rows[[0, -1]], cols[[0, -1]])
+
+
+def test_a_file_far_too_large_is_refused_by_its_size_without_being_read(tmp_path):
+    path = tmp_path / "huge.png"
+    with open(path, "wb") as f:  # 300 MB that take no disk space
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.truncate(300 << 20)
+    with pytest.raises(ImageError) as err:
+        preprocess_image(path, DIGIT)
+    assert str(err.value) == "huge.png is too large (300 MB) to be an image worth classifying."

@@ -1,7 +1,8 @@
 """Hostile images through the core (preprocess + inference) and through `lenet-gui predict`.
 
 Each case from tests/support/hostile.py must give a correct prediction, a "blank" verdict or one clear
-ImageError line, within seconds, never another exception, a hang or a traceback.
+ImageError line, never another exception, a hang or a traceback. How fast the refusals are
+is measured by benchmarks/refusal_speed.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 import torch
@@ -20,7 +20,7 @@ from PIL import Image
 from lenet_gui.core.checkpoint import load_checkpoint
 from lenet_gui.core.inference import Predictor, classify
 from lenet_gui.core.preprocess import ImageError, preprocess_array, preprocess_image, to_grey_array
-from tests.support import hostile
+from tests.support import hostile, prerequisites
 
 CASES = hostile.applicable_image_cases()
 # Same drawing, different container: the network must see (nearly) the same 28 x 28 input.
@@ -52,7 +52,6 @@ def reference(model, image_paths):
 def test_core_gives_a_result_blank_or_one_clear_error(case, model, image_paths, reference):
     path = image_paths[case.name]
     predictor = Predictor(model)
-    started = time.perf_counter()
     try:
         pre, prediction = hostile.call_with_timeout(lambda: classify(model, path, predictor), 20)
     except ImageError as exc:
@@ -60,7 +59,6 @@ def test_core_gives_a_result_blank_or_one_clear_error(case, model, image_paths, 
         assert case.expect == "error", f"{case.name} should classify, but: {message}"
         assert "\n" not in message and 10 < len(message) < 300, message
         assert path.name in message, f"the message should name the file: {message}"
-        assert time.perf_counter() - started < 5, "a refusal must be quick"
         return
     assert case.expect != "error", f"{case.name} should have been refused, got {prediction}"
     assert pre.tensor.shape == (1, 28, 28) and pre.tensor.dtype == torch.float32
@@ -79,7 +77,8 @@ def test_core_gives_a_result_blank_or_one_clear_error(case, model, image_paths, 
 
 def test_the_reference_seven_is_classified_as_seven(model, reference, tiny_checkpoint):
     if not hostile.model_is_trained(tiny_checkpoint):
-        pytest.skip("no data set (LENET_DATA_ROOT): the tiny model is untrained")
+        prerequisites.missing("The tiny model stayed untrained: this checkout has no bundled MNIST "
+                              "model and the real MNIST was not found", prerequisites.HOW_TO_PROVIDE_DATA)
     assert model.classes[reference[1]] == "7"
 
 
@@ -115,7 +114,7 @@ def test_bytes_and_pil_inputs_are_as_safe_as_paths(image_paths):
 
 
 _MEMORY_PROBE = textwrap.dedent("""
-    import json, re, sys, time
+    import json, re, sys
     from lenet_gui.core.preprocess import ImageError, preprocess_image
 
     def kib(field):
@@ -125,19 +124,17 @@ _MEMORY_PROBE = textwrap.dedent("""
     for path in sys.argv[1:]:
         open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
         before = kib("VmRSS")
-        started = time.perf_counter()
         try:
             verdict = "blank" if preprocess_image(path, "digit").blank else "result"
         except ImageError:
             verdict = "error"
-        out[path] = {"verdict": verdict, "seconds": time.perf_counter() - started,
-                     "peak_growth_mb": (kib("VmHWM") - before) / 1024}
+        out[path] = {"verdict": verdict, "peak_growth_mb": (kib("VmHWM") - before) / 1024}
     print(json.dumps(out))
 """)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
-def test_decompression_bombs_are_refused_fast_with_little_memory(image_paths):
+def test_decompression_bombs_are_refused_with_little_memory(image_paths):
     bombs = ["bomb_png_100000x100000", "bomb_rgba_png_9000x9000", "bomb_gif_65535x65535"]
     legit = "huge_sparse_png_7900x7900"
     paths = [str(image_paths[name]) for name in bombs + [legit]]
@@ -148,8 +145,7 @@ def test_decompression_bombs_are_refused_fast_with_little_memory(image_paths):
     for name in bombs:
         figure = figures[str(image_paths[name])]
         assert figure["verdict"] == "error"
-        assert figure["seconds"] < 1.0, figure
-        assert figure["peak_growth_mb"] < 20, figure
+        assert figure["peak_growth_mb"] < 20, figure  # refused before the pixels are decoded
     # A legitimate 62-megapixel image: decoded once (62 MB), then worked on at 2048 px a side.
     figure = figures[str(image_paths[legit])]
     assert figure["verdict"] == "result"

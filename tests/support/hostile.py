@@ -417,7 +417,7 @@ class CodeRunner:
 class HostileCheckpoint:
     name: str
     make: Callable[[Path, Path], Path]  # (folder, good checkpoint) -> path to load
-    message: str  # a word the error message must contain (case-insensitive)
+    message: str  # what the error message must contain (case-insensitive); "" when it loads
 
 
 def _ck_truncated(folder: Path, good: Path) -> Path:
@@ -534,58 +534,67 @@ def _payload_variant(name: str, change: Callable[[dict], None]):
     return make
 
 
+# Each message is the part of the refusal that only this kind of file gets: a file refused for
+# the wrong reason (a damaged file called "another architecture") fails the test.
+UNREADABLE = "is not a readable checkpoint: the file is damaged, truncated, or not a PyTorch file"
+RUNS_CODE = "was refused: it contains objects other than weights and plain values, which could run code"
+NOT_OURS = "is a PyTorch file but not a LeNet Studio checkpoint"
+CANNOT_BUILD = "describes a model this app cannot build: "
+OTHER_ARCHITECTURE = "holds weights of another architecture than this LeNet ("
+
 CHECKPOINT_CASES: list[HostileCheckpoint] = [
-    HostileCheckpoint("truncated_half", _ck_truncated, "damaged"),
-    HostileCheckpoint("truncated_tail", _ck_truncated_tail, "damaged"),
-    HostileCheckpoint("random_bytes", _ck_random, "not a PyTorch file"),
-    HostileCheckpoint("empty_file", _ck_empty, "empty"),
-    HostileCheckpoint("png_renamed_pt", _ck_png, "looks like a PNG image"),
-    HostileCheckpoint("folder", _ck_folder, "folder"),
-    HostileCheckpoint("fifo", _ck_fifo, "not a regular file"),
+    HostileCheckpoint("truncated_half", _ck_truncated, UNREADABLE),
+    HostileCheckpoint("truncated_tail", _ck_truncated_tail, UNREADABLE),
+    HostileCheckpoint("random_bytes", _ck_random, UNREADABLE + "."),
+    HostileCheckpoint("empty_file", _ck_empty, "is empty (0 bytes): it is not a checkpoint"),
+    HostileCheckpoint("png_renamed_pt", _ck_png, UNREADABLE + " (it looks like a PNG image)"),
+    HostileCheckpoint("folder", _ck_folder, "is a folder, not a checkpoint file"),
+    HostileCheckpoint("fifo", _ck_fifo, "is not a regular file (a pipe, device or socket)"),
     # Protocol 4: the weights-only unpickler stops at an opcode it does not know, before the
     # forbidden object; refused as unreadable.
-    HostileCheckpoint("pickle_runs_code_plain", _ck_pickle_plain, "not a readable checkpoint"),
-    HostileCheckpoint("pickle_runs_code_plain_protocol2", _ck_pickle_plain_protocol2, "refused"),
-    HostileCheckpoint("pickle_runs_code_torch_zip", _ck_pickle_torch, "refused"),
-    HostileCheckpoint("other_architecture", _ck_other_architecture, "architecture"),
-    HostileCheckpoint("bare_state_dict", _ck_bare_state_dict, "not a LeNet Studio checkpoint"),
-    HostileCheckpoint("newer_format_version", _ck_newer_version, "newer"),
-    HostileCheckpoint("nan_weights", _ck_nan_weights, "not finite"),
+    HostileCheckpoint("pickle_runs_code_plain", _ck_pickle_plain, UNREADABLE),
+    HostileCheckpoint("pickle_runs_code_plain_protocol2", _ck_pickle_plain_protocol2, RUNS_CODE),
+    HostileCheckpoint("pickle_runs_code_torch_zip", _ck_pickle_torch, RUNS_CODE),
+    HostileCheckpoint("other_architecture", _ck_other_architecture, OTHER_ARCHITECTURE + "Missing key(s)"),
+    HostileCheckpoint("bare_state_dict", _ck_bare_state_dict, NOT_OURS),
+    HostileCheckpoint("newer_format_version", _ck_newer_version,
+                      "was written by a newer LeNet Studio (checkpoint format 99; this version reads up to 1)"),
+    HostileCheckpoint("nan_weights", _ck_nan_weights, "holds weights that are not finite numbers"),
     HostileCheckpoint("format_version_string",
                       _payload_variant("format_version_string", lambda p: p.update(format_version="2")),
-                      "format version"),
+                      "has an invalid format version ('2')"),
     HostileCheckpoint("model_config_list",
                       _payload_variant("model_config_list", lambda p: p.update(model_config=[1, 2])),
-                      "model"),
+                      CANNOT_BUILD + "its model settings are a list"),
     HostileCheckpoint("model_config_unknown_activation",
                       _payload_variant("model_config_unknown_activation",
                                        lambda p: p["model_config"].update(activation="gelu")),
-                      "model"),
+                      CANNOT_BUILD + "unknown activation 'gelu'"),
     HostileCheckpoint("model_config_num_classes_string",
                       _payload_variant("model_config_num_classes_string",
                                        lambda p: p["model_config"].update(num_classes="10")),
-                      "model"),
+                      CANNOT_BUILD + "num_classes should be an int, not '10'"),
     HostileCheckpoint("model_config_dropout_string",
                       _payload_variant("model_config_dropout_string",
                                        lambda p: p["model_config"].update(dropout="lots")),
-                      "model"),
+                      CANNOT_BUILD + "dropout should be a float, not 'lots'"),
     HostileCheckpoint("model_config_batch_norm_string",
                       _payload_variant("model_config_batch_norm_string",
                                        lambda p: p["model_config"].update(batch_norm="no")),
-                      "model"),
+                      CANNOT_BUILD + "batch_norm should be a bool, not 'no'"),
     HostileCheckpoint("state_dict_strings",
                       _payload_variant("state_dict_strings",
                                        lambda p: p.update(state_dict={k: "x" for k in p["state_dict"]})),
-                      "weights"),
+                      "holds something other than weights under 'input_mean' (a str)"),
     HostileCheckpoint("state_dict_wrong_shapes",
                       _payload_variant("state_dict_wrong_shapes",
                                        lambda p: p["state_dict"].update({"fc3.weight": p["state_dict"]["fc3.weight"][:, :5]})),
-                      "architecture"),
+                      OTHER_ARCHITECTURE + "size mismatch for fc3.weight"),
     HostileCheckpoint("metadata_not_a_dict",
                       _payload_variant("metadata_not_a_dict", lambda p: p.update(metadata=[1, 2, 3])),
                       ""),  # harmless: loads with default classes
     HostileCheckpoint("payload_is_a_list", lambda folder, good: _torch_save(folder, "list.pt", [1, 2, 3]),
-                      "not a LeNet Studio checkpoint"),
+                      NOT_OURS),
 ]
 
 

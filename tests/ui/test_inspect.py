@@ -24,16 +24,14 @@ from lenet_gui.ui.inspect.feature_maps import INPUT_KEY
 from lenet_gui.ui.inspect.tab import InspectTab
 from lenet_gui.ui.session import CurrentInput, Session
 from lenet_gui.ui.settings import Settings
+from tests.support import prerequisites
 
 REPO = Path(__file__).resolve().parents[2]
 DIGITS = [str(d) for d in range(10)]
 
 
 def _data_root() -> Path:
-    root = os.environ.get("LENET_DATA_ROOT")
-    if not root or not (Path(root) / "MNIST").is_dir():
-        pytest.skip("LENET_DATA_ROOT is not set or holds no MNIST")
-    return Path(root)
+    return prerequisites.real_data_root(holding="mnist")
 
 
 def make_model(seed: int = 0, dataset: str | None = None, **config) -> LoadedModel:

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 import torch
 
-pytest.importorskip("pytestqt")
+from tests.support import prerequisites  # noqa: E402
+
+prerequisites.module("pytestqt")
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl  # noqa: E402
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
@@ -42,8 +44,7 @@ THREAD_END_S = 3.0  # a stop, or a window close, ends the thread within this
 
 @pytest.fixture
 def window(qtbot, tmp_path, data_root):
-    if not all(path.is_file() for path in BUNDLED_MODELS.values()):
-        pytest.skip("no bundled models in this checkout")
+    prerequisites.bundled_models()
     win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(win)
     win.resize(1100, 760)

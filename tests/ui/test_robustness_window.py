@@ -14,17 +14,15 @@ import pytest
 import torch
 from PySide6.QtCore import QPoint, QSettings, Qt
 
-from lenet_gui.core.resources import BUNDLED_MODELS
 from lenet_gui.ui.main_window import MainWindow
-from tests.support import hostile
+from tests.support import hostile, prerequisites
 
 CASES = hostile.applicable_image_cases()
 
 
 @pytest.fixture
 def tab(qtbot, tmp_path):
-    if not BUNDLED_MODELS["mnist"].is_file():
-        pytest.skip("no bundled MNIST model in this checkout")
+    prerequisites.bundled_models()
     # As lenet-gui does before showing the window (every core for one image is 10x slower on
     # a busy 2-core machine); OpenMP's setting is per thread, so this thread's is the one used.
     threads = torch.get_num_threads()

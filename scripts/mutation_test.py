@@ -1,0 +1,481 @@
+#!/usr/bin/env python3
+"""Mutation testing for lenet_gui/core: do the tests notice when the code is wrong?
+
+Each mutant is the module with one small change a slip of the keyboard could make: a comparison
+or arithmetic operator swapped, ``and`` for ``or``, a ``not`` dropped, a condition negated, a
+constant changed, a returned value replaced by None, a statement deleted. The tests that cover
+the module (MODULE_TESTS below) run against each mutant; a failing run kills it, a passing run
+means the tests cannot tell that version from the real one: the mutant survived.
+
+    nice .venv/bin/python scripts/mutation_test.py checkpoint data --sample 60 --seed 1
+    nice .venv/bin/python scripts/mutation_test.py preprocess --only 12,40 --show
+    .venv/bin/python scripts/mutation_test.py data --list
+
+The source is never edited: the mutants are written into a temporary copy of the checkout,
+which the tests run in (also the ones that start the CLI in a subprocess), and which is deleted
+when the run ends, Ctrl-C included. Each mutant runs in a child forked from a process that has
+already imported torch, so that it pays only for the tests; ``--no-fork`` starts a fresh
+interpreter instead. A mutant is a timeout when its tests run past ``--timeout``; timeouts count
+as killed (the change made the tests hang, which a run notices).
+
+The score is (killed + timeouts) / (mutants - equivalent). An equivalent mutant behaves exactly
+like the original for every input (for example ``x >= 0`` for ``x > 0`` where x is never 0):
+no test can kill it. EQUIVALENT below lists the ones argued so far, each with its argument;
+they are reported but left out of the score.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORE = REPO / "lenet_gui" / "core"
+
+# The tests that exercise each module, fastest first (with -x the first failure ends the run).
+MODULE_TESTS: dict[str, list[str]] = {
+    "checkpoint": ["tests/core/test_checkpoint.py", "tests/core/test_robustness_checkpoints.py"],
+    "data": ["tests/core/test_data.py", "tests/core/test_download.py", "tests/core/test_robustness_datasets.py"],
+    "preprocess": ["tests/core/test_preprocess.py", "tests/core/test_robustness_images.py",
+                   "tests/core/test_robustness_fuzz.py"],
+    "inference": ["tests/core/test_inference.py", "tests/core/test_robustness_images.py"],
+    "resources": ["tests/core/test_resources.py", "tests/cli/test_cli_classify.py"],
+    "engine": ["tests/core/test_engine.py", "tests/core/test_robustness_training.py"],
+    "model": ["tests/core/test_model.py", "tests/core/test_fast_layers.py", "tests/core/test_checkpoint.py"],
+    "fast_layers": ["tests/core/test_fast_layers.py", "tests/core/test_model.py"],
+    "presets": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
+    "evaluation": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
+    "runs": ["tests/core/test_failure_descriptions.py"],
+    "export": ["tests/cli/test_cli.py"],
+}
+
+# (module, the mutated line with surrounding spaces stripped, the mutation, its column) -> why
+# no test can tell the mutant from the original. Keyed by text, not line number, so that it
+# survives edits elsewhere in the file; a changed line drops out of this list and is reported
+# again. "Tolerance" marks a constant whose exact value no requirement fixes (a limit far from
+# every real input, the length a message is cut at): changed by one unit, nothing a user does
+# can tell; they are argued, and reported apart, not hidden.
+EQUIVALENT: dict[tuple[str, str, str, int], str] = {}
+
+COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis",
+                                     "build", "dist", "out", "*.egg-info", "mutants")
+
+
+# ---------------------------------------------------------------------------------------------
+# Mutants
+
+
+@dataclass
+class Mutant:
+    id: int
+    line: int
+    col: int
+    description: str
+    source_line: str
+    start: tuple[int, int]  # (line, byte offset): the span the replacement takes the place of
+    end: tuple[int, int]
+    replacement: str
+
+    def key(self, module: str) -> tuple[str, str, str, int]:
+        return (module, self.source_line, self.description, self.col)
+
+
+COMPARE_SWAPS = {
+    ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn, ast.NotIn: ast.In,
+}
+BINOP_SWAPS = {
+    ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Div,
+    ast.Mod: ast.FloorDiv, ast.Pow: ast.Mult, ast.BitAnd: ast.BitOr, ast.BitOr: ast.BitAnd,
+    ast.BitXor: ast.BitOr, ast.LShift: ast.RShift, ast.RShift: ast.LShift,
+}
+SYMBOLS = {
+    ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+    ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in", ast.Add: "+", ast.Sub: "-",
+    ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**", ast.BitAnd: "&",
+    ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>", ast.And: "and", ast.Or: "or",
+}
+DELETABLE = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Raise, ast.Assert, ast.Delete,
+             ast.Break, ast.Continue)
+TRUTHY_TESTS = (ast.Name, ast.Call, ast.Attribute, ast.Subscript)
+SHORT_WORD = re.compile(r"\S{0,24}")
+
+
+def _is_docstring(node: ast.AST) -> bool:
+    return (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str))
+
+
+def _constant_mutation(value):
+    """(new value, description) for a constant worth changing, else None."""
+    if isinstance(value, bool):
+        return (not value), f"{value} -> {not value}"
+    if isinstance(value, int):
+        return value + 1, f"{value} -> {value + 1}"
+    if isinstance(value, float):
+        new = value * 2 if value else 1.0
+        return new, f"{value!r} -> {new!r}"
+    if isinstance(value, str) and SHORT_WORD.fullmatch(value):
+        return f"X{value}X", f"{value!r} -> {'X' + value + 'X'!r}"
+    if isinstance(value, bytes) and len(value) <= 24:
+        return b"X" + value + b"X", f"{value!r} -> {b'X' + value + b'X'!r}"
+    return None
+
+
+class _Collector:
+    """Walks a module's tree and records every mutant with the source span it replaces."""
+
+    def __init__(self, source: str):
+        self.lines = source.splitlines(keepends=True)
+        self.found: list[tuple] = []
+
+    def _line_text(self, lineno: int) -> str:
+        return self.lines[lineno - 1].strip()
+
+    def add(self, node: ast.AST, description: str, replacement: str, *, statement: bool = False):
+        padding = "\n" * (node.end_lineno - node.lineno)
+        text = f"{replacement}{padding}" if statement else f"({replacement}{padding})"
+        self.found.append((node.lineno, node.col_offset, description, self._line_text(node.lineno),
+                           (node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset), text))
+
+    def add_expression(self, node: ast.AST, new: ast.AST, description: str):
+        self.add(node, description, ast.unparse(ast.fix_missing_locations(new)))
+
+    def visit(self, node: ast.AST, in_function: bool = False):
+        if isinstance(node, ast.JoinedStr) or _is_docstring(node):
+            return  # messages: their wording is checked where it matters, not mutated
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            args = node.args
+            for default in [*args.defaults, *args.kw_defaults]:
+                if default is not None:
+                    self.visit(default, in_function)
+            for decorator in getattr(node, "decorator_list", []):
+                self.visit(decorator, in_function)
+            body = node.body if isinstance(node.body, list) else [node.body]
+            for child in body:
+                self.visit(child, True)
+            return
+        if isinstance(node, ast.ImportFrom) or isinstance(node, ast.Import):
+            return
+        if isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self.visit(node.value, in_function)
+            return
+        if isinstance(node, ast.ClassDef):
+            for child in node.body:
+                if not _is_docstring(child):
+                    self.visit(child, in_function)
+            return
+        if isinstance(node, ast.Module):
+            for child in node.body:
+                if not _is_docstring(child):
+                    self.visit(child, in_function)
+            return
+        self.mutate(node, in_function)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(node, ast.stmt) and _is_docstring(child):
+                continue
+            self.visit(child, in_function)
+
+    def mutate(self, node: ast.AST, in_function: bool):
+        if isinstance(node, ast.Compare):
+            for index, op in enumerate(node.ops):
+                swap = COMPARE_SWAPS.get(type(op))
+                if swap:
+                    new = copy.deepcopy(node)
+                    new.ops[index] = swap()
+                    self.add_expression(node, new, f"{SYMBOLS[type(op)]} -> {SYMBOLS[swap]}")
+        elif isinstance(node, ast.BinOp):
+            swap = BINOP_SWAPS.get(type(node.op))
+            if swap:
+                new = copy.deepcopy(node)
+                new.op = swap()
+                self.add_expression(node, new, f"{SYMBOLS[type(node.op)]} -> {SYMBOLS[swap]}")
+        elif isinstance(node, ast.BoolOp):
+            new = copy.deepcopy(node)
+            new.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+            self.add_expression(node, new, f"{SYMBOLS[type(node.op)]} -> {SYMBOLS[type(new.op)]}")
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub, ast.Invert)):
+            symbol = {ast.Not: "not ", ast.USub: "-", ast.Invert: "~"}[type(node.op)]
+            self.add_expression(node, node.operand, f"{symbol.strip()} removed")
+        elif isinstance(node, ast.Constant):
+            change = _constant_mutation(node.value)
+            if change is not None:
+                self.add_expression(node, ast.Constant(change[0]), change[1])
+        if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)) and isinstance(node.test, TRUTHY_TESTS):
+            self.add_expression(node.test, ast.UnaryOp(ast.Not(), copy.deepcopy(node.test)), "condition negated")
+        if in_function and isinstance(node, ast.Return) and node.value is not None:
+            if not (isinstance(node.value, ast.Constant) and node.value.value is None):
+                self.add_expression(node.value, ast.Constant(None), "returns None")
+        if in_function and isinstance(node, DELETABLE) and not _is_docstring(node):
+            self.add(node, "statement deleted", "pass", statement=True)
+
+
+def find_mutants(source: str) -> list[Mutant]:
+    collector = _Collector(source)
+    collector.visit(ast.parse(source))
+    found = sorted(collector.found, key=lambda m: (m[0], m[1], m[2]))
+    return [Mutant(i + 1, line, col, description, text, start, end, replacement)
+            for i, (line, col, description, text, start, end, replacement) in enumerate(found)]
+
+
+def apply(source: str, mutant: Mutant) -> str:
+    """The source with the mutant's span replaced (offsets are UTF-8 bytes, as ast gives them)."""
+    lines = [line.encode() for line in source.splitlines(keepends=True)]
+    (l1, c1), (l2, c2) = mutant.start, mutant.end
+    head = b"".join(lines[: l1 - 1]) + lines[l1 - 1][:c1]
+    tail = lines[l2 - 1][c2:] + b"".join(lines[l2:])
+    return (head + mutant.replacement.encode() + tail).decode()
+
+
+def valid(mutant_source: str) -> bool:
+    try:
+        compile(mutant_source, "<mutant>", "exec")
+        return True
+    except SyntaxError:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+@dataclass
+class Outcome:
+    id: int
+    line: int
+    col: int
+    description: str
+    source_line: str
+    status: str  # killed | survived | timeout | equivalent (survived, and argued in EQUIVALENT)
+    seconds: float
+    killed_by: str = ""
+    why_equivalent: str = ""
+
+
+def _pytest_args(tests: list[str]) -> list[str]:
+    return ["-x", "-q", "-p", "no:cacheprovider", "--no-header", "-o", "addopts=", *tests]
+
+
+def _run_forked(workdir: Path, tests: list[str], timeout: float, log: Path) -> tuple[str, float]:
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: run pytest in the copy, in its own process group
+        code = 3
+        try:
+            os.setsid()
+            fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.chdir(workdir)
+            sys.path.insert(0, str(workdir))
+            import pytest
+
+            code = int(pytest.main(_pytest_args(tests)))
+        except BaseException:  # noqa: BLE001 - anything the child does must end in _exit
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return ("passed" if os.waitstatus_to_exitcode(status) == 0 else "failed"), time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return "timeout", time.monotonic() - started
+        time.sleep(0.05)
+
+
+def _run_subprocess(workdir: Path, tests: list[str], timeout: float, log: Path) -> tuple[str, float]:
+    started = time.monotonic()
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "pytest", *_pytest_args(tests)], cwd=workdir,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            code = proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return "timeout", time.monotonic() - started
+    return ("passed" if code == 0 else "failed"), time.monotonic() - started
+
+
+def _first_failure(log: Path) -> str:
+    text = log.read_text(errors="replace")
+    match = re.search(r"^(?:FAILED|ERROR) (\S+)", text, re.MULTILINE)
+    return match.group(1) if match else ""
+
+
+def _preload() -> None:
+    """What every test run imports anyway, loaded once in the parent so that forked children
+    skip it. Nothing here starts a thread (a fork would copy a half-held lock)."""
+    import numpy  # noqa: F401
+    import PIL.Image  # noqa: F401
+    import pytest  # noqa: F401
+    import torch  # noqa: F401
+    import torchvision  # noqa: F401
+
+    try:
+        import hypothesis  # noqa: F401
+    except ImportError:
+        pass
+
+
+def run_module(module: str, workdir: Path, args) -> list[Outcome]:
+    path = workdir / "lenet_gui" / "core" / f"{module}.py"
+    original = path.read_text()
+    mutants = find_mutants(original)
+    total = len(mutants)
+    if args.only:
+        mutants = [m for m in mutants if m.id in args.only]
+    elif args.sample and args.sample < len(mutants):
+        rng = random.Random(f"{args.seed}:{module}")
+        mutants = sorted(rng.sample(mutants, args.sample), key=lambda m: m.id)
+    if args.list:
+        for m in mutants:
+            print(f"{module} #{m.id} line {m.line} col {m.col}: {m.description}    {m.source_line}")
+        return []
+    tests = args.tests or MODULE_TESTS[module]
+    runner = _run_subprocess if args.no_fork or not hasattr(os, "fork") else _run_forked
+    log = workdir / f".mutation-{module}.log"
+    status, baseline = runner(workdir, tests, args.baseline_timeout, log)
+    if status != "passed":
+        print(f"{module}: the tests fail on the unmutated code ({_first_failure(log) or status}); "
+              f"fix them first. Log: {log.read_text(errors='replace')[-3000:]}")
+        return []
+    timeout = args.timeout or max(60.0, 3 * baseline)
+    print(f"{module}: {total} mutants, running {len(mutants)}; tests {' '.join(tests)} "
+          f"({baseline:.0f} s unmutated, timeout {timeout:.0f} s a mutant)", flush=True)
+    outcomes = []
+    try:
+        for index, mutant in enumerate(mutants, 1):
+            mutated = apply(original, mutant)
+            if not valid(mutated):
+                print(f"  [{index}/{len(mutants)}] #{mutant.id} line {mutant.line}: {mutant.description}: "
+                      "not valid Python, skipped")
+                continue
+            if args.show:
+                _show(original, mutated, module, mutant)
+            path.write_text(mutated)
+            try:
+                status, seconds = runner(workdir, tests, timeout, log)
+            finally:
+                path.write_text(original)
+            verdict = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[status]
+            why = EQUIVALENT.get(mutant.key(module), "")
+            if why and verdict == "survived":
+                verdict = "equivalent"
+            elif why:
+                print(f"  #{mutant.id} is listed in EQUIVALENT but was {verdict}: its argument is wrong, "
+                      "remove it from the list")
+            outcome = Outcome(mutant.id, mutant.line, mutant.col, mutant.description, mutant.source_line, verdict,
+                              round(seconds, 1), _first_failure(log) if status == "failed" else "", why)
+            outcomes.append(outcome)
+            print(f"  [{index}/{len(mutants)}] #{mutant.id} line {mutant.line}: {mutant.description}: "
+                  f"{verdict} ({seconds:.0f} s){' by ' + outcome.killed_by if outcome.killed_by else ''}",
+                  flush=True)
+    finally:
+        path.write_text(original)
+    return outcomes
+
+
+def _show(original: str, mutated: str, module: str, mutant: Mutant) -> None:
+    import difflib
+
+    diff = difflib.unified_diff(original.splitlines(), mutated.splitlines(), f"{module}.py", f"{module}.py #{mutant.id}",
+                                n=1, lineterm="")
+    print("\n".join(diff))
+
+
+def summarise(module: str, outcomes: list[Outcome]) -> dict:
+    count = {s: sum(o.status == s for o in outcomes) for s in ("killed", "survived", "timeout", "equivalent")}
+    equivalent = count["equivalent"]
+    scored = len(outcomes) - equivalent
+    score = (count["killed"] + count["timeout"]) / scored if scored else float("nan")
+    print(f"\n{module}: {len(outcomes)} mutants, {count['killed']} killed, {count['survived']} survived, "
+          f"{count['timeout']} timeouts, {equivalent} equivalent; score {score:.0%}")
+    for o in outcomes:
+        if o.status == "survived":
+            print(f"  survived #{o.id} line {o.line} col {o.col}: {o.description}    {o.source_line}")
+    for o in outcomes:
+        if o.status == "equivalent":
+            print(f"  equivalent #{o.id} line {o.line}: {o.description}    {o.source_line}\n      {o.why_equivalent}")
+    return {"module": module, "mutants": len(outcomes), **count, "score": score}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*", help=f"modules of lenet_gui/core (default: all of {', '.join(MODULE_TESTS)})")
+    parser.add_argument("--sample", type=int, default=0, help="run N mutants a module, drawn at random")
+    parser.add_argument("--seed", default="0", help="the draw of --sample (default 0)")
+    parser.add_argument("--only", type=lambda s: {int(x) for x in s.split(",")}, default=None,
+                        help="run only these mutant numbers (as --list or a report shows them)")
+    parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--show", action="store_true", help="print each mutant's diff before running it")
+    parser.add_argument("--tests", nargs="+", help="run these test files instead of MODULE_TESTS'")
+    parser.add_argument("--timeout", type=float, default=0, help="seconds a mutant's tests may take "
+                        "(default: 3x the unmutated run, at least 60)")
+    parser.add_argument("--baseline-timeout", type=float, default=900)
+    parser.add_argument("--no-fork", action="store_true", help="a fresh interpreter for each mutant")
+    parser.add_argument("--json", type=Path, help="also write every outcome to this file")
+    args = parser.parse_args(argv)
+    modules = [Path(m).stem for m in args.modules] or list(MODULE_TESTS)
+    unknown = [m for m in modules if not (CORE / f"{m}.py").is_file()]
+    if unknown:
+        parser.error(f"not a module of lenet_gui/core: {', '.join(unknown)}")
+    if args.tests is None:
+        unmapped = [m for m in modules if m not in MODULE_TESTS]
+        if unmapped:
+            parser.error(f"no tests mapped for {', '.join(unmapped)}: pass --tests or add them to MODULE_TESTS")
+    sys.dont_write_bytecode = True
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    started = time.monotonic()
+    summaries, results = [], {}
+    with tempfile.TemporaryDirectory(prefix="lenet-mutants-") as scratch:
+        workdir = Path(scratch) / "checkout"
+        shutil.copytree(REPO, workdir, ignore=COPY_IGNORE)
+        # Subprocesses the tests start (the CLI) import the mutated copy, never the checkout.
+        os.environ["PYTHONPATH"] = str(workdir) + os.pathsep + os.environ.get("PYTHONPATH", "")
+        if not args.list and not (args.no_fork or not hasattr(os, "fork")):
+            _preload()
+        for module in modules:
+            outcomes = run_module(module, workdir, args)
+            if outcomes:
+                summaries.append(summarise(module, outcomes))
+                results[module] = [asdict(o) for o in outcomes]
+    if summaries:
+        print(f"\n{'module':<12} {'mutants':>7} {'killed':>6} {'survived':>8} {'timeouts':>8} {'equiv.':>6} {'score':>6}")
+        for s in summaries:
+            print(f"{s['module']:<12} {s['mutants']:>7} {s['killed']:>6} {s['survived']:>8} {s['timeout']:>8} "
+                  f"{s['equivalent']:>6} {s['score']:>6.0%}")
+        print(f"({time.monotonic() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps({"summaries": summaries, "outcomes": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
