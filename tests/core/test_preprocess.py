@@ -12,7 +12,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from lenet_gui.core.preprocess import (
-    DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, is_image_path, open_image, preprocess_array,
+    DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array,
     preprocess_image, to_grey_array,
 )
 
@@ -324,11 +324,9 @@ def test_image28_is_the_models_input_as_8_bit_pixels():
     assert pre.image28[0, :4].tolist() == [0, 51, 128, 255]
 
 
-def test_image_files_are_recognised_by_their_extension_whatever_its_case():
+def test_the_open_dialog_offers_every_image_format_that_is_read():
     for extension in ("png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "pgm", "ppm"):
-        assert is_image_path(f"scan.{extension}") and is_image_path(f"/tmp/a.b/SCAN.{extension.upper()}")
-        assert f"*.{extension}" in image_file_filter()  # what the open dialog offers
-    assert not is_image_path("model.pt") and not is_image_path("png") and not is_image_path("notes.txt")
+        assert f"*.{extension}" in image_file_filter()
 
 
 @pytest.mark.parametrize("heavy", ["bottom", "top", "right", "left"])
