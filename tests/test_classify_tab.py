@@ -233,3 +233,23 @@ def test_cli_and_window_agree(tab):
         assert line["index"] == tab.last_prediction.index
         assert line["label"] == tab.last_prediction.label
         assert np.abs(np.array(line["probabilities"]) - tab.last_prediction.probabilities).max() <= 1e-6
+
+
+def _press_paste(qtbot, tab):
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+
+
+@pytest.mark.parametrize("clipboard", ["empty", "text only"])
+def test_pasting_without_an_image_says_so_and_keeps_the_prediction(qtbot, tab, clipboard):
+    tab.load_image(SEVEN)
+    before = tab.last_prediction.probabilities.copy()
+    shown_input = tab.session.current_input
+    if clipboard == "empty":
+        QGuiApplication.clipboard().clear()
+    else:
+        QGuiApplication.clipboard().setText("a seven, honestly")
+    _press_paste(qtbot, tab)
+    assert "no image" in tab.error_text().lower()
+    assert tab.last_prediction is not None and np.array_equal(tab.last_prediction.probabilities, before)
+    assert tab.session.current_input is shown_input
+    assert tab.original_view.image is not None and tab.original_caption.text().endswith(SEVEN.name)
