@@ -161,3 +161,34 @@ def fashion_mnist(data_root):
         return load_dataset("fashion-mnist", data_root, download=False)
     except DatasetError as exc:
         pytest.skip(f"Fashion-MNIST not available under LENET_DATA_ROOT: {exc}")
+
+
+@pytest.fixture
+def joined_training_threads(monkeypatch):
+    """Every window training thread (``TrainingThread``) the test starts, stopped and joined when
+    the test ends, also when it fails, so that no run goes on training into the next tests.
+    Yields the list of started threads. Imports Qt: for GUI test files only."""
+    import shiboken6
+
+    from lenet_gui.ui import train_tab, training_worker
+
+    started: list = []
+    real_start = training_worker.TrainingThread.start
+
+    def start(thread, *args):
+        started.append(thread)
+        real_start(thread, *args)
+
+    monkeypatch.setattr(training_worker.TrainingThread, "start", start)
+    yield started
+    stuck = []
+    for thread in started + list(train_tab._LINGERING_THREADS):
+        if not shiboken6.isValid(thread):  # deleted by its tab once it had finished
+            continue
+        thread.request_stop()
+        thread.resume()
+        if not thread.wait(60_000):
+            stuck.append(thread)
+    if stuck:
+        train_tab._LINGERING_THREADS.extend(t for t in stuck if t not in train_tab._LINGERING_THREADS)
+        pytest.fail(f"{len(stuck)} training thread(s) still running 60 s after Stop")
