@@ -342,6 +342,39 @@ def test_unexpected_errors_in_the_worker_reach_the_window(qtbot, window, monkeyp
     assert tab.train_action.isEnabled()
 
 
+def test_a_run_that_fails_mid_epoch_still_shows_every_batch_it_trained(qtbot, window, probe, monkeypatch):
+    """The chart, the progress bar and the run's record show the run up to the batch that
+    failed, also for batches the worker was still gathering to send together."""
+    # Not one batch signal before an epoch ends: every batch waits in the worker.
+    monkeypatch.setattr(training_worker, "BATCH_SIGNALS_PER_SEC", 1e-9)
+    fail_at = 6  # of 8 batches in the epoch
+    calls = []
+
+    def fault(module, _inputs):
+        if module.training:
+            calls.append(1)
+            if len(calls) == fail_at:
+                raise RuntimeError(f"simulated fault in batch {fail_at}")
+
+    class FaultyModelTrainer(training_worker.Trainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.model.register_forward_pre_hook(fault)
+
+    monkeypatch.setattr(training_worker, "Trainer", FaultyModelTrainer)  # a subclass of the probed one
+    tab = window.train_tab
+    assert tab.start_training()
+    _wait_done(qtbot, tab)
+    trained = probe.batches()
+    assert [e.batch for e in trained] == list(range(1, fail_at))
+    run = tab.runs[1]
+    assert run.failure is not None and f"simulated fault in batch {fail_at}" in tab.error_text
+    assert tab.chart.runs[1].batch_loss == [e.loss for e in trained]
+    assert "failed" in run.item.text()
+    assert window.statusBar().currentMessage() == "Training failed"
+    assert tab.train_action.isEnabled() and not tab.save_action.isEnabled()
+
+
 def test_a_bad_learning_rate_is_refused_with_a_message(qtbot, window):
     tab = window.train_tab
     tab.lr_edit.setText("fast")
