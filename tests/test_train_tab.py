@@ -375,6 +375,40 @@ def test_a_run_that_fails_mid_epoch_still_shows_every_batch_it_trained(qtbot, wi
     assert tab.train_action.isEnabled() and not tab.save_action.isEnabled()
 
 
+def test_pause_pressed_while_the_data_set_loads_holds_the_run_until_resume(qtbot, window, probe, monkeypatch):
+    loading, loaded = threading.Event(), threading.Event()
+    real_load = training_worker.load_dataset
+
+    def slow_load(*args, **kwargs):
+        loading.set()
+        loaded.wait(HOLD_S)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(training_worker, "load_dataset", slow_load)
+    tab = window.train_tab
+    assert tab.start_training()
+    qtbot.waitUntil(loading.is_set, timeout=RUN_TIMEOUT_MS)
+    assert window.run_state_label.text() == "Loading data…"
+    tab.pause_action.trigger()
+    assert tab.pause_action.text().replace("&", "") == "Resume"
+    loaded.set()
+    qtbot.waitUntil(lambda: tab.runs[1].started is not None, timeout=RUN_TIMEOUT_MS)
+    # The trainer starts paused: it was told before its first batch, and has trained none.
+    trainer = probe.trainers[0]
+    assert trainer.paused and probe.batches() == []
+    assert window.run_state_label.text() == "Paused: epoch 1/2"
+    assert tab.pause_action.text().replace("&", "") == "Resume"
+    qtbot.wait(300)  # a time in which a lost pause would train: a paused run adds nothing
+    assert probe.batches() == [] and _batch_count(tab, 1) == 0
+
+    tab.pause_action.trigger()
+    assert tab.pause_action.text().replace("&", "") == "Pause"
+    _wait_done(qtbot, tab)
+    run = tab.runs[1]
+    assert run.failure is None and not run.outcome.stopped and len(run.outcome.history) == 2
+    assert _batch_count(tab, 1) == 16
+
+
 def test_a_bad_learning_rate_is_refused_with_a_message(qtbot, window):
     tab = window.train_tab
     tab.lr_edit.setText("fast")
