@@ -456,6 +456,87 @@ def test_missing_data_set_offers_a_download_then_a_folder(qtbot, window, tmp_pat
     assert Path(window.settings.value("data/root")) == data_root
 
 
+@pytest.fixture(scope="module")
+def mnist_mirror(data_root, tmp_path_factory):
+    """A mirror on 127.0.0.1 serving the real MNIST as the four .gz files a download fetches.
+    Yields (its URL, the .gz files' MD5s, the paths it was asked for)."""
+    import gzip
+    import hashlib
+    import http.server
+
+    from lenet_gui.core.data import dataset_info, download_resources
+
+    folder = tmp_path_factory.mktemp("mirror")
+    resources = []
+    for name, _published_md5 in download_resources(dataset_info("mnist")):
+        raw = (data_root / "MNIST" / "raw" / name.removesuffix(".gz")).read_bytes()
+        packed = gzip.compress(raw, compresslevel=1)
+        (folder / name).write_bytes(packed)
+        resources.append((name, hashlib.md5(packed).hexdigest()))
+    requested: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(folder), **kwargs)
+
+        def do_GET(self):
+            requested.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    serving = threading.Thread(target=server.serve_forever, name="test-mirror", daemon=True)
+    serving.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", resources, requested
+    finally:
+        server.shutdown()
+        server.server_close()
+        serving.join(timeout=10)
+
+
+def test_a_download_through_the_data_dialog_then_trains(qtbot, window, tmp_path, monkeypatch, data_root,
+                                                       mnist_mirror):
+    from lenet_gui.core import data
+
+    url, resources, requested = mnist_mirror
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("LENET_DATA_ROOT", str(empty))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LENET_MIRRORS", url)
+    # Our .gz files are compressed anew, so their checksums are not the published ones.
+    monkeypatch.setattr(data, "download_resources", lambda info: list(resources))
+    requested.clear()
+    tab = window.train_tab
+    assert not tab.start_training()
+    dialog = tab.data_dialog
+    assert dialog is not None and dialog.isVisible()
+    finished = []
+    dialog.finished.connect(finished.append)
+    dialog.download_button.click()
+    assert not dialog.download_button.isEnabled() and dialog.progress.isVisible()
+    qtbot.waitUntil(lambda: bool(finished) or (tab.data_dialog is not None and tab.data_dialog.error.isVisible()),
+                    timeout=RUN_TIMEOUT_MS)
+    assert finished, tab.data_dialog.error.text()
+    # The data set is where the dialog said it would go, the same bytes as the original...
+    raw = empty / "MNIST" / "raw"
+    for name, _ in resources:
+        stem = name.removesuffix(".gz")
+        assert (raw / stem).read_bytes() == (data_root / "MNIST" / "raw" / stem).read_bytes(), stem
+    assert sorted(requested) == sorted("/" + name for name, _ in resources)
+    assert not list(raw.glob("*.part"))
+    # ...and the run the user asked for starts on it, and finishes.
+    qtbot.waitUntil(lambda: bool(tab.runs), timeout=5000)
+    _wait_done(qtbot, tab)
+    run = tab.runs[1]
+    assert tab.error_text == "" and run.failure is None and len(run.outcome.history) == 2
+    assert str(empty) in run.started.data_source
+    assert tab.data_dialog is None
+
+
 def test_closing_the_data_dialog_mid_download_touches_nothing(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setenv("LENET_DATA_ROOT", str(tmp_path / "empty"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
