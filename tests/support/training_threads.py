@@ -3,7 +3,7 @@
 
 Two things are tracked while :func:`tracking` is active: every ``Trainer.run()`` generator,
 with the thread that drives it (recorded at its first ``next()``), and every QThread with a
-``request_stop`` method (the window's training thread) whose ``start()`` is called, which
+``stop`` method (the window's workers, the training thread among them) whose ``start()`` is called, which
 covers a run still loading its data set, before any Trainer exists. Qt is looked at only when
 something else already imported it: core tests import no Qt.
 """
@@ -44,7 +44,7 @@ class Tracker:
             run.trainer.request_stop()
         for qthread in self.qthreads:
             if _qthread_running(qthread):
-                qthread.request_stop()
+                qthread.stop()
         deadline = time.monotonic() + self.join_seconds
         stuck = []
         waits = list(self.qthreads)
@@ -114,7 +114,7 @@ def tracking(join_seconds: float = JOIN_SECONDS):
     original_start = getattr(qthread_class, "start", None)
 
     def tracked_start(self, *args, **kwargs):
-        if hasattr(self, "request_stop"):
+        if hasattr(self, "stop"):  # the window's workers (lenet_gui.ui.workers.Worker)
             tracker.qthreads.append(self)
         return original_start(self, *args, **kwargs)
 

@@ -233,3 +233,64 @@ def test_cli_and_window_agree(tab):
         assert line["index"] == tab.last_prediction.index
         assert line["label"] == tab.last_prediction.label
         assert np.abs(np.array(line["probabilities"]) - tab.last_prediction.probabilities).max() <= 1e-6
+
+
+def _press_paste(qtbot, tab):
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+
+
+@pytest.mark.parametrize("clipboard", ["empty", "text only"])
+def test_pasting_without_an_image_says_so_and_keeps_the_prediction(qtbot, tab, clipboard):
+    tab.load_image(SEVEN)
+    before = tab.last_prediction.probabilities.copy()
+    shown_input = tab.session.current_input
+    if clipboard == "empty":
+        QGuiApplication.clipboard().clear()
+    else:
+        QGuiApplication.clipboard().setText("a seven, honestly")
+    _press_paste(qtbot, tab)
+    assert "no image" in tab.error_text().lower()
+    assert tab.last_prediction is not None and np.array_equal(tab.last_prediction.probabilities, before)
+    assert tab.session.current_input is shown_input
+    assert tab.original_view.image is not None and tab.original_caption.text().endswith(SEVEN.name)
+
+
+def test_a_null_image_from_another_application_says_so_and_keeps_the_prediction(tab):
+    tab.load_image(SEVEN)
+    before = tab.last_prediction.probabilities.copy()
+    assert not tab.load_qimage(QImage(), "pasted image")
+    assert "empty or unreadable" in tab.error_text()
+    assert np.array_equal(tab.last_prediction.probabilities, before)
+    # The same through a drop whose image data is a null image.
+    tab.load_image(SEVEN)
+    assert tab.error_text() == ""
+    mime = QMimeData()
+    mime.setImageData(QImage())
+    _drop(tab, mime)
+    assert "empty or unreadable" in tab.error_text()
+    assert np.array_equal(tab.last_prediction.probabilities, before)
+
+
+def test_a_dropped_web_picture_uses_its_image_data_without_the_network(tab, monkeypatch):
+    """A browser drags a picture as its web address plus the picture itself: the picture is
+    classified, and nothing is fetched."""
+    import socket
+    import urllib.request
+
+    attempts = []
+
+    def no_network(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(urllib.request, "urlopen", no_network)
+    mime = QMimeData()
+    mime.setUrls([QUrl("https://example.com/images/seven.png")])
+    mime.setImageData(QImage(str(SEVEN)))
+    assert _drop(tab, mime)
+    assert tab.error_text() == ""
+    assert tab.last_prediction is not None and tab.last_prediction.label == "7"
+    assert tab.session.current_input.description == "dropped image"
+    assert attempts == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -16,11 +17,12 @@ from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QImage
 
 from lenet_gui.core.checkpoint import LoadedModel, save_checkpoint
-from lenet_gui.core.inference import Predictor
 from lenet_gui.core.model import LAYER_SHAPES, LeNet, ModelConfig
 from lenet_gui.core.preprocess import Preprocessed, preprocess_array
-from lenet_gui.ui.widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize, value_range
-from lenet_gui.ui.inspect.feature_maps import INPUT_KEY
+from lenet_gui.ui.widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize
+from lenet_gui.ui.inspect.feature_maps import INPUT_KEY, FeatureMapView
+from lenet_gui.ui.inspect.filters import FilterView
+from lenet_gui.ui.inspect.saliency import overlay
 from lenet_gui.ui.inspect.tab import InspectTab
 from lenet_gui.ui.session import CurrentInput, Session
 from lenet_gui.ui.settings import Settings
@@ -56,6 +58,16 @@ def stroke_input(points, width: int = 18) -> CurrentInput:
     pre = preprocess_array(np.asarray(canvas, dtype=np.float64) / 255.0, "digit")
     assert not pre.blank
     return CurrentInput(preprocessed=pre, original=np.asarray(canvas), description="drawing")
+
+
+def grainy(current: CurrentInput, amount: float = 0.05) -> CurrentInput:
+    """The same input with a little grain, as a photo has. Over a flat background max pooling
+    sees ties, where the gradient is not defined (autograd picks one of the tied pixels, finite
+    differences see half of each): grain makes every pixel's gradient well defined."""
+    noise = amount * torch.rand(current.preprocessed.tensor.shape, generator=torch.Generator().manual_seed(0))
+    tensor = (current.preprocessed.tensor + noise).clamp(0, 1)
+    return CurrentInput(preprocessed=Preprocessed(tensor, blank=False), original=current.original,
+                        description=current.description)
 
 
 SEVEN = [(60, 60), (220, 60), (120, 240)]
@@ -103,6 +115,96 @@ def hooked_forward(loaded: LoadedModel, x: torch.Tensor) -> dict[str, np.ndarray
     return captured
 
 
+# ---------------------------------------------------------------------------------------------
+# References written out here, independent of the code under test
+
+
+# Published values of the colour maps (matplotlib's viridis and inferno, colorcet's CET-D1), as
+# 8-bit RGB at the given positions of the scale.
+VIRIDIS = {0.0: (68, 1, 84), 0.25: (59, 82, 139), 0.5: (33, 145, 140), 0.75: (94, 201, 98),
+           1.0: (253, 231, 37)}
+INFERNO = {0.0: (0, 0, 4), 1.0: (252, 255, 164)}
+CET_D1 = {0.0: (33, 81, 219), 1.0: (192, 2, 6)}
+COLOUR_TOLERANCE = 3  # a 256-entry table approximates the continuous map
+
+
+def rgb(argb) -> tuple[int, int, int]:
+    argb = int(argb)
+    return (argb >> 16) & 0xFF, (argb >> 8) & 0xFF, argb & 0xFF
+
+
+def assert_colour(argb, expected, where="", tolerance=COLOUR_TOLERANCE) -> None:
+    got = rgb(argb)
+    assert max(abs(a - b) for a, b in zip(got, expected)) <= tolerance, f"{where}: {got} is not {expected}"
+
+
+def gradient_saliency_by_finite_differences(loaded: LoadedModel, x: torch.Tensor, k: int) -> np.ndarray:
+    """|d logit_k / d pixel| for every pixel by central differences on a float64 copy of the
+    model (one batched forward pass), scaled so that its maximum is 1."""
+    model = copy.deepcopy(loaded.model).double().eval()
+    base = x.reshape(1, 1, 28, 28).double()
+    h = 1e-6
+    steps = h * torch.eye(28 * 28, dtype=torch.float64).reshape(-1, 1, 28, 28)
+    with torch.no_grad():
+        plus = model(base + steps)[:, k]
+        minus = model(base - steps)[:, k]
+    heat = ((plus - minus) / (2 * h)).abs().reshape(28, 28).numpy()
+    return heat / heat.max()
+
+
+def gradient_saliency_by_autograd(loaded: LoadedModel, x: torch.Tensor, k: int) -> np.ndarray:
+    """|d logit_k / d pixel| by autograd through the model's plain forward pass, scaled to a
+    maximum of 1."""
+    x = x.reshape(1, 1, 28, 28).float().clone().requires_grad_(True)
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(loaded.model.eval()(x)[0, k], x)
+    heat = grad[0, 0].abs().double().numpy()
+    return heat / heat.max()
+
+
+def _bilinear_half_pixel(grid: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resampling of a square grid to ``size`` x ``size``, pixel centres aligned
+    (sample i of the output reads the input at (i + 0.5) * n / size - 0.5, clamped to the edge)."""
+    n = grid.shape[0]
+    src = np.clip((np.arange(size) + 0.5) * n / size - 0.5, 0, n - 1)
+    low = np.floor(src).astype(int)
+    high = np.minimum(low + 1, n - 1)
+    frac = src - low
+    rows = grid[low] * (1 - frac)[:, None] + grid[high] * frac[:, None]
+    return rows[:, low] * (1 - frac)[None, :] + rows[:, high] * frac[None, :]
+
+
+def grad_cam_on_conv2(loaded: LoadedModel, x: torch.Tensor, k: int) -> np.ndarray:
+    """Grad-CAM (Selvaraju et al.) on conv2's 16 x 8 x 8 output, written out: each map weighted by
+    the spatial mean of the gradient of class k's score with respect to it, the ReLU of the
+    weighted sum, upsampled to 16 x 16 and placed in the 28 x 28 input with a 6-pixel border
+    (conv2's unit (i, j) is centred on input pixel (2i + 6.5, 2j + 6.5)), scaled to a maximum of 1."""
+    model = loaded.model.eval()
+    captured = {}
+    handle = model.act2.register_forward_hook(lambda _m, _i, out: captured.__setitem__("maps", out))
+    try:
+        with torch.enable_grad():
+            logits = model(x.reshape(1, 1, 28, 28).float())
+            (grads,) = torch.autograd.grad(logits[0, k], captured["maps"])
+    finally:
+        handle.remove()
+    maps = captured["maps"][0].detach().double().numpy()
+    grads = grads[0].double().numpy()
+    weights = grads.mean(axis=(1, 2))
+    cam = np.maximum(0.0, np.tensordot(weights, maps, axes=1))
+    heat = np.zeros((28, 28))
+    heat[6:22, 6:22] = _bilinear_half_pixel(cam, 16)
+    return heat / heat.max() if heat.max() > 0 else heat
+
+
+def screen_color(view: FeatureMapView, screen: QImage, key: str, tile: int, r: int, c: int) -> int:
+    """The colour on screen at the middle of data pixel (r, c) of tile ``tile`` of layer ``key``."""
+    layer = view.layers[key]
+    rect = layer.tile_rects[tile]
+    point = QPoint(int(rect.left() + (c + 0.5) * layer.px), int(rect.top() + (r + 0.5) * layer.px))
+    return screen.pixel(point)
+
+
 def test_maps_are_the_models_own_activations_for_every_layer(qtbot, tab, session):
     loaded = make_model()
     session.set_model(loaded)
@@ -116,10 +218,14 @@ def test_maps_are_the_models_own_activations_for_every_layer(qtbot, tab, session
         shown = tab.maps.layer_values(key)
         assert shown.shape == shape, key
         np.testing.assert_allclose(shown, expected[key], rtol=1e-5, atol=1e-6, err_msg=key)
-        # The colours drawn are those values through the layer's shared colour scale.
-        lo, hi = value_range(expected[key])
+        # One colour scale per layer, from its smallest value to its largest: the smallest is
+        # drawn in viridis's first colour, the largest in its last.
+        lo, hi = float(expected[key].min()), float(expected[key].max())
         assert tab.maps.layer_range(key) == pytest.approx((lo, hi), rel=1e-5, abs=1e-6)
-        np.testing.assert_array_equal(tab.maps.layer_colors(key), colorize(shown, ACTIVATION_LUT, lo, hi))
+        colors = tab.maps.layer_colors(key)
+        assert_colour(colors.flat[int(np.argmin(shown))], VIRIDIS[0.0], f"{key} minimum")
+        assert_colour(colors.flat[int(np.argmax(shown))], VIRIDIS[1.0], f"{key} maximum")
+        np.testing.assert_array_equal(colors, colorize(shown, ACTIVATION_LUT, lo, hi))
     np.testing.assert_array_equal(tab.maps.layer_values(INPUT_KEY), x[0].numpy())
     np.testing.assert_array_equal(tab.maps.layer_colors(INPUT_KEY), colorize(x[0].numpy(), INPUT_LUT, 0.0, 1.0))
     # And those colours are what is on screen: sample the middle of some data pixels.
@@ -143,6 +249,64 @@ def test_probabilities_shown_are_the_softmax_of_the_logits(tab, session):
     expected = torch.softmax(torch.from_numpy(logits).double(), 0).numpy()
     np.testing.assert_allclose(tab.maps.probabilities, expected, rtol=1e-9)
     assert f"{100 * expected.max():.1f}%" in tab.input_label.text()
+
+
+def test_known_activations_are_drawn_in_the_colour_maps_known_colours(qtbot):
+    """Each layer's scale runs from its smallest value (viridis's first colour) to its largest
+    (its last); the input is grey from 0 (black) to 1 (white). Checked on screen."""
+    view = FeatureMapView()
+    qtbot.addWidget(view)
+    view.resize(1280, 520)
+    view.show()
+    qtbot.waitExposed(view)
+    activations = {key: np.zeros(shape, dtype=np.float32) for key, shape in LAYER_SHAPES.items()}
+    # conv1 spans -2 .. 2: the quarters of the scale sit at -1, 0 and 1.
+    for c, value in enumerate([-2.0, -1.0, 0.0, 1.0, 2.0]):
+        activations["conv1"][3, 10, c] = value
+    activations["conv2"][7, 2, 5], activations["conv2"][0, 0, 0] = 5.0, -0.5  # 0 is 1/11 of the way
+    activations["fc1"][0], activations["fc1"][1] = 10.0, -10.0  # units 0 and 1: the strip's first column
+    image = np.zeros((28, 28), dtype=np.float32)
+    image[4, 4], image[4, 5] = 1.0, 0.5
+    with qtbot.waitSignal(view.painted, timeout=5000):
+        view.set_data(image, activations, np.full(10, 0.1), [str(d) for d in range(10)])
+    screen = view.grab().toImage()
+    for c, position in enumerate([0.0, 0.25, 0.5, 0.75, 1.0]):
+        assert_colour(screen_color(view, screen, "conv1", 3, 10, c), VIRIDIS[position], f"conv1 at {position}")
+    assert_colour(screen_color(view, screen, "conv2", 7, 2, 5), VIRIDIS[1.0], "conv2 maximum")
+    assert_colour(screen_color(view, screen, "conv2", 0, 0, 0), VIRIDIS[0.0], "conv2 minimum")
+    assert view.layer_range("conv2") == (-0.5, 5.0)
+    assert_colour(screen_color(view, screen, "fc1", 0, 0, 0), VIRIDIS[1.0], "fc1 unit 0")
+    assert_colour(screen_color(view, screen, "fc1", 0, 1, 0), VIRIDIS[0.0], "fc1 unit 1")
+    assert_colour(screen_color(view, screen, "fc1", 0, 2, 0), VIRIDIS[0.5], "fc1 unit 2 (zero)")
+    assert_colour(screen_color(view, screen, INPUT_KEY, 0, 4, 4), (255, 255, 255), "input ink", tolerance=0)
+    assert_colour(screen_color(view, screen, INPUT_KEY, 0, 0, 0), (0, 0, 0), "input background", tolerance=0)
+    assert_colour(screen_color(view, screen, INPUT_KEY, 0, 4, 5), (128, 128, 128), "input at 0.5", tolerance=1)
+
+
+def test_filters_are_drawn_blue_negative_white_zero_red_positive(qtbot):
+    view = FilterView()
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    conv1 = np.zeros((6, 1, 5, 5), dtype=np.float32)
+    conv1[0, 0, 0, 0], conv1[0, 0, 0, 1] = -0.4, 0.2  # symmetric scale: -0.4 .. 0.4
+    conv2 = np.zeros((16, 6, 5, 5), dtype=np.float32)
+    conv2[3, 2, 1, 1] = 0.7
+    view.set_weights(conv1, conv2)
+    screen = view.grab().toImage()
+
+    def at(key, o, i, r, c):
+        rect = view.kernel_rect(key, o, i)
+        point = QPointF(rect.left() + (c + 0.5) * rect.width() / 5, rect.top() + (r + 0.5) * rect.height() / 5)
+        return screen.pixel(point.toPoint())
+
+    assert_colour(at("conv1", 0, 0, 0, 0), CET_D1[0.0], "most negative")
+    assert_colour(at("conv2", 3, 2, 1, 1), CET_D1[1.0], "most positive")
+    zero = rgb(at("conv1", 0, 0, 2, 2))
+    assert min(zero) >= 220 and max(zero) - min(zero) <= 12, f"zero should be near white: {zero}"
+    half = rgb(at("conv1", 0, 0, 0, 1))  # +0.2, half-way to the top: a lighter red
+    assert half[0] > half[2] and half[0] > 200 and half[1] < 200, half
 
 
 def test_drawing_updates_the_maps_each_stroke(qtbot, tab, session):
@@ -255,24 +419,61 @@ def test_filters_shown_equal_the_weights_and_follow_training(qtbot, tab, session
 def test_saliency_is_computed_for_the_class_named(tab, session):
     loaded = make_model(seed=5)
     session.set_model(loaded)
-    current = stroke_input(SEVEN)
+    current = grainy(stroke_input(SEVEN))
     session.set_input(current)
     x = current.preprocessed.tensor
-    reference = Predictor(make_model(seed=5))  # a separate predictor on identical weights
-    top = reference.predict(x).index
+    logits = hooked_forward(loaded, x)["logits"]
+    top = int(np.argmax(logits))
     panel = tab.saliency
     assert panel.class_index == top  # by default, the top class
-    for method in ("gradient", "gradcam"):
+    references = {"gradient": gradient_saliency_by_finite_differences, "gradcam": grad_cam_on_conv2}
+    for method, reference in references.items():
         panel.set_method(method)
         maps = {}
         for k in (top, (top + 3) % 10):
             panel.set_class(k)
             assert panel.class_index == k
-            np.testing.assert_allclose(panel.saliency, reference.saliency(x, k, method), rtol=1e-6, atol=1e-9)
+            expected = reference(loaded, x, k)
+            # Finite differences in float64 against the model's float32 gradient.
+            tolerance = 1e-5 if method == "gradient" else 1e-6
+            np.testing.assert_allclose(panel.saliency, expected, rtol=0, atol=tolerance, err_msg=f"{method}, class {k}")
             assert loaded.classes[k] in panel.caption.text()
             maps[k] = panel.saliency.copy()
         assert not np.allclose(*maps.values()), method
     assert "Grad-CAM on conv2" in panel.caption.text()
+
+
+def test_a_pixel_that_lowers_the_score_is_as_salient_as_one_that_raises_it(tab, session):
+    """Plain-gradient saliency is the gradient's magnitude: the sign says which way a pixel
+    pushes the score, and both ways count."""
+    loaded = make_model(seed=5)
+    session.set_model(loaded)
+    current = stroke_input(SEVEN)
+    session.set_input(current)
+    tab.saliency.set_method("gradient")
+    x = current.preprocessed.tensor.reshape(1, 1, 28, 28).clone().requires_grad_(True)
+    k = tab.saliency.class_index
+    (grad,) = torch.autograd.grad(loaded.model(x)[0, k], x)
+    grad = grad[0, 0].numpy()
+    lowering = grad < -0.1 * np.abs(grad).max()
+    assert lowering.sum() >= 3, "the test needs pixels that lower the score"
+    np.testing.assert_allclose(tab.saliency.saliency[lowering], (-grad / np.abs(grad).max())[lowering],
+                               rtol=1e-5, atol=1e-7)
+
+
+def test_the_saliency_overlay_uses_infernos_colours_over_the_dimmed_input():
+    image = np.zeros((28, 28))
+    image[0, :] = 1.0  # white ink along the top row
+    saliency = np.zeros((28, 28))
+    saliency[10, 10] = 1.0
+    saliency[0, 5] = 1.0
+    argb = overlay(image, saliency)
+    assert rgb(argb[20, 20]) == (0, 0, 0)  # no ink, no influence: black
+    # Ink without influence shows through, dimmed so that the heat stands out: 55 % of white.
+    assert rgb(argb[0, 20]) == (140, 140, 140)
+    # The strongest influence is inferno's last colour at 85 % opacity, over black or over ink.
+    assert_colour(argb[10, 10], tuple(round(0.85 * v) for v in INFERNO[1.0]), "over black", tolerance=2)
+    assert_colour(argb[0, 5], tuple(round(0.85 * v + 0.15 * 140) for v in INFERNO[1.0]), "over ink", tolerance=2)
 
 
 def test_export_writes_the_feature_maps_as_png(tmp_path, tab, session):
@@ -521,12 +722,12 @@ def test_strokes_on_the_classify_canvas_update_a_visible_inspector(qtbot, tmp_pa
     assert not np.allclose(while_drawing, after_second)
     # The saliency map catches up with the last input too, for the class shown.
     qtbot.waitUntil(lambda: not inspector.saliency.pending, timeout=5000)
-    reference = Predictor(session.current_model)
     tensor = classify.last_preprocessed.tensor
     assert inspector.saliency.class_index == classify.last_prediction.index
+    assert inspector.saliency.method == "gradient"
     np.testing.assert_allclose(inspector.saliency.saliency,
-                               reference.saliency(tensor, classify.last_prediction.index, inspector.saliency.method),
-                               rtol=1e-6, atol=1e-9)
+                               gradient_saliency_by_autograd(session.current_model, tensor, classify.last_prediction.index),
+                               rtol=1e-5, atol=1e-7)
     # The window's own Inspect tab, hidden behind the Classify tab, did no work meanwhile.
     assert not window.inspect_tab.maps.has_data
     inspector.shutdown()

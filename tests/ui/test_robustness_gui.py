@@ -11,11 +11,11 @@ import hashlib
 import os
 import random
 import threading
-import time
 import warnings
 from pathlib import Path
 
 import pytest
+import shiboken6
 import torch
 
 from tests.support import prerequisites  # noqa: E402
@@ -39,7 +39,11 @@ from tests.support import hostile  # noqa: E402
 from tests.ui.test_train_tab import _recipe  # noqa: E402  (sets the Train tab's fields)
 
 RUN_TIMEOUT_MS = 60_000
-THREAD_END_S = 3.0  # a stop, or a window close, ends the thread within this
+# A hang guard for a stop or a close to end the thread (it takes a batch; speed belongs in
+# benchmarks/).
+STOP_TIMEOUT_MS = 30_000
+
+# Every training thread a test here starts is stopped and joined when it ends, pass or fail.
 
 
 @pytest.fixture
@@ -96,6 +100,11 @@ def _draw_stroke(qtbot, canvas, x0=0.5, y0=0.15, x1=0.5, y1=0.85, steps=12):
     for i in range(1, steps + 1):
         qtbot.mouseMove(canvas, at(x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(x1, y1))
+
+
+def _ended(thread) -> bool:
+    """The thread has finished (its tab deletes it once it has)."""
+    return not shiboken6.isValid(thread) or thread.isFinished()
 
 
 def _no_destroyed_thread_message(qtlog) -> None:
@@ -162,9 +171,7 @@ def test_model_switches_drawing_and_inspect_during_a_run(qtbot, window, tmp_path
     done = _batch_count(tab, 1)
     qtbot.waitUntil(lambda: _batch_count(tab, 1) >= done + 3 or not tab.running, timeout=RUN_TIMEOUT_MS)
     tab.stop_action.trigger()
-    started = time.monotonic()
-    _wait_done(qtbot, tab, timeout=int(THREAD_END_S * 1000))
-    assert time.monotonic() - started < THREAD_END_S
+    _wait_done(qtbot, tab, timeout=STOP_TIMEOUT_MS)
 
     run = tab.runs[1]
     assert run.outcome is not None and run.failure is None
@@ -229,22 +236,19 @@ def test_stop_pause_and_close_at_random_moments(qtbot, window, held_evaluation, 
     during_evaluation = not paused and rng.random() < 0.7
     if during_evaluation:
         qtbot.waitUntil(entered.is_set, timeout=RUN_TIMEOUT_MS)
-        qtbot.waitUntil(lambda: tab.progress.format().endswith("testing…"), timeout=2000)
+        qtbot.waitUntil(lambda: tab.progress.format().endswith("testing…"), timeout=10_000)
         qtbot.wait(rng.randint(0, 50))
         if rng.random() < 0.5:
             tab.toggle_pause()
             paused = True
     how = rng.choice(["stop", "close"])
-    started = time.monotonic()
     if how == "stop":
         tab.stop_action.trigger()
-        _wait_done(qtbot, tab, timeout=int(THREAD_END_S * 1000))
+        _wait_done(qtbot, tab, timeout=STOP_TIMEOUT_MS)
     else:
         window.close()
-        assert thread.isFinished() and not thread.isRunning()
-        qtbot.waitUntil(lambda: not tab.running, timeout=int(THREAD_END_S * 1000))
-    seconds = time.monotonic() - started
-    assert seconds < THREAD_END_S, f"{how} took {seconds:.1f} s (paused={paused}, eval={during_evaluation})"
+        assert thread.isFinished() and not thread.isRunning(), f"paused={paused}, eval={during_evaluation}"
+        qtbot.waitUntil(lambda: not tab.running, timeout=STOP_TIMEOUT_MS)
     release.set()
 
     run = tab.runs[1]
@@ -268,15 +272,13 @@ def test_stop_or_close_while_the_data_set_loads(qtbot, window, how, qtlog):
     tab = window.train_tab
     assert tab.start_training()
     thread = tab.thread
-    started = time.monotonic()
     if how == "stop":
         tab.stop_action.trigger()
-        _wait_done(qtbot, tab, timeout=int(THREAD_END_S * 1000))
+        _wait_done(qtbot, tab, timeout=STOP_TIMEOUT_MS)
     else:
         window.close()
         assert thread.isFinished()
-        qtbot.waitUntil(lambda: not tab.running, timeout=int(THREAD_END_S * 1000))
-    assert time.monotonic() - started < THREAD_END_S
+        qtbot.waitUntil(lambda: not tab.running, timeout=STOP_TIMEOUT_MS)
     assert not window.session.training_active and window.run_state_label.text() == "Idle"
     assert tab.error_text == ""
     if how == "stop":
@@ -359,9 +361,7 @@ def test_damaged_checkpoints_opened_during_a_run(qtbot, window, tmp_path, monkey
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: warnings_shown.append((title, text)))
     damaged = [case for case in hostile.CHECKPOINT_CASES[1:] if case.message]
     for case in damaged:
-        started = time.monotonic()
         assert not window.open_checkpoint(str(paths[case.name])), case.name
-        assert time.monotonic() - started < 5, case.name
         title, text = warnings_shown[-1]
         assert title == "Cannot open checkpoint" and case.message.lower() in text.lower(), (case.name, text)
         assert "Traceback" not in text
@@ -433,9 +433,7 @@ def test_hostile_files_dropped_on_the_classify_tab(qtbot, window, tmp_path):
     assert len(cases) >= len(names) - 1  # "unreadable" means nothing to root
     paths = hostile.write_image_cases(tmp_path / "hostile", cases)
     for case in cases:
-        started = time.monotonic()
         assert _drop(tab, _file_mime(paths[case.name])), case.name
-        assert time.monotonic() - started < 5, f"dropping {case.name} held the window"
         message = tab.error_text()
         assert message and "\n" not in message and len(message) < 300, (case.name, message)
         still_seven(case.name)
@@ -474,13 +472,11 @@ def test_closing_while_an_operation_ignores_stop_keeps_the_thread_alive(qtbot, w
     assert tab.start_training()
     thread = tab.thread
     qtbot.waitUntil(entered.is_set, timeout=RUN_TIMEOUT_MS)
-    started = time.monotonic()
-    window.close()
-    assert time.monotonic() - started < THREAD_END_S
+    window.close()  # waits its bounded time, not for the operation
     assert thread.isRunning() and thread in workers.running_workers()
     release.set()
-    qtbot.waitUntil(lambda: thread not in workers.running_workers(), timeout=5000)
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: thread not in workers.running_workers(), timeout=STOP_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: _ended(thread), timeout=STOP_TIMEOUT_MS)
     _no_destroyed_thread_message(qtlog)
 
 
@@ -525,7 +521,8 @@ print("exit status", app.run_app(sys.argv[3]), flush=True)
 """
 
 
-@pytest.mark.parametrize("operation_s, exit_wait_ms", [(1.0, 15_000), (30.0, 300)])
+# The second operation outlasts the test's hang guard: the app must quit without waiting for it.
+@pytest.mark.parametrize("operation_s, exit_wait_ms", [(1.0, 15_000), (3600.0, 300)])
 def test_quitting_during_an_operation_that_ignores_stop_exits_cleanly(tmp_path, data_root, operation_s, exit_wait_ms):
     """Before the fix, the process aborted at exit ('QThread: Destroyed while thread is still
     running', SIGABRT): quitting looked like a crash."""
@@ -535,17 +532,16 @@ def test_quitting_during_an_operation_that_ignores_stop_exits_cleanly(tmp_path, 
     repo = Path(__file__).resolve().parents[2]
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(repo),
                XDG_CONFIG_HOME=str(tmp_path / "config"), HOME=str(tmp_path))
-    started = time.monotonic()
-    result = subprocess.run([sys.executable, "-c", QUIT_DURING_A_STUBBORN_OPERATION, str(operation_s),
-                             str(exit_wait_ms), str(data_root)],
-                            cwd=repo, env=env, capture_output=True, text=True, timeout=60)
-    seconds = time.monotonic() - started
+    try:
+        result = subprocess.run([sys.executable, "-c", QUIT_DURING_A_STUBBORN_OPERATION, str(operation_s),
+                                 str(exit_wait_ms), str(data_root)],
+                                cwd=repo, env=env, capture_output=True, text=True, timeout=180)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the app did not quit: it waited for an operation of {operation_s:.0f} s that ignores Stop")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "Destroyed while thread" not in output
     assert "Traceback" not in output
     assert (tmp_path / "config" / "LeNet Studio" / "LeNet Studio.conf").is_file()  # settings written
-    if operation_s > 10:
-        assert seconds < 20, f"waited {seconds:.0f} s for a thread that would not end"
-    else:
+    if operation_s < exit_wait_ms / 1000:
         assert "exit status 0" in result.stdout  # a normal return once the thread ended

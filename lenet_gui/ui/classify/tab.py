@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
@@ -330,8 +330,8 @@ class ClassifyTab(QWidget):
 
     def load_mime(self, mime, how: str) -> bool:
         """File URLs first (the original file, not a re-encoded copy), then image data."""
-        if mime is None:
-            return False
+        if mime is None:  # an empty clipboard holds no data at all: say so, as for text
+            mime = QMimeData()
         if mime.hasUrls():
             urls = mime.urls()
             local = [u.toLocalFile() for u in urls if u.isLocalFile()]
