@@ -543,6 +543,29 @@ def test_a_download_through_the_data_dialog_then_trains(qtbot, window, tmp_path,
     assert tab.data_dialog is None
 
 
+def test_a_download_that_fails_before_the_dialog_listens_is_still_reported(qtbot, window, tmp_path, monkeypatch):
+    """Offline, a download fails at once: here its thread ends before the dialog's call that
+    started it has returned, as happens when the window thread is descheduled for a moment."""
+    real_start = data_dialog.start_worker
+
+    def ends_before_start_returns(worker, *args):
+        real_start(worker, *args)
+        worker.wait(20_000)
+        return worker
+
+    monkeypatch.setenv("LENET_DATA_ROOT", str(tmp_path / "empty"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("LENET_MIRRORS", "http://127.0.0.1:9/")
+    monkeypatch.setattr(data_dialog, "start_worker", ends_before_start_returns)
+    tab = window.train_tab
+    assert not tab.start_training()
+    dialog = tab.data_dialog
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=20_000)
+    assert "could not be downloaded" in dialog.error.text()
+    assert dialog.download_button.isEnabled() and not dialog.progress.isVisible()
+
+
 def test_closing_the_data_dialog_mid_download_touches_nothing(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setenv("LENET_DATA_ROOT", str(tmp_path / "empty"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -68,10 +68,6 @@ class DownloadWorker(Worker):
             self.succeeded.emit()
 
 
-def start_download(key: str, root: Path) -> DownloadWorker:
-    return start_worker(DownloadWorker(key, root))
-
-
 class DatasetDialog(QDialog):
     """Shown when a data set is in none of the data roots. Accepted once the data is there;
     ``data_root`` then names the folder that holds it."""
@@ -135,10 +131,12 @@ class DatasetDialog(QDialog):
         self.progress.setRange(0, 0)
         self.progress.setFormat(self.tr("Connecting…"))
         self.progress.show()
-        self._reporter = start_download(self.key, self.target)
+        # Connected before it starts: a download that fails at once must still be reported.
+        self._reporter = DownloadWorker(self.key, self.target)
         self._reporter.progress.connect(self._on_progress)
         self._reporter.succeeded.connect(self._on_downloaded)
         self._reporter.failed.connect(self._on_download_failed)
+        start_worker(self._reporter)
 
     def _on_progress(self, name: str, done: int, total: int) -> None:
         if total:
