@@ -485,3 +485,55 @@ def test_the_temporary_a_killed_save_leaves_is_removed_by_a_later_save(tmp_path)
     os.utime(left[0], (old, old))
     save_checkpoint(path, _model(seed=2))
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_odd_metadata_values_are_kept_as_text_instead_of_failing_the_save(tmp_path):
+    import numpy as np
+
+    meta = {"confusion": np.eye(2, dtype=np.int64), "curve": torch.arange(3), "score": np.float32(0.5)}
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.pt", _model(), meta))
+    assert loaded.metadata["confusion"] == str(np.eye(2, dtype=np.int64))
+    assert loaded.metadata["curve"] == str(torch.arange(3))
+    assert loaded.metadata["score"] == 0.5
+
+
+def test_saving_leaves_the_process_umask_as_it_was(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        save_checkpoint(tmp_path / "m.pt", _model())
+        assert os.umask(0o027) == 0o027, "files created after a save would get other permissions"
+        assert (tmp_path / "m.pt").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="names descriptors through /proc")
+def test_a_save_is_flushed_to_disk_file_and_folder(tmp_path, monkeypatch):
+    """A power cut after the save returns must find the new file under its name: the data and
+    the folder entry of the rename are both synced."""
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    path = save_checkpoint(tmp_path / "m.pt", _model())
+    assert tmp_path in synced, synced
+    assert any(p.parent == tmp_path and p.name.startswith(".m.pt.") for p in synced), synced
+    assert synced.index(tmp_path) == len(synced) - 1  # the folder last, after the rename
+    assert path.is_file()
+
+
+def test_a_refused_legacy_pickle_prints_no_warning(tmp_path):
+    import pickle
+    import warnings
+
+    path = tmp_path / "legacy.pt"
+    path.write_bytes(pickle.dumps({"format": "something"}, protocol=4))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(CheckpointError):
+            load_checkpoint(path)
+    assert [str(w.message) for w in caught] == []
