@@ -60,6 +60,7 @@ MODULE_TESTS: dict[str, list[str]] = {
     "evaluation": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
     "runs": ["tests/core/test_failure_descriptions.py"],
     "export": ["tests/cli/test_cli.py"],
+    "files": ["tests/core/test_download.py", "tests/core/test_checkpoint.py"],
 }
 
 # (module, the mutated line with surrounding spaces stripped, the mutation, its column) -> why
