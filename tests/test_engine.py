@@ -218,6 +218,33 @@ def test_stop_while_paused_ends_the_run(fake_dataset, controls):
     driver.close()
 
 
+@pytest.mark.parametrize("where, held_at", [
+    (dict(steps=[7]), (7, 0)),  # the epoch's last batch: the evaluation must not start
+    (dict(evaluation_batches=[3]), (7, 3)),  # inside the evaluation: it must not go on
+], ids=["last-batch", "evaluation"])
+def test_pause_holds_the_evaluation_too(fake_dataset, controls, where, held_at):
+    # 7 training batches an epoch, then 100 evaluation batches of one image
+    trainer = Trainer(_config(epochs=2, batch_size=32, eval_batch_size=1), fake_dataset)
+    hold = controls.hold(trainer, **where)
+    driver = controls.start(trainer)
+    hold.wait_inside()
+    trainer.pause()
+    assert (hold.training_passes, hold.evaluation_passes) == held_at
+    hold.release()
+    arrived = []
+    while True:  # what the batch in flight still reports, until a quiet while
+        try:
+            arrived.append(driver.events.get(timeout=0.3))
+        except queue.Empty:
+            break
+    assert not any(isinstance(e, EpochResult) for e in arrived), "the evaluation ran on while paused"
+    assert (hold.training_passes, hold.evaluation_passes) == held_at
+    trainer.resume()
+    rest = driver.drain()
+    assert not rest[-1].stopped and [r.epoch for r in rest[-1].history] == [1, 2]
+    assert hold.evaluation_passes == 200
+
+
 def test_stop_keeps_finished_epochs(fake_dataset, controls):
     trainer = _long_trainer(fake_dataset)  # 50 batches an epoch
     hold = controls.hold(trainer, steps=[52])

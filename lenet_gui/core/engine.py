@@ -410,6 +410,11 @@ class Trainer:
         while not self._running.wait(0.05):
             pass
 
+    def _evaluation_should_stop(self) -> bool:
+        # Between evaluation batches as between training batches: a pause holds here too.
+        self._wait_while_paused()
+        return self._stop.is_set()
+
     def run(self) -> Iterator[Event]:
         """The loop; the model trains in the layout fastest on its device and is handed back in
         the usual one (also when the run stops, fails or is abandoned)."""
@@ -478,7 +483,7 @@ class Trainer:
                 )
             train_seconds = time.perf_counter() - started
             yield EvaluationStarted(epoch)
-            test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size, self._stop.is_set)
+            test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size, self._evaluation_should_stop)
             if test_acc is None:
                 self.stopped = True
                 yield Finished(tuple(self.history), stopped=True)
