@@ -13,7 +13,6 @@ import itertools
 import math
 import queue
 import re
-import threading
 from pathlib import Path
 
 import pytest
