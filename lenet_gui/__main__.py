@@ -291,9 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv  # recorded in saved checkpoints, to say how a model was made
     if args.version:
-        from . import __version__
+        from . import app_version
 
-        print(f"LeNet Studio {__version__}")
+        print(f"LeNet Studio {app_version()}")
         return 0
     commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}
     if args.command is None:

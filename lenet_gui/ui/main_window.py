@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from .. import __version__
+from .. import app_version
 from ..core.checkpoint import CheckpointError
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
                 "<h3>LeNet Studio %1</h3><p>Train LeNet on MNIST and Fashion-MNIST, watch it learn, "
                 "classify your own drawings and photos, and look inside the network layer by layer.</p>"
                 "<p>Data sets: MNIST (Y. LeCun, C. Cortes, C. Burges); Fashion-MNIST (Zalando Research, MIT).</p>"
-            ), __version__),
+            ), app_version()),
         )
 
     # -- settings --------------------------------------------------------------------------------
