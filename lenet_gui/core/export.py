@@ -26,6 +26,7 @@ import importlib.util
 import json
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -148,10 +149,13 @@ def _export_onnx(loaded: LoadedModel, path: Path) -> None:
         raise ExportError(f"ONNX export needs the {names} package{'s' if len(missing) > 1 else ''}: "
                           f"{ONNX_EXTRA_HINT}")
     module, example, shapes = _exportable(loaded)
-    program = torch.onnx.export(
-        module, (example,), input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
-        dynamic_shapes=shapes, dynamo=True, verbose=False,
-    )
+    with warnings.catch_warnings():
+        # torch 2.13's exporter trips over its own deprecation (fixed in 2.14); not the user's concern.
+        warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)", category=FutureWarning)
+        program = torch.onnx.export(
+            module, (example,), input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
+            dynamic_shapes=shapes, dynamo=True, verbose=False,
+        )
     metadata = export_metadata(loaded)
     program.model.doc_string = f"{loaded.title}, exported by LeNet Studio. {metadata['input']}; {metadata['outputs']}."
     for key, value in metadata.items():
