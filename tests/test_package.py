@@ -79,7 +79,7 @@ def run_installed(target: Path, args: list[str], cwd: Path, extra_env: dict | No
     env["PYTHONPATH"] = os.pathsep.join([str(target), *_site_packages()])
     env["QT_QPA_PLATFORM"] = "offscreen"
     env.update(extra_env or {})
-    return subprocess.run([sys.executable, "-S", "-P", *args], cwd=cwd, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-S", "-P", "-X", "faulthandler", *args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT)
 
 
@@ -133,50 +133,57 @@ def test_installed_copy_classifies_the_bundled_digits(installed, elsewhere):
 
 
 def test_installed_copy_opens_its_window_with_both_bundled_models(installed, elsewhere, tmp_path):
+    # The window as lenet-gui opens it (run_app: its settings, its event loop, its way out),
+    # looked at from inside the event loop.
     script = r"""
-import json, sys
-from pathlib import Path
+import json, sys, traceback
 import lenet_gui
 from lenet_gui.core import resources
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox
-from lenet_gui.ui.app import make_application
-
-def report(app):
-    from lenet_gui.ui.main_window import MainWindow
-
-    # A local window, gone before the application, as in lenet-gui itself.
-    window = MainWindow(settings=QSettings(sys.argv[1], QSettings.Format.IniFormat))
-    window.show()
-    app.processEvents()
-    combo = window.findChild(QComboBox, "classifyModelCombo")
-    tab = window.classify_tab
-    seen = {}
-    for index, (title, _) in enumerate(window.session.model_entries()):
-        assert tab.model_picker.choose(index), title
-        model = window.session.current_model
-        sample = next(p for p in resources.sample_paths() if p.name.startswith(
-            "digit-7" if model.input_kind == "digit" else "garment-trouser"))
-        assert tab.load_image(str(sample)), tab.error_text()
-        seen[title] = {"path": str(model.path), "sample": str(sample), "label": tab.last_prediction.label}
-    result = {
-        "package": lenet_gui.__file__,
-        "icon": str(resources.ICON), "icon_exists": resources.ICON.is_file(),
-        "combo": [combo.itemText(i) for i in range(combo.count())],
-        "samples": len(tab.sample_buttons),
-        "models": seen,
-        "window_icon": not app.windowIcon().isNull(),
-    }
-    window.close()
-    return result
+from lenet_gui.ui.app import make_application, run_app
 
 app = make_application()
-print(json.dumps(report(app)))
+report = {}
+
+def look():
+    try:
+        from lenet_gui.ui.main_window import MainWindow
+
+        window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+        combo = window.findChild(QComboBox, "classifyModelCombo")
+        tab = window.classify_tab
+        seen = {}
+        for index, (title, _) in enumerate(window.session.model_entries()):
+            assert tab.model_picker.choose(index), title
+            model = window.session.current_model
+            sample = next(p for p in resources.sample_paths() if p.name.startswith(
+                "digit-7" if model.input_kind == "digit" else "garment-trouser"))
+            assert tab.load_image(str(sample)), tab.error_text()
+            seen[title] = {"path": str(model.path), "sample": str(sample), "label": tab.last_prediction.label}
+        report.update({
+            "package": lenet_gui.__file__,
+            "icon": str(resources.ICON), "icon_exists": resources.ICON.is_file(),
+            "combo": [combo.itemText(i) for i in range(combo.count())],
+            "samples": len(tab.sample_buttons),
+            "models": seen,
+            "window_icon": not app.windowIcon().isNull(),
+        })
+    except Exception:
+        report["error"] = traceback.format_exc()
+    finally:
+        app.quit()
+
+QTimer.singleShot(0, look)
+status = run_app()
+print(json.dumps(report), flush=True)
+sys.exit(status)
 """
-    result = run_installed(installed, ["-c", script, str(tmp_path / "settings.ini")], cwd=elsewhere,
+    result = run_installed(installed, ["-c", script], cwd=elsewhere,
                            extra_env={"XDG_CONFIG_HOME": str(tmp_path / "config")})
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "error" not in report, report["error"]
     assert Path(report["package"]).is_relative_to(installed), report["package"]
     assert report["icon_exists"] and Path(report["icon"]).is_relative_to(installed) and report["window_icon"]
     assert report["combo"][:2] == ["Bundled: MNIST digits", "Bundled: Fashion-MNIST garments"]
