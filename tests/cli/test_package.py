@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 # What a clone holds that a build never needs (and the build's own leftovers).
 NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__",
                                     ".pytest_cache", ".hypothesis", "out", "*.shot.png")
+TRANSLATION = "lenet_gui_xx"
 BUNDLED = {
     "lenet_gui/_bundled/checkpoints/lenet-mnist.pt": "checkpoints/lenet-mnist.pt",
     "lenet_gui/_bundled/checkpoints/lenet-fashion-mnist.pt": "checkpoints/lenet-fashion-mnist.pt",
@@ -51,6 +52,8 @@ def source(tmp_path_factory) -> Path:
     leftovers from an earlier build could slip into the wheel."""
     copy = tmp_path_factory.mktemp("source") / "lenet-studio"
     shutil.copytree(REPO, copy, ignore=NOT_COPIED, symlinks=True)
+    # A compiled translation, as the translation work will add them: it must ship too.
+    (copy / "lenet_gui" / "translations" / f"{TRANSLATION}.qm").write_bytes(b"\x3c\xb8\x64\x18 stand-in")
     return copy
 
 
@@ -97,6 +100,7 @@ def test_the_wheel_holds_every_package_and_the_bundled_files(wheel, source):
         assert zipfile.ZipFile(wheel).read(inside) == (REPO / original).read_bytes()
     samples = sorted(p.name for p in (REPO / "assets" / "samples").iterdir())
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("lenet_gui/_bundled/assets/samples/")) == samples
+    assert f"lenet_gui/translations/{TRANSLATION}.qm" in names
     # A package added to the source tree but not to pyproject.toml's list would be left out.
     modules = {str(p.relative_to(source)).replace(os.sep, "/") for p in (source / "lenet_gui").rglob("*.py")}
     assert modules - names == set()
@@ -168,6 +172,7 @@ def look():
             "samples": len(tab.sample_buttons),
             "models": seen,
             "window_icon": not app.windowIcon().isNull(),
+            "translation": str(resources.translation_path("lenet_gui_xx")),
         })
     except Exception:
         report["error"] = traceback.format_exc()
@@ -190,6 +195,7 @@ sys.exit(status)
     assert report["samples"] == len(list((REPO / "assets" / "samples").iterdir()))
     labels = {title: info["label"] for title, info in report["models"].items()}
     assert labels == {"Bundled: MNIST digits": "7", "Bundled: Fashion-MNIST garments": "Trouser"}
+    assert Path(report["translation"]) == installed / "lenet_gui" / "translations" / f"{TRANSLATION}.qm"
     for info in report["models"].values():
         assert Path(info["path"]).is_relative_to(installed) and Path(info["sample"]).is_relative_to(installed)
 

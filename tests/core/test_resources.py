@@ -34,3 +34,7 @@ def test_the_icon_and_the_samples_are_images():
     for path in samples:
         with Image.open(path) as image:
             image.verify()
+
+
+def test_a_translation_the_package_lacks_is_none():
+    assert resources.translation_path("lenet_gui_no_such_locale") is None
