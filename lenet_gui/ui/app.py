@@ -6,9 +6,10 @@ import os
 import sys
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
+from ..core.desktop_entry import APP_ID
 from ..core.resources import ICON
 
 ORGANIZATION = "LeNet Studio"
@@ -19,6 +20,8 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
+    # Desktops match the window to the desktop entry that --install-desktop-entry writes.
+    QGuiApplication.setDesktopFileName(APP_ID)
     if ICON.is_file():
         app.setWindowIcon(QIcon(str(ICON)))
     return app

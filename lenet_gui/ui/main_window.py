@@ -2,27 +2,58 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from .. import __version__
-from ..core.checkpoint import CheckpointError
+from .. import app_version
+from ..core.checkpoint import CheckpointError, LoadedModel
+from ..core.export import EXPORT_FORMATS, ExportError, export
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
 from .session import Session
 from .settings import Settings
 from .train.tab import TrainTab
 from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
+from .widgets.file_dialogs import ask_save_path_as
 from .widgets.text import fill
+from .workers import Worker, start_worker
 
 
 WARM_UP_DELAY_MS = 300
 
 
+class _ExportWorker(Worker):
+    """Writes one export off the window thread: tracing a model for ONNX takes seconds."""
+
+    done = Signal(str, str)  # path, error message ("" when the file was written)
+
+    def __init__(self, loaded: LoadedModel, path: str):
+        super().__init__()
+        self.loaded, self.path = loaded, path
+
+    def run(self) -> None:
+        try:
+            export(self.loaded, self.path)
+        except ExportError as exc:
+            self.done.emit(self.path, str(exc))
+        except OSError as exc:
+            self.done.emit(self.path, exc.strerror or str(exc))
+        except Exception as exc:  # an exporter's own failure: say it instead of losing it in the thread
+            self.done.emit(self.path, f"{type(exc).__name__}: {exc}")
+        else:
+            self.done.emit(self.path, "")
+
+
 class MainWindow(QMainWindow):
+    # File > Export model… has finished: the path, and the reason it failed ("" when written).
+    export_finished = Signal(str, str)
+
     def __init__(self, data_root: str | None = None, settings: Settings | QSettings | None = None):
         super().__init__()
         keep_window_thread_off_the_training_cores()
@@ -67,6 +98,14 @@ class MainWindow(QMainWindow):
         # The Train tab owns these actions: it knows when there is a trained model to save.
         self.file_menu.addAction(self.train_tab.save_action)
         self.file_menu.addSeparator()
+        self.export_model_action = QAction(self.tr("&Export model…"), self)
+        self.export_model_action.setStatusTip(
+            self.tr("Save the current model for other tools: ONNX, a PyTorch program, or its metrics"))
+        self.export_model_action.triggered.connect(self.export_model_dialog)
+        self.file_menu.addAction(self.export_model_action)
+        self._export_worker: _ExportWorker | None = None
+        self.session.model_changed.connect(lambda _model: self._update_export_action())
+        self._update_export_action()
         self.file_menu.addAction(self.train_tab.export_csv_action)
         self.file_menu.addAction(self.train_tab.export_png_action)
         self.file_menu.addSeparator()
@@ -107,6 +146,58 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(fill(self.tr("Opened %1"), path), 5000)
         return True
 
+    def export_format_labels(self) -> dict[str, str]:
+        """The file dialog's name for each format of core.export's table (its own description
+        for a format this window does not know by name yet)."""
+        known = {
+            ".onnx": self.tr("ONNX model"),
+            ".pt2": self.tr("PyTorch exported program"),
+            ".csv": self.tr("Per-epoch metrics (CSV)"),
+        }
+        return {suffix: known.get(suffix, fmt.description) for suffix, fmt in EXPORT_FORMATS.items()}
+
+    def _update_export_action(self) -> None:
+        self.export_model_action.setEnabled(self.session.current_model is not None and self._export_worker is None)
+
+    def export_model_dialog(self) -> None:
+        loaded = self.session.current_model
+        if loaded is None:
+            return
+        stem = loaded.path.stem if loaded.path else re.sub(r"[^\w.-]+", "-", loaded.title).strip("-") or "lenet"
+        path = ask_save_path_as(self, self.settings, "exports_folder", self.tr("Export model"), stem,
+                                list((label, suffix) for suffix, label in self.export_format_labels().items()))
+        if path:
+            self.export_model(path)
+
+    def export_model(self, path: str, loaded: LoadedModel | None = None) -> bool:
+        """Export the current model (or ``loaded``) to ``path`` in the background; the format
+        comes from the suffix. Returns False when there is nothing to export or an export is
+        already under way; :attr:`export_finished` tells the outcome."""
+        loaded = loaded or self.session.current_model
+        if loaded is None or self._export_worker is not None:
+            return False
+        # The worker gets its own copy: the window keeps running the model meanwhile.
+        snapshot = dataclasses.replace(loaded, model=copy.deepcopy(loaded.model),
+                                       metadata=copy.deepcopy(loaded.metadata))
+        worker = _ExportWorker(snapshot, path)
+        worker.done.connect(self._export_done)
+        self._export_worker = worker
+        self._update_export_action()
+        self.statusBar().showMessage(fill(self.tr("Exporting %1…"), path))
+        start_worker(worker)
+        return True
+
+    def _export_done(self, path: str, error: str) -> None:
+        self._export_worker = None
+        self._update_export_action()
+        if error:
+            self.statusBar().showMessage(fill(self.tr("Cannot export %1"), path), 5000)
+            QMessageBox.warning(self, self.tr("Cannot export the model"),
+                                fill(self.tr("Cannot export to %1: %2"), path, error))
+        else:
+            self.statusBar().showMessage(fill(self.tr("Exported %1"), path), 5000)
+        self.export_finished.emit(path, error)
+
     def show_about(self) -> None:
         QMessageBox.about(
             self,
@@ -115,7 +206,7 @@ class MainWindow(QMainWindow):
                 "<h3>LeNet Studio %1</h3><p>Train LeNet on MNIST and Fashion-MNIST, watch it learn, "
                 "classify your own drawings and photos, and look inside the network layer by layer.</p>"
                 "<p>Data sets: MNIST (Y. LeCun, C. Cortes, C. Burges); Fashion-MNIST (Zalando Research, MIT).</p>"
-            ), __version__),
+            ), app_version()),
         )
 
     # -- settings --------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def test_batch_evaluation_gives_the_outputs_of_the_layers_one_by_one(config):
 
 def test_module_hooks_see_every_layer_in_eval_mode():
     """In eval mode forward() runs the layers one by one, in the order drawn: hooks (and the
-    TorchScript export, which traces) see each of them."""
+    model exports, which trace) see each of them."""
     model = LeNet(ModelConfig()).eval()
     seen = []
     for name in ("conv1", "act1", "pool1", "conv2", "act2", "pool2", "fc1", "fc2", "fc3"):

@@ -26,7 +26,7 @@ from ...core.inference import Prediction, Predictor
 from ...core.preprocess import (
     DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, working_grey,
 )
-from ...core.resources import SAMPLES
+from ...core.resources import sample_paths
 from ..session import CurrentInput, Session
 from ..settings import Settings
 from ..widgets.image_view import ImageView, qimage_to_png_bytes
@@ -182,7 +182,7 @@ class ClassifyTab(QWidget):
         self.samples_label = QLabel(self.tr("Samples:"))
         samples.addWidget(self.samples_label)
         self.sample_buttons: list[tuple[str, QToolButton]] = []
-        for path in sorted(SAMPLES.glob("*.png")) + sorted(SAMPLES.glob("*.jpg")):
+        for path in sample_paths():
             kind = DIGIT if path.name.startswith("digit") else GARMENT if path.name.startswith("garment") else None
             if kind is None:
                 continue
