@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import __version__
+from . import i18n
 from ..core.checkpoint import CheckpointError
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
@@ -16,19 +17,18 @@ from .session import Session
 from .settings import Settings
 from .train.tab import TrainTab
 from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
-from .widgets.text import fill
+from .widgets.text import Retranslating, fill
 
 
 WARM_UP_DELAY_MS = 300
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Retranslating, QMainWindow):
     def __init__(self, data_root: str | None = None, settings: Settings | QSettings | None = None):
         super().__init__()
         keep_window_thread_off_the_training_cores()
         self.settings = Settings.wrap(settings)
         self.session = Session(data_root=data_root, parent=self, settings=self.settings)
-        self.setWindowTitle(self.tr("LeNet Studio"))
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -38,29 +38,30 @@ class MainWindow(QMainWindow):
         # Messages stay until the next one; the run's state sits in its own corner, where menu
         # hints (which clear the message area) cannot wipe it.
         self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text))
-        self.run_state_label = QLabel(self.tr("Idle"))
+        self.run_state_label = QLabel(self.train_tab.run_state_text())
         self.run_state_label.setObjectName("runState")
         self.statusBar().addPermanentWidget(self.run_state_label)
         self.train_tab.run_state.connect(self.run_state_label.setText)
         self.session.tab_requested.connect(self.show_tab)
         self.session.open_checkpoint_requested.connect(self.open_checkpoint_dialog)
         self.session.status_requested.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.retranslate()
         self._restore_settings()
 
     # -- construction ----------------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
         self.train_tab = TrainTab(self.session, self.settings, parent=self)
-        self.tabs.addTab(self.train_tab, self.tr("Train"))
+        self.tabs.addTab(self.train_tab, "")
         self.classify_tab = ClassifyTab(self.session, self.settings, self)
-        self.tabs.addTab(self.classify_tab, self.tr("Classify"))
+        self.tabs.addTab(self.classify_tab, "")
         self.inspect_tab = InspectTab(self.session, self.settings, self)
-        self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
+        self.tabs.addTab(self.inspect_tab, "")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        self.file_menu = bar.addMenu(self.tr("&File"))
-        self.open_action = QAction(self.tr("&Open checkpoint…"), self)
+        self.file_menu = bar.addMenu("")
+        self.open_action = QAction(self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_checkpoint_dialog)
         self.file_menu.addAction(self.open_action)
@@ -70,16 +71,48 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.train_tab.export_csv_action)
         self.file_menu.addAction(self.train_tab.export_png_action)
         self.file_menu.addSeparator()
-        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action = QAction(self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         self.file_menu.addAction(self.quit_action)
-        self.help_menu = bar.addMenu(self.tr("&Help"))
-        about = QAction(self.tr("&About LeNet Studio"), self)
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(self.show_about)
-        self.help_menu.addAction(about)
+        self.view_menu = bar.addMenu("")
+        self.language_menu = self.view_menu.addMenu("")
+        self.language_group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code, name in i18n.LANGUAGES.items():
+            action = QAction(name, self.language_group)  # in its own language, never translated
+            action.setCheckable(True)
+            action.setChecked(code == i18n.current_language())
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
+        self.help_menu = bar.addMenu("")
+        self.about_action = QAction(self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.help_menu.addAction(self.about_action)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("LeNet Studio"))
+        for tab, text in ((self.train_tab, self.tr("Train")), (self.classify_tab, self.tr("Classify")),
+                          (self.inspect_tab, self.tr("Inspect"))):
+            self.tabs.setTabText(self.tabs.indexOf(tab), text)
+        self.file_menu.setTitle(self.tr("&File"))
+        self.open_action.setText(self.tr("&Open checkpoint…"))
+        self.quit_action.setText(self.tr("&Quit"))
+        self.view_menu.setTitle(self.tr("&View"))
+        self.language_menu.setTitle(self.tr("&Language"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.about_action.setText(self.tr("&About LeNet Studio"))
+        self.run_state_label.setText(self.train_tab.run_state_text())
+        for code, action in self.language_actions.items():
+            action.setChecked(code == i18n.current_language())
+
+    def set_language(self, language: str) -> None:
+        """Switch every text of the window to ``language`` now, and remember the choice."""
+        self.settings.language = language
+        i18n.set_language(language)
 
     # -- actions ---------------------------------------------------------------------------------
 
