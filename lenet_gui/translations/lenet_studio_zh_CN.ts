@@ -754,14 +754,6 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>&lt;b&gt;测试准确率 %1&lt;/b&gt;，基于 %3 的 %2 张测试图像（分错 %4 张）· 模型：%5</translation>
     </message>
     <message>
-        <source>true: %1</source>
-        <translation>真实：%1</translation>
-    </message>
-    <message>
-        <source>%1 (%2)</source>
-        <translation>%1（%2）</translation>
-    </message>
-    <message>
         <source>&lt;b&gt;Misclassified&lt;/b&gt;: %1 images, most confident first. Click one to inspect it.</source>
         <translation>&lt;b&gt;分错的图像&lt;/b&gt;：%1 张，置信度最高的在前。点击一张即可探查。</translation>
     </message>

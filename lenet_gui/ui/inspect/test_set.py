@@ -12,7 +12,7 @@ import copy
 
 import numpy as np
 import torch
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QThread, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -85,6 +85,10 @@ class GalleryModel(QAbstractListModel):
         self._pixmaps: dict[int, QPixmap] = {}
         self.item_size: QSize | None = None
 
+    def caption(self, predicted: str, confidence: str, true: str) -> str:
+        """A thumbnail's two lines: what the model said, and the truth."""
+        return fill(self.tr("%1 (%2)\ntrue: %3"), predicted, confidence, true)
+
     def retranslate(self) -> None:
         """The captions are made when read, in the current language: have the view read them again."""
         if len(self.rows):
@@ -111,8 +115,8 @@ class GalleryModel(QAbstractListModel):
         true, pred = int(r.labels[i]), int(r.predicted[i])
         conf = float(r.probabilities[i, pred])
         if role == Qt.ItemDataRole.DisplayRole:
-            return fill(self.tr("%1 (%2)\ntrue: %3"), display_class_name(self.classes[pred]), f"{100 * conf:.0f}%",
-                        display_class_name(self.classes[true]))
+            return self.caption(display_class_name(self.classes[pred]), f"{100 * conf:.0f}%",
+                                display_class_name(self.classes[true]))
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(i)
             if pixmap is None:
@@ -197,7 +201,9 @@ class ConfusionTable(QTableWidget):
             self.setItem(t, n, item)
         self.setColumnWidth(n, 58)
         self.resizeColumnToContents(n)
-        width = self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + 4
+        # The scroll bar's room too: the table is often shorter than its ten rows.
+        width = (self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + 4
+                 + self.verticalScrollBar().sizeHint().width())
         self.setFixedWidth(width)
         self.setMinimumHeight(self.horizontalHeader().height() + 4 * 22)
 
@@ -436,9 +442,13 @@ class TestSetPanel(Retranslating, QWidget):
         """Cells wide enough for the longest caption, so class names are not cut."""
         fm = self.gallery.fontMetrics()
         names = display_class_names(classes)
-        longest = max(fm.horizontalAdvance(fill(self.tr("true: %1"), c)) for c in names)
-        longest = max(longest, max(fm.horizontalAdvance(fill(self.tr("%1 (%2)"), c, "100%")) for c in names))
-        grid = QSize(max(THUMB + 24, longest + 28), THUMB + 2 * fm.lineSpacing() + 14)
+        # Measured as laid out, with the fallback fonts: CJK glyphs stand taller than the lines
+        # of a Latin font's metrics.
+        captions = [self.gallery_model.caption(c, "100%", c) for c in names]
+        boxes = [fm.boundingRect(QRect(0, 0, 10_000, 10_000), int(Qt.AlignmentFlag.AlignLeft), c) for c in captions]
+        longest = max(box.width() for box in boxes)
+        tallest = max(max(box.height() for box in boxes), 2 * fm.lineSpacing())
+        grid = QSize(max(THUMB + 24, longest + 28), THUMB + tallest + 14)
         self.gallery.setGridSize(grid)
         self.gallery_model.item_size = QSize(grid.width() - 8, grid.height() - 4)
 
