@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--uninstall-desktop-entry", action="store_true",
                          help="remove what --install-desktop-entry wrote and exit")
     _add_data_root(parser, top_level=True)
+    # The window's languages (ui.i18n.LANGUAGES, which a test keeps equal to this list; naming
+    # them here keeps Qt out of the command line's start).
+    parser.add_argument("--lang", choices=["en", "zh_CN"], default=None,
+                        help="the window's language for this start (default: the one chosen in "
+                             "View > Language, else the system's)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from .core.data import DATASETS
@@ -299,7 +304,7 @@ def cmd_desktop_entry(install: bool) -> int:
 def run_gui(args) -> int:
     from .ui.app import run_app
 
-    return run_app(data_root=args.data_root)
+    return run_app(data_root=args.data_root, language=args.lang)
 
 
 def _printable_streams() -> None:

@@ -27,12 +27,18 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_app(data_root: str | None = None) -> int:
+def run_app(data_root: str | None = None, language: str | None = None) -> int:
+    """``language``: a code of ``i18n.LANGUAGES`` for this start only; None: the saved choice,
+    or the system's language when there is none."""
     app = make_application()
+    from . import i18n
     from .main_window import MainWindow
+    from .settings import Settings
     from .workers import stop_all_and_wait
 
-    window = MainWindow(data_root=data_root)
+    settings = Settings()
+    i18n.set_language(i18n.resolve(language or settings.language))
+    window = MainWindow(data_root=data_root, settings=settings)
     window.show()
     status = app.exec()
     if not stop_all_and_wait():

@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import app_version
+from . import i18n
 from ..core.checkpoint import CheckpointError, LoadedModel
 from ..core.export import EXPORT_FORMATS, ExportError, export
 from .classify.tab import ClassifyTab
@@ -21,7 +22,7 @@ from .settings import Settings
 from .train.tab import TrainTab
 from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
 from .widgets.file_dialogs import ask_save_path_as
-from .widgets.text import fill
+from .widgets.text import Retranslating, fill
 from .workers import Worker, start_worker
 
 
@@ -50,7 +51,7 @@ class _ExportWorker(Worker):
             self.done.emit(self.path, "")
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Retranslating, QMainWindow):
     # File > Export model… has finished: the path, and the reason it failed ("" when written).
     export_finished = Signal(str, str)
 
@@ -59,7 +60,6 @@ class MainWindow(QMainWindow):
         keep_window_thread_off_the_training_cores()
         self.settings = Settings.wrap(settings)
         self.session = Session(data_root=data_root, parent=self, settings=self.settings)
-        self.setWindowTitle(self.tr("LeNet Studio"))
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -69,38 +69,37 @@ class MainWindow(QMainWindow):
         # Messages stay until the next one; the run's state sits in its own corner, where menu
         # hints (which clear the message area) cannot wipe it.
         self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text))
-        self.run_state_label = QLabel(self.tr("Idle"))
+        self.run_state_label = QLabel(self.train_tab.run_state_text())
         self.run_state_label.setObjectName("runState")
         self.statusBar().addPermanentWidget(self.run_state_label)
         self.train_tab.run_state.connect(self.run_state_label.setText)
         self.session.tab_requested.connect(self.show_tab)
         self.session.open_checkpoint_requested.connect(self.open_checkpoint_dialog)
         self.session.status_requested.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.retranslate()
         self._restore_settings()
 
     # -- construction ----------------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
         self.train_tab = TrainTab(self.session, self.settings, parent=self)
-        self.tabs.addTab(self.train_tab, self.tr("Train"))
+        self.tabs.addTab(self.train_tab, "")
         self.classify_tab = ClassifyTab(self.session, self.settings, self)
-        self.tabs.addTab(self.classify_tab, self.tr("Classify"))
+        self.tabs.addTab(self.classify_tab, "")
         self.inspect_tab = InspectTab(self.session, self.settings, self)
-        self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
+        self.tabs.addTab(self.inspect_tab, "")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        self.file_menu = bar.addMenu(self.tr("&File"))
-        self.open_action = QAction(self.tr("&Open checkpoint…"), self)
+        self.file_menu = bar.addMenu("")
+        self.open_action = QAction(self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_checkpoint_dialog)
         self.file_menu.addAction(self.open_action)
         # The Train tab owns these actions: it knows when there is a trained model to save.
         self.file_menu.addAction(self.train_tab.save_action)
         self.file_menu.addSeparator()
-        self.export_model_action = QAction(self.tr("&Export model…"), self)
-        self.export_model_action.setStatusTip(
-            self.tr("Save the current model for other tools: ONNX, a PyTorch program, or its metrics"))
+        self.export_model_action = QAction(self)
         self.export_model_action.triggered.connect(self.export_model_dialog)
         self.file_menu.addAction(self.export_model_action)
         self._export_worker: _ExportWorker | None = None
@@ -109,16 +108,51 @@ class MainWindow(QMainWindow):
         self.file_menu.addAction(self.train_tab.export_csv_action)
         self.file_menu.addAction(self.train_tab.export_png_action)
         self.file_menu.addSeparator()
-        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action = QAction(self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         self.file_menu.addAction(self.quit_action)
-        self.help_menu = bar.addMenu(self.tr("&Help"))
-        about = QAction(self.tr("&About LeNet Studio"), self)
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(self.show_about)
-        self.help_menu.addAction(about)
+        self.view_menu = bar.addMenu("")
+        self.language_menu = self.view_menu.addMenu("")
+        self.language_group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code, name in i18n.LANGUAGES.items():
+            action = QAction(name, self.language_group)  # in its own language, never translated
+            action.setCheckable(True)
+            action.setChecked(code == i18n.current_language())
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
+        self.help_menu = bar.addMenu("")
+        self.about_action = QAction(self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.help_menu.addAction(self.about_action)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("LeNet Studio"))
+        for tab, text in ((self.train_tab, self.tr("Train")), (self.classify_tab, self.tr("Classify")),
+                          (self.inspect_tab, self.tr("Inspect"))):
+            self.tabs.setTabText(self.tabs.indexOf(tab), text)
+        self.file_menu.setTitle(self.tr("&File"))
+        self.open_action.setText(self.tr("&Open checkpoint…"))
+        self.export_model_action.setText(self.tr("&Export model…"))
+        self.export_model_action.setStatusTip(
+            self.tr("Save the current model for other tools: ONNX, a PyTorch program, or its metrics"))
+        self.quit_action.setText(self.tr("&Quit"))
+        self.view_menu.setTitle(self.tr("&View"))
+        self.language_menu.setTitle(self.tr("&Language"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.about_action.setText(self.tr("&About LeNet Studio"))
+        self.run_state_label.setText(self.train_tab.run_state_text())
+        for code, action in self.language_actions.items():
+            action.setChecked(code == i18n.current_language())
+
+    def set_language(self, language: str) -> None:
+        """Switch every text of the window to ``language`` now, and remember the choice."""
+        self.settings.language = language
+        i18n.set_language(language)
 
     # -- actions ---------------------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from ..session import CurrentInput, Session
 from ..settings import Settings
 from ..widgets.deferred import WhenVisible
 from ..widgets.file_dialogs import ask_save_path
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, display_class_name, fill
 from ..widgets.text_line import TextLine
 from .feature_maps import FeatureMapView
 from .filters import FilterView
@@ -43,7 +43,7 @@ from .test_set import TestSetPanel
 EXPORT_SIZE = (1600, 520)
 
 
-class InspectTab(QWidget):
+class InspectTab(Retranslating, QWidget):
     def __init__(self, session: Session, settings: Settings | QSettings | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
@@ -61,7 +61,7 @@ class InspectTab(QWidget):
         # Header: what is shown, and the export.
         self.input_label = TextLine()
         self.input_label.setObjectName("inspectInputLabel")
-        self.export_button = QPushButton(self.tr("Export feature maps as PNG…"))
+        self.export_button = QPushButton()
         self.export_button.setObjectName("exportFeatureMaps")
         self.export_button.clicked.connect(self.export_dialog)
         header = QHBoxLayout()
@@ -72,9 +72,7 @@ class InspectTab(QWidget):
         self.maps = FeatureMapView()
         self.maps.hovered.connect(self._maps_hovered)
         self.maps.map_clicked.connect(self.open_zoom)
-        self._hover_hint = self.tr("Each layer has one colour scale (its range is under it). "
-                                   "Hover over a map to read a value; click a map to enlarge it.")
-        self.hover_label = TextLine(self._hover_hint)
+        self.hover_label = TextLine()
         self.hover_label.setObjectName("inspectHoverLabel")
         maps_box = QWidget()
         maps_layout = QVBoxLayout(maps_box)
@@ -105,8 +103,9 @@ class InspectTab(QWidget):
 
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setObjectName("inspectLowerTabs")
-        self.lower_tabs.addTab(self.test_set, self.tr("Test set"))
-        self.lower_tabs.addTab(filters_page, self.tr("Filters"))
+        self.lower_tabs.addTab(self.test_set, "")
+        self.lower_tabs.addTab(filters_page, "")
+        self.filters_page = filters_page
 
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.saliency)
@@ -132,7 +131,22 @@ class InspectTab(QWidget):
         session.input_changed.connect(self._input_changed)
         session.live_weights.connect(self._live_weights_arrived)
         session.training_state_changed.connect(self._training_state_changed)
+        self.retranslate()
         self._model_changed(session.current_model)
+
+    def retranslate(self) -> None:
+        self.export_button.setText(self.tr("Export feature maps as PNG…"))
+        self.hover_label.setText(self.hover_hint())
+        self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.test_set), self.tr("Test set"))
+        self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.filters_page), self.tr("Filters"))
+        # The messages and captions that depend on the input and the model: made again (at once
+        # while on screen, else when the tab is next shown).
+        self._input_update.request()
+        self._filters_update.request()
+
+    def hover_hint(self) -> str:
+        return self.tr("Each layer has one colour scale (its range is under it). "
+                       "Hover over a map to read a value; click a map to enlarge it.")
 
     # -- session -------------------------------------------------------------------------------
 
@@ -190,7 +204,8 @@ class InspectTab(QWidget):
                            prediction.probabilities, loaded.classes)
         self.saliency.set_input(self.predictor, tensor, prediction)
         self.input_label.setText(fill(self.tr("Input: %1 · model: %2 · prediction: %3 (%4)"), current.description,
-                                      loaded.title, prediction.label, f"{100 * prediction.confidence:.1f}%"))
+                                      loaded.title, display_class_name(prediction.label),
+                                      f"{100 * prediction.confidence:.1f}%"))
         self.export_button.setEnabled(True)
         if self.zoom_dialog is not None and self.zoom_dialog.isVisible():
             self.zoom_dialog.refresh()
@@ -204,7 +219,7 @@ class InspectTab(QWidget):
             self.zoom_dialog.refresh()
 
     def _maps_hovered(self, text: str) -> None:
-        self.hover_label.setText(text or self._hover_hint)
+        self.hover_label.setText(text or self.hover_hint())
 
     def open_zoom(self, key: str, channel: int) -> None:
         if self.zoom_dialog is None:
@@ -250,7 +265,7 @@ class InspectTab(QWidget):
         if current is None or loaded is None or self.prediction is None:
             return ""
         return fill(self.tr("LeNet Studio · %1 · model: %2 · prediction: %3 (%4)"), current.description,
-                    loaded.title, self.prediction.label, f"{100 * self.prediction.confidence:.1f}%")
+                    loaded.title, display_class_name(self.prediction.label), f"{100 * self.prediction.confidence:.1f}%")
 
     def export_png(self, path: str | Path) -> bool:
         """Render the feature maps of the current input to ``path``; False (and a message) on failure."""

@@ -9,8 +9,10 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .text import Retranslating, display_class_names
 
-class ProbabilityChart(QWidget):
+
+class ProbabilityChart(Retranslating, QWidget):
     painted = Signal()  # after each repaint; benchmarks time "prediction on screen" with it
 
     def __init__(self, parent: QWidget | None = None):
@@ -22,6 +24,9 @@ class ProbabilityChart(QWidget):
         self.probabilities: np.ndarray | None = None
         self.serial = 0  # counts set_probabilities calls; a paint shows the state of this serial
         self.painted_serial = -1
+
+    def retranslate(self) -> None:
+        self.update()  # the class names are translated when painted
 
     def sizeHint(self) -> QSize:
         return QSize(360, 300)
@@ -52,7 +57,8 @@ class ProbabilityChart(QWidget):
         bold = QFont(font)
         bold.setBold(True)
         metrics = QFontMetrics(bold)
-        name_w = max(metrics.horizontalAdvance(name) for name in self.classes) + 12
+        names = display_class_names(self.classes)
+        name_w = max(metrics.horizontalAdvance(name) for name in names) + 12
         value_w = metrics.horizontalAdvance("100.0%") + 10
         bar_x = name_w
         bar_w = max(10.0, self.width() - name_w - value_w)
@@ -65,7 +71,7 @@ class ProbabilityChart(QWidget):
         text = palette.color(QPalette.ColorRole.WindowText)
         dim = QColor(text)
         dim.setAlpha(130)
-        for i, name in enumerate(self.classes):
+        for i, name in enumerate(names):
             y = i * row_h
             is_top = i == top
             p = None if self.probabilities is None else float(self.probabilities[i])
