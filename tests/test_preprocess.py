@@ -358,3 +358,59 @@ def test_a_file_far_too_large_is_refused_by_its_size_without_being_read(tmp_path
     with pytest.raises(ImageError) as err:
         preprocess_image(path, DIGIT)
     assert str(err.value) == "huge.png is too large (300 MB) to be an image worth classifying."
+
+
+def test_a_folder_is_not_an_image(tmp_path):
+    folder = tmp_path / "scans.png"
+    folder.mkdir()
+    with pytest.raises(ImageError) as err:
+        preprocess_image(folder, DIGIT)
+    assert str(err.value) == "scans.png is a folder, not an image."
+
+
+def test_a_damaged_image_opened_lazily_by_the_caller_is_one_clear_error():
+    """A PIL image handed over unread (as Image.open returns it) fails when its pixels are read."""
+    buffer = io.BytesIO()
+    seven().save(buffer, "PNG")
+    lazy = Image.open(io.BytesIO(buffer.getvalue()[: len(buffer.getvalue()) // 2]))
+    with pytest.raises(ImageError) as err:
+        preprocess_image(lazy, DIGIT)
+    assert str(err.value) == "The image cannot be converted to greyscale (image file is truncated)."
+
+
+def test_the_working_picture_of_a_big_image_stays_within_black_and_white():
+    """Shrinking with Lanczos overshoots at sharp edges; the pipelines expect [0, 1]."""
+    from lenet_gui.core.preprocess import working_grey
+
+    page = np.zeros((1500, 3000), dtype=np.uint8)
+    page[500:1000, 1000:2000] = 255  # a white card on black: sharp edges all round
+    grey = working_grey(Image.fromarray(page))
+    assert max(grey.shape) == 1024
+    assert grey.min() >= 0.0 and grey.max() <= 1.0
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBa", "L"])
+def test_a_big_image_in_a_mode_the_shrinking_cannot_take_is_shrunk_as_colour(monkeypatch, mode):
+    """Fault injection: should Pillow's reduce() refuse a mode (as it refuses palette and 16-bit
+    ones), the image is shrunk as RGB, or as RGBA when it has alpha, and still reads the same."""
+    ink = seven(300, dark_on_light=False)  # white on black
+    black = Image.new("L", ink.size, 0)
+    # With alpha: black ink whose shape is only in the alpha (dropping it leaves a black page).
+    seven_small = {"LA": lambda: Image.merge("LA", [black, ink]),
+                   "RGBa": lambda: Image.merge("RGBa", [black, black, black, ink]),
+                   "L": lambda: ink}[mode]()
+    big = seven_small.resize((3000, 3000), Image.Resampling.NEAREST)
+    real_reduce = Image.Image.reduce
+    refused = []
+
+    def refuse(self, factor, box=None):
+        if self.mode == mode and not refused:  # once: Pillow's own RGBA reduce goes through RGBa
+            refused.append(mode)
+            raise ValueError("image has wrong mode")
+        return real_reduce(self, factor, box)
+
+    monkeypatch.setattr(Image.Image, "reduce", refuse)
+    reference = preprocess_image(seven_small, DIGIT).tensor.numpy()
+    pre = preprocess_image(big, DIGIT)
+    assert refused == [mode] and not pre.blank
+    assert np.abs(pre.tensor.numpy() - reference).mean() < 0.03
