@@ -100,6 +100,10 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
         "The block size of a checksum's reads does not change the checksum.",
     ("data", 'for block in iter(lambda: f.read(1 << 20), b""):', "20 -> 21", 46):
         "The block size of a checksum's reads does not change the checksum.",
+    ("data", "chunk = response.read(1 << 16)", "16 -> 17", 39):
+        "The size of each network read changes how often progress is reported, not what is downloaded.",
+    ("data", "chunk = response.read(1 << 16)", "1 -> 2", 34):
+        "The size of each network read changes how often progress is reported, not what is downloaded.",
     ("data", "if now - candidate.lstat().st_mtime > STALE_PARTIAL_SECONDS and candidate.is_file():",
      "> -> >=", 23): _STALE,
     ("data", "STALE_PARTIAL_SECONDS = 10 * 60", "10 -> 11", 24): _TOLERANCE_AGE,
