@@ -121,6 +121,9 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("preprocess", "backdrop = 0.0 if opaque_mean > 0.5 else 1.0", "> -> >=", 26):
         "Tolerance: ink of exactly middle grey contrasts equally with a black and a white backdrop; "
         "which one a tie picks is no requirement.",
+    ("preprocess", "return np.clip(np.nan_to_num(arr), 0.0, 1.0)", "1.0 -> 2.0", 48):
+        "Nothing above 1 reaches it: 16-bit values are divided by 65535, float ones scaled by their own "
+        "finite range ((x - lo) / (hi - lo) <= 1 in floating point too), +inf set to 1.",
     ("preprocess", 'if mode not in ("L", "RGB"):', "'L' -> 'XLX'", 20):
         "An L image then goes through RGB and back to L, which gives back exactly the same values.",
 }

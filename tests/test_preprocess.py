@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 
@@ -414,3 +415,52 @@ def test_a_big_image_in_a_mode_the_shrinking_cannot_take_is_shrunk_as_colour(mon
     pre = preprocess_image(big, DIGIT)
     assert refused == [mode] and not pre.blank
     assert np.abs(pre.tensor.numpy() - reference).mean() < 0.03
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path, monkeypatch):
+    from lenet_gui.core import preprocess
+
+    path = tmp_path / "growing.png"
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.truncate(preprocess.MAX_FILE_BYTES + 10)
+    real_fstat = os.fstat
+
+    def size_before_it_grew(fd):
+        fields = list(real_fstat(fd))[:10]
+        fields[6] = 1000  # st_size, as a file being written reports it a moment earlier
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", size_before_it_grew)
+    with pytest.raises(ImageError) as err:
+        preprocess_image(path, DIGIT)
+    assert str(err.value) == "growing.png is too large (over 200 MB) to be an image worth classifying."
+
+
+def test_a_big_16_bit_photo_reads_like_the_same_photo_small():
+    grey = np.full((300, 300), 60000, dtype=np.uint16)  # a light background
+    grey[60:240, 90:210] = 15000  # a dark garment
+    small = Image.fromarray(grey)
+    big = small.resize((3000, 3000), Image.Resampling.NEAREST)
+    assert big.mode == "I;16"
+    for kind in (GARMENT, DIGIT):
+        reference = preprocess_image(small, kind).tensor.numpy()
+        assert np.abs(preprocess_image(big, kind).tensor.numpy() - reference).mean() < 0.03, kind
+
+
+def test_grey_ink_on_transparency_gets_the_backdrop_that_contrasts_with_it():
+    # Ink at 30 % grey, opaque, beside a transparent pixel: darker than half, so a white backdrop.
+    dark_grey = Image.fromarray(np.array([[[77, 255]] * 50 + [[0, 0]]], dtype=np.uint8).reshape(1, 51, 2), "LA")
+    grey = to_grey_array(dark_grey)
+    np.testing.assert_allclose(grey[0, :50], 77 / 255)
+    assert grey[0, 50] == 1.0
+    light_grey = Image.fromarray(np.array([[[180, 255]] * 50 + [[0, 0]]], dtype=np.uint8).reshape(1, 51, 2), "LA")
+    assert to_grey_array(light_grey)[0, 50] == 0.0
+
+
+def test_a_thin_pen_stroke_is_saturated_like_mnists():
+    """MNIST's strokes reach full white in their middle; a hairline shrunk to 20 x 20 would not."""
+    image = Image.new("L", (1000, 1000), 255)
+    ImageDraw.Draw(image).line([(200, 150), (800, 150), (400, 850)], fill=0, width=3)
+    img = preprocess_image(image, DIGIT).tensor[0].numpy()
+    assert img.max() == 1.0
