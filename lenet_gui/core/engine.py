@@ -4,7 +4,9 @@ The loop reads preloaded uint8 tensors (moved to the device once) instead of a p
 DataLoader, which is what makes it several times faster than the tutorial's loop on a CPU.
 Another thread stops or pauses a run through its :class:`RunControl` (``Trainer.request_stop``,
 ``pause`` and ``resume`` are shorthands) at any time; that takes effect between batches (and
-between evaluation batches), never inside one.
+between evaluation batches), never inside one. The batches' figures stay on the device until the
+loop reports them, a few times a second (see ``REPORT_SECONDS``): on a GPU a read-back per batch
+would make every step wait for the one before.
 """
 
 from __future__ import annotations
@@ -24,6 +26,11 @@ from .evaluation import evaluate_accuracy
 from .model import LeNet, ModelConfig, memory_format_of
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+
+# How often the loop reads the batches' losses and accuracies back from the device. On a GPU each
+# read-back makes the host wait for every queued step, so the loop queues steps and reads the
+# figures a few times a second (and at the end of each epoch), as often as anyone looks at them.
+REPORT_SECONDS = 0.1
 SCHEDULES = ("none", "onecycle", "cosine")
 
 
@@ -274,8 +281,10 @@ class Trainer:
         train_limit: int | None = None,
         test_limit: int | None = None,
         control: RunControl | None = None,
+        report_seconds: float = REPORT_SECONDS,
     ):
         config.validate()
+        self.report_seconds = report_seconds
         self.config = config
         self.dataset = dataset
         self.device = resolve_device(config.device)
@@ -357,7 +366,16 @@ class Trainer:
                 return adam(params, lr=c.lr, weight_decay=c.weight_decay, fused=True)
             except RuntimeError:
                 return adam(params, lr=c.lr, weight_decay=c.weight_decay)
-        return torch.optim.SGD(params, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay, nesterov=c.momentum > 0)
+        sgd = dict(lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay, nesterov=c.momentum > 0)
+        if self.device.type != "cpu":
+            # Fused, so that it can skip a step on the device (see _loop). Not on the CPU: there
+            # it rounds differently from the kernel the CPU's results were made with, and a CPU
+            # loop loses nothing by checking each loss on the host.
+            try:
+                return torch.optim.SGD(params, **sgd, fused=True)
+            except RuntimeError:
+                pass
+        return torch.optim.SGD(params, **sgd)
 
     def _make_scheduler(self):
         c = self.config
@@ -388,57 +406,83 @@ class Trainer:
             torch.set_num_threads(c.threads)
         gen = torch.Generator().manual_seed(c.seed)
         device = self.device
+        # Augmentation draws its randomness where the batch is: a CPU draw copied to a GPU would
+        # wait for the device at every batch. The CPU keeps the generator its results come from.
+        augment_gen = gen if device.type == "cpu" else torch.Generator(device).manual_seed(c.seed)
         train_x = self.train_split.images.to(device)
         train_y = self.train_split.labels.to(device)
         n = len(self.train_split)
         model, optimizer = self.model, self.optimizer
         memory_format = memory_format_of(model)
+        # The divergence check happens when the losses are read back, batches after the bad one;
+        # a fused optimizer reads this flag on the device and skips every step from the first
+        # non-finite loss on, so the weights stay those of the last good batch, as if the check
+        # had stopped the loop there. Other optimizers have the loss checked at every batch.
+        diverged = torch.zeros((), device=device)
+        checks_on_device = bool(optimizer.defaults.get("fused"))
+        if checks_on_device:
+            optimizer.found_inf = diverged
         step = 0
+        last_report = -math.inf  # the first batch is reported at once
         for epoch in range(1, c.epochs + 1):
             model.train()
             started = time.perf_counter()
             order = torch.randperm(n, generator=gen).to(device)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
+            pending = _PendingBatches()
             seen = 0
-            for batch in range(1, self.batches_per_epoch + 1):
-                self.control.wait_while_paused()
-                if self.control.stop_requested:
-                    self.stopped = True
-                    yield Finished(tuple(self.history), stopped=True)
-                    return
-                index = order[(batch - 1) * c.batch_size : batch * c.batch_size]
-                xb = train_x[index]
-                if c.augment_shift or c.augment_flip:
-                    xb = _shift_and_flip(xb, c.augment_shift, c.augment_flip, gen)
-                x = xb.float().div_(255).unsqueeze_(1).contiguous(memory_format=memory_format)
-                y = train_y[index]
-                logits = model(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                loss_value = float(loss.detach())
-                if not math.isfinite(loss_value):
-                    raise NonFiniteLossError(
-                        f"The loss became {loss_value} at epoch {epoch}, batch {batch}: training "
-                        f"diverged. Lower the learning rate (it is {c.lr:g}) and train again."
-                    )
-                optimizer.step()
-                lr = optimizer.param_groups[0]["lr"]
-                if self.scheduler is not None:
-                    self.scheduler.step()
-                batch_correct = int((logits.detach().argmax(1) == y).sum())
-                loss_sum += loss.detach()
-                correct += batch_correct
-                seen += len(index)
-                step += 1
-                elapsed = time.perf_counter() - started
-                rate = seen / elapsed if elapsed > 0 else 0.0
-                yield BatchProgress(
-                    epoch=epoch, epochs=c.epochs, batch=batch, batches=self.batches_per_epoch,
-                    step=step, loss=loss_value, accuracy=batch_correct / len(index),
-                    samples_per_sec=rate, eta_seconds=(n - seen) / rate if rate else 0.0, lr=lr,
-                )
+            try:
+                for batch in range(1, self.batches_per_epoch + 1):
+                    if self.control.paused or self.control.stop_requested:
+                        # whoever paused or stopped sees every batch done until then
+                        yield from pending.report(c.lr)
+                    self.control.wait_while_paused()
+                    if self.control.stop_requested:
+                        self.stopped = True
+                        yield Finished(tuple(self.history), stopped=True)
+                        return
+                    index = order[(batch - 1) * c.batch_size : batch * c.batch_size]
+                    xb = train_x[index]
+                    if c.augment_shift or c.augment_flip:
+                        xb = _shift_and_flip(xb, c.augment_shift, c.augment_flip, augment_gen)
+                    x = xb.float().div_(255).unsqueeze_(1).contiguous(memory_format=memory_format)
+                    y = train_y[index]
+                    logits = model(x)
+                    loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    loss = loss.detach()
+                    if checks_on_device:
+                        diverged.masked_fill_(~torch.isfinite(loss), 1.0)
+                    elif not math.isfinite(value := float(loss)):
+                        raise _diverged(value, epoch, batch, c.lr)
+                    optimizer.step()
+                    lr = optimizer.param_groups[0]["lr"]
+                    if self.scheduler is not None:
+                        self.scheduler.step()
+                    batch_correct = (logits.detach().argmax(1) == y).sum()
+                    loss_sum += loss
+                    correct += batch_correct
+                    seen += len(index)
+                    step += 1
+                    elapsed = time.perf_counter() - started
+                    rate = seen / elapsed if elapsed > 0 else 0.0
+                    pending.add(loss, batch_correct, BatchProgress(
+                        epoch=epoch, epochs=c.epochs, batch=batch, batches=self.batches_per_epoch,
+                        step=step, loss=math.nan, accuracy=math.nan, samples_per_sec=rate,
+                        eta_seconds=(n - seen) / rate if rate else 0.0, lr=lr,
+                    ), len(index))
+                    now = time.perf_counter()
+                    if batch == self.batches_per_epoch:
+                        epoch_loss_sum, epoch_correct = pending.read_back_with(loss_sum, correct.to(loss_sum.dtype))
+                        yield from pending.report(c.lr)
+                    elif now - last_report >= self.report_seconds:
+                        yield from pending.report(c.lr)
+                        last_report = now
+            except Exception:
+                yield from pending.report(c.lr)  # the batches trained before a failure are shown too
+                raise
             train_seconds = time.perf_counter() - started
             yield EvaluationStarted(epoch)
             test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size, self._evaluation_should_stop)
@@ -448,8 +492,8 @@ class Trainer:
                 return
             result = EpochResult(
                 epoch=epoch, epochs=c.epochs,
-                loss=float(loss_sum) / self.batches_per_epoch,
-                train_acc=int(correct) / n, test_acc=test_acc,
+                loss=epoch_loss_sum / self.batches_per_epoch,
+                train_acc=int(epoch_correct) / n, test_acc=test_acc,
                 seconds=time.perf_counter() - started,
                 samples_per_sec=n / train_seconds if train_seconds > 0 else 0.0,
                 lr=optimizer.param_groups[0]["lr"],
@@ -458,6 +502,52 @@ class Trainer:
             self._epoch_end_state = self.state_dict_snapshot()
             yield result
         yield Finished(tuple(self.history), stopped=False)
+
+
+def _diverged(loss: float, epoch: int, batch: int, lr: float) -> NonFiniteLossError:
+    return NonFiniteLossError(
+        f"The loss became {loss} at epoch {epoch}, batch {batch}: training "
+        f"diverged. Lower the learning rate (it is {lr:g}) and train again."
+    )
+
+
+class _PendingBatches:
+    """Batches trained but not yet reported: their loss and count of right answers stay on the
+    device until :meth:`report` reads them all back in one transfer."""
+
+    def __init__(self) -> None:
+        self._losses: list[torch.Tensor] = []
+        self._correct: list[torch.Tensor] = []
+        self._events: list[BatchProgress] = []
+        self._sizes: list[int] = []
+        self._values: list[float] | None = None  # read back early by read_back_with
+
+    def add(self, loss: torch.Tensor, correct: torch.Tensor, event: BatchProgress, size: int) -> None:
+        self._losses.append(loss)
+        self._correct.append(correct)
+        self._events.append(event)
+        self._sizes.append(size)
+
+    def read_back_with(self, *extra: torch.Tensor) -> list[float]:
+        """Read the pending figures back, and ``extra`` 0-d tensors in the same transfer."""
+        parts = [torch.stack(self._losses), torch.stack(self._correct).to(self._losses[0].dtype)] if self._events else []
+        values = torch.cat([*parts, *(t.reshape(1) for t in extra)]).tolist()
+        self._values = values[: 2 * len(self._events)]
+        return values[2 * len(self._events):]
+
+    def report(self, lr: float) -> Iterator[BatchProgress]:
+        """The pending batches' events, in order; raises at the first non-finite loss."""
+        if not self._events:
+            return
+        if self._values is None:
+            self.read_back_with()
+        values, events, sizes = self._values, self._events, self._sizes
+        count = len(events)
+        self._losses, self._correct, self._events, self._sizes, self._values = [], [], [], [], None
+        for event, size, loss, right in zip(events, sizes, values[:count], values[count:]):
+            if not math.isfinite(loss):
+                raise _diverged(loss, event.epoch, event.batch, lr)
+            yield replace(event, loss=loss, accuracy=right / size)
 
 
 def train_config_from_dict(data: dict) -> TrainConfig:

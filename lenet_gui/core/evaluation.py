@@ -32,7 +32,7 @@ def evaluate_accuracy(
     """Accuracy on a split; None when ``should_stop`` cut it short."""
     model.eval()
     memory_format = memory_format_of(model)
-    correct = 0
+    correct = torch.zeros((), dtype=torch.long, device=device)  # read back once: see engine.REPORT_SECONDS
     images, labels = split.images, split.labels
     for start in range(0, len(split), batch_size):
         if should_stop():
@@ -40,8 +40,8 @@ def evaluate_accuracy(
         x = images[start : start + batch_size].to(device, non_blocking=True).float().div_(255).unsqueeze_(1)
         x = x.contiguous(memory_format=memory_format)
         y = labels[start : start + batch_size].to(device, non_blocking=True)
-        correct += int((model.fast_logits(x).argmax(1) == y).sum())
-    return correct / max(1, len(split))
+        correct += (model.fast_logits(x).argmax(1) == y).sum()
+    return int(correct) / max(1, len(split))
 
 
 @torch.no_grad()

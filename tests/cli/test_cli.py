@@ -219,3 +219,25 @@ def test_progress_bar_only_on_a_terminal():
     assert "epoch 1/5" in terminal.getvalue() and "235/235" in terminal.getvalue()
     bar.clear()
     assert terminal.getvalue().endswith("\r\x1b[K")
+
+
+# Printed by this command before the loop kept its figures on the device (one read-back per
+# batch); the loop must train the same network to the last printed digit.
+SEEDED_LINES = {
+    ("--preset", "classic", "--epochs", 3, "--limit", 6000): [
+        "epoch 1, loss 2.3113, train acc 0.105, test acc 0.100",
+        "epoch 2, loss 2.3058, train acc 0.100, test acc 0.100",
+        "epoch 3, loss 2.3015, train acc 0.116, test acc 0.160",
+    ],
+    ("--preset", "modern", "--epochs", 1, "--limit", 3000): [
+        "epoch 1, loss 1.0928, train acc 0.624, test acc 0.684",
+    ],
+}
+
+
+@pytest.mark.parametrize("args", list(SEEDED_LINES), ids=["classic", "modern"])
+def test_a_seeded_run_prints_the_lines_it_always_printed(data_root, args):
+    result = run_cli("train", *args, "--threads", 1, "--seed", 0, "--data-root", data_root)
+    assert result.returncode == 0, result.stderr
+    lines = [line.rsplit(", time ", 1)[0] for line in result.stdout.splitlines()[1:]]
+    assert lines == SEEDED_LINES[args]

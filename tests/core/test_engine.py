@@ -13,6 +13,7 @@ import itertools
 import math
 import queue
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -840,3 +841,55 @@ def test_model_is_handed_back_in_the_usual_layout_however_the_run_ends(fake_data
         with pytest.raises(NonFiniteLossError):
             list(run)
     _assert_usual_layout(trainer.model, tmp_path)
+
+
+# -- device read-backs -------------------------------------------------------------------------------
+
+
+class _ReadBacks:
+    """Counts the calls by which the package's code turns a tensor into host values: on a GPU
+    each one waits for every step queued before it. (The fast CPU kernels' own path, which
+    never runs on a GPU, is left out.)"""
+
+    CONVERSIONS = ("__float__", "__int__", "__bool__", "__index__", "item", "tolist", "numpy", "cpu")
+
+    def __init__(self, monkeypatch):
+        self.count = 0
+        for name in self.CONVERSIONS:
+            monkeypatch.setattr(torch.Tensor, name, self._counting(getattr(torch.Tensor, name)))
+
+    def _counting(self, original):
+        def counted(tensor, *args, **kwargs):
+            caller = sys._getframe(1).f_code
+            if "lenet_gui" in caller.co_filename and caller.co_name != "_forward_fast_cpu":
+                self.count += 1
+            return original(tensor, *args, **kwargs)
+        return counted
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw"])
+def test_the_loop_reads_figures_back_once_per_report_not_per_batch(fake_dataset, monkeypatch, optimizer):
+    counter = _ReadBacks(monkeypatch)
+    # 200 images in batches of 8: 25 batches an epoch; no time-based report within an epoch
+    trainer = Trainer(_config(epochs=2, batch_size=8, optimizer=optimizer), fake_dataset,
+                      report_seconds=math.inf)
+    per_epoch = []
+    for event in trainer.run():
+        if isinstance(event, EpochResult):
+            per_epoch.append(counter.count)
+            counter.count = 0
+    # per epoch, the training batches' figures in one transfer and the test pass's count in
+    # another, and once more for the run's first batch, which is shown at once
+    assert per_epoch == [3, 2]
+    # and each batch still reports its own figures
+    batches = [e for e in _run(Trainer(_config(epochs=1, batch_size=8, optimizer=optimizer), fake_dataset))
+               if isinstance(e, BatchProgress)]
+    assert len(batches) == 25 and all(math.isfinite(b.loss) and 0 <= b.accuracy <= 1 for b in batches)
+    assert len({b.loss for b in batches}) > 20
+
+
+def test_reporting_every_batch_reads_back_every_batch(fake_dataset, monkeypatch):
+    """The counter sees the read-backs a per-batch report makes (what the loop did before)."""
+    counter = _ReadBacks(monkeypatch)
+    _run(Trainer(_config(epochs=1, batch_size=8), fake_dataset, report_seconds=0.0))
+    assert counter.count >= 25
