@@ -66,7 +66,7 @@ MODULE_TESTS: dict[str, list[str]] = {
 # (module, the mutated line with surrounding spaces stripped, the mutation, its column) -> why
 # no test can tell the mutant from the original. Keyed by text, not line number, so that it
 # survives edits elsewhere in the file; a changed line drops out of this list and is reported
-# again. "Tolerance" marks a constant whose exact value no requirement fixes (a limit far from
+# again. Where the same line occurs twice, a fifth item says which (0 for the first). "Tolerance" marks a constant whose exact value no requirement fixes (a limit far from
 # every real input, the length a message is cut at): changed by one unit, nothing a user does
 # can tell; they are argued, and reported apart, not hidden.
 _POSIX = ("Only Windows lacks this flag; on the POSIX systems the tests run on, getattr finds it "
@@ -78,7 +78,7 @@ _TOLERANCE_LIMIT = ("Tolerance: a size limit far above every real file of this k
                     "exhausts memory; the tests pin both sides and the boundary, not the exact figure.")
 _TOLERANCE_CUT = "Tolerance: the length a long message is cut at; any length that keeps it on one line serves."
 _TOLERANCE_AGE = "Tolerance: how old a leftover temporary must be; the tests use one an hour old and one fresh."
-EQUIVALENT: dict[tuple[str, str, str, int], str] = {
+EQUIVALENT: dict[tuple, str] = {
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
      "0 -> 1", 67): _POSIX,
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
@@ -89,6 +89,9 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("checkpoint", "if now - candidate.lstat().st_mtime > STALE_TEMPORARY_SECONDS and candidate.is_file():",
      "> -> >=", 15): _STALE,
     ("checkpoint", "STALE_TEMPORARY_SECONDS = 60.0", "60.0 -> 120.0", 26): _TOLERANCE_AGE,
+    ("checkpoint", "f.flush()", "statement deleted", 12):
+        "torch.save flushes a file object it wrote to before it returns (torch.serialization's "
+        "_open_buffer_writer); this flush only keeps the order explicit before fsync.",
     ("checkpoint", "MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024", "64 -> 65", 23): _TOLERANCE_LIMIT,
     ("checkpoint", "MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024", "1024 -> 1025", 28): _TOLERANCE_LIMIT,
     ("checkpoint", "MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024", "1024 -> 1025", 35): _TOLERANCE_LIMIT,
@@ -96,6 +99,10 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("data", "MAX_IDX_BYTES = 128 * 1024 * 1024", "128 -> 129", 16): _TOLERANCE_LIMIT,
     ("data", "MAX_IDX_BYTES = 128 * 1024 * 1024", "1024 -> 1025", 22): _TOLERANCE_LIMIT,
     ("data", "MAX_IDX_BYTES = 128 * 1024 * 1024", "1024 -> 1025", 29): _TOLERANCE_LIMIT,
+    ("data", "raise DatasetError(offline_message(info, root_path))", "statement deleted", 12, 1):
+        "The second of the two identical lines (the first, for download=False, is killed): "
+        "unreachable, download_dataset returns only when the four files are in ROOT/<folder>/raw, "
+        "the first folder find_files reads.",
     ("data", "if count is None or count >= len(self):", ">= -> >", 28):
         "subset(len(split)) then slices [:len], a view of every image and label: the same split.",
     ("data", "inflater = zlib.decompressobj(wbits=31)", "31 -> 32", 44):
@@ -129,6 +136,17 @@ EQUIVALENT: dict[tuple[str, str, str, int], str] = {
     ("preprocess", "return np.clip(np.nan_to_num(arr), 0.0, 1.0)", "1.0 -> 2.0", 48):
         "Nothing above 1 reaches it: 16-bit values are divided by 65535, float ones scaled by their own "
         "finite range ((x - lo) / (hi - lo) <= 1 in floating point too), +inf set to 1.",
+    ("preprocess", "if background > 0.5:", "> -> >=", 7):
+        "Tolerance: a background of exactly middle grey is as light as it is dark; which way a tie "
+        "inverts is no requirement.",
+    ("preprocess", "small = np.minimum(small, 1.0)", "1.0 -> 2.0", 30):
+        "_result clips the canvas to [0, 1] anyway before it becomes the model's input.",
+    ("preprocess", "top, left = (28 - new_h) // 2, (28 - new_w) // 2", "28 -> 29", 17):
+        "Tolerance: it moves the garment only when the margin is odd, by the odd pixel: which side "
+        "gets it is no requirement.",
+    ("preprocess", "top, left = (28 - new_h) // 2, (28 - new_w) // 2", "28 -> 29", 36):
+        "Tolerance: it moves the garment only when the margin is odd, by the odd pixel: which side "
+        "gets it is no requirement.",
     ("preprocess", 'if mode not in ("L", "RGB"):', "'L' -> 'XLX'", 20):
         "An L image then goes through RGB and back to L, which gives back exactly the same values.",
 }
@@ -151,9 +169,13 @@ class Mutant:
     start: tuple[int, int]  # (line, byte offset): the span the replacement takes the place of
     end: tuple[int, int]
     replacement: str
+    occurrence: int = 0  # how many mutants before it have the same line text, mutation and column
 
     def key(self, module: str) -> tuple[str, str, str, int]:
         return (module, self.source_line, self.description, self.col)
+
+    def why_equivalent(self, module: str) -> str:
+        return EQUIVALENT.get((*self.key(module), self.occurrence)) or EQUIVALENT.get(self.key(module), "")
 
 
 COMPARE_SWAPS = {
@@ -291,8 +313,12 @@ def find_mutants(source: str) -> list[Mutant]:
     collector = _Collector(source)
     collector.visit(ast.parse(source))
     found = sorted(collector.found, key=lambda m: (m[0], m[1], m[2]))
-    return [Mutant(i + 1, line, col, description, text, start, end, replacement)
-            for i, (line, col, description, text, start, end, replacement) in enumerate(found)]
+    mutants, seen = [], {}
+    for i, (line, col, description, text, start, end, replacement) in enumerate(found):
+        occurrence = seen.get((text, description, col), 0)
+        seen[(text, description, col)] = occurrence + 1
+        mutants.append(Mutant(i + 1, line, col, description, text, start, end, replacement, occurrence))
+    return mutants
 
 
 def apply(source: str, mutant: Mutant) -> str:
@@ -410,7 +436,7 @@ def run_module(module: str, workdir: Path, args) -> list[Outcome]:
     original = path.read_text()
     mutants = find_mutants(original)
     total = len(mutants)
-    present = {m.key(module) for m in mutants}
+    present = {m.key(module) for m in mutants} | {(*m.key(module), m.occurrence) for m in mutants}
     for key in EQUIVALENT:
         if key[0] == module and key not in present:
             print(f"{module}: EQUIVALENT names a mutant the source no longer has (its line changed): {key}")
@@ -450,7 +476,7 @@ def run_module(module: str, workdir: Path, args) -> list[Outcome]:
             finally:
                 path.write_text(original)
             verdict = {"passed": "survived", "failed": "killed", "timeout": "timeout"}[status]
-            why = EQUIVALENT.get(mutant.key(module), "")
+            why = mutant.why_equivalent(module)
             if why and verdict == "survived":
                 verdict = "equivalent"
             elif why:

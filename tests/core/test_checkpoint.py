@@ -239,6 +239,15 @@ def test_weights_of_the_wrong_shape(tmp_path):
         load_checkpoint(path)
 
 
+@pytest.mark.parametrize("weights", [None, [1, 2], "weights"])
+def test_a_checkpoint_without_a_table_of_weights(tmp_path, weights):
+    path = tmp_path / "empty.pt"
+    torch.save(_payload(_model(), state_dict=weights), path)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(path)
+    assert str(err.value) == f"{path} holds no weights."
+
+
 def test_config_the_app_cannot_build(tmp_path):
     path = tmp_path / "odd.pt"
     torch.save(_payload(_model(), model_config={"activation": "swish"}), path)
@@ -526,15 +535,17 @@ def test_a_save_is_flushed_to_disk_file_and_folder(tmp_path, monkeypatch):
     real_fsync = os.fsync
 
     def recording_fsync(fd):
-        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")))
+        synced.append((Path(os.readlink(f"/proc/self/fd/{fd}")), os.fstat(fd).st_size))
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", recording_fsync)
     path = save_checkpoint(tmp_path / "m.pt", _model())
-    assert tmp_path in synced, synced
-    assert any(p.parent == tmp_path and p.name.startswith(".m.pt.") for p in synced), synced
-    assert synced.index(tmp_path) == len(synced) - 1  # the folder last, after the rename
-    assert path.is_file()
+    names = [p for p, _ in synced]
+    assert tmp_path in names, synced
+    assert names.index(tmp_path) == len(names) - 1  # the folder last, after the rename
+    data = [(p, size) for p, size in synced if p.parent == tmp_path and p.name.startswith(".m.pt.")]
+    assert len(data) == 1, synced
+    assert data[0][1] == path.stat().st_size, "synced before all of it was written"
 
 
 def test_a_refused_legacy_pickle_prints_no_warning(tmp_path):

@@ -87,6 +87,7 @@ def test_read_idx_round_trips_images_and_labels(tmp_path, write_idx, gz):
     assert (img_path.suffix == ".gz") == gz
     np.testing.assert_array_equal(read_idx(img_path, expect_dims=3), images)
     np.testing.assert_array_equal(read_idx(lbl_path, expect_dims=1), labels)
+    np.testing.assert_array_equal(read_idx(str(lbl_path)), labels)  # a str path, and no dims asked
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
@@ -108,6 +109,15 @@ def test_files_directly_in_the_root_are_found(make_fake_dataset, tmp_path):
     raw.rename(flat)
     loaded = load_dataset("fashion-mnist", flat, download=False)
     assert len(loaded.train) == 10 and loaded.source == flat
+
+
+def test_a_data_set_is_available_when_its_four_files_are(make_fake_dataset, tmp_path):
+    assert data.is_available("mnist", tmp_path) is False
+    raw = make_fake_dataset(tmp_path, "mnist")
+    assert data.is_available("mnist", tmp_path) is True
+    assert data.is_available("mnist", str(tmp_path)) is True
+    (raw / "t10k-labels-idx1-ubyte").unlink()
+    assert data.is_available("mnist", tmp_path) is False
 
 
 def test_subset_limits_the_split(fake_dataset):
@@ -163,12 +173,14 @@ def _damage(raw: Path, stem: str, transform) -> Path:
         ("t10k-labels-idx1-ubyte", lambda b: b[:2], "only 2 bytes"),
         ("train-labels-idx1-ubyte", lambda b: b + b"\0\0\0", "3 unexpected bytes"),
         ("train-images-idx3-ubyte", lambda b: b"\x00\x00\x0d\x03" + b[4:], "wrong magic number"),
+        ("train-images-idx3-ubyte", lambda b: b"\x01" + b[1:], "wrong magic number 0x01000803"),
+        ("train-images-idx3-ubyte", lambda b: b"\x00\x01" + b[2:], "wrong magic number 0x00010803"),
         ("train-images-idx3-ubyte", lambda b: b"PK\x03\x04" + b[4:], "wrong magic number"),
         ("train-images-idx3-ubyte", lambda b: b"\x1f\x8b" + b[2:], "damaged gzip"),
         ("t10k-images-idx3-ubyte", lambda b: b"", "only 0 bytes"),
     ],
     ids=["truncated-data", "truncated-header", "tiny", "trailing-bytes", "magic-float",
-         "magic-zip", "bad-gzip", "empty"],
+         "magic-first-byte", "magic-second-byte", "magic-zip", "bad-gzip", "empty"],
 )
 def test_damaged_files_give_a_clear_error_naming_the_file(make_fake_dataset, tmp_path, stem, transform, pattern):
     raw = make_fake_dataset(tmp_path, "mnist")

@@ -40,6 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         server = self.server
         server.requests.append(self.path)
+        server.agents.append(self.headers.get("User-Agent"))
         _, mode, name = self.path.split("/", 2)
         body = server.files.get(name)
         if body is None or mode == "missing":
@@ -74,6 +75,7 @@ class Mirror:
         self.httpd.daemon_threads = True
         self.httpd.files = files
         self.httpd.requests = []
+        self.httpd.agents = []
         self.httpd.release = threading.Event()
         self.httpd.stalled = threading.Event()  # a stalled download is waiting for the rest
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
@@ -158,6 +160,8 @@ def test_download_lands_unpacked_files_that_load(served, tmp_path):
         assert (raw / stem).read_bytes() == original
     loaded = load_dataset("fashion-mnist", root, download=False)
     assert len(loaded.train) == 60 and len(loaded.test) == 30
+    # Some mirrors turn away Python's default User-Agent; the app names itself.
+    assert served.httpd.agents == ["lenet-studio"] * 4
     # progress: every file reported, ending at its full size
     for name, body in served.httpd.files.items():
         mine = [c for c in calls if c[0] == name]

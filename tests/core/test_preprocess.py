@@ -462,3 +462,31 @@ def test_a_thin_pen_stroke_is_saturated_like_mnists():
     ImageDraw.Draw(image).line([(200, 150), (800, 150), (400, 850)], fill=0, width=3)
     img = preprocess_image(image, DIGIT).tensor[0].numpy()
     assert img.max() == 1.0
+
+
+def test_pillows_own_size_limit_is_left_as_it_was():
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = 12_345_678  # what another part of a program may have chosen
+    try:
+        buffer = io.BytesIO()
+        seven().save(buffer, "PNG")
+        preprocess_image(buffer.getvalue(), DIGIT)
+        with pytest.raises(ImageError):
+            preprocess_image(b"not an image", DIGIT)
+        assert Image.MAX_IMAGE_PIXELS == 12_345_678
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+
+
+def test_a_float_image_with_a_narrow_range_is_stretched_to_it():
+    values = np.array([[0.25, 0.5, 0.375]], dtype=np.float32)  # a range of 0.25
+    np.testing.assert_allclose(to_grey_array(Image.fromarray(values, "F")), [[0.0, 1.0, 0.5]])
+
+
+def test_a_pale_garment_is_seen_and_faint_noise_is_not():
+    pale = Image.new("L", (200, 200), 250)
+    ImageDraw.Draw(pale).rectangle((60, 30, 139, 169), fill=225)  # 10 % darker than the paper
+    assert not preprocess_image(pale, GARMENT).blank
+    rng = np.random.default_rng(2)
+    noise = np.clip(0.95 + rng.normal(0, 0.008, (200, 200)), 0, 1)
+    assert preprocess_array(noise, GARMENT).blank
