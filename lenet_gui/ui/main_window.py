@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QRect, QSettings, QSize, QTimer
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import __version__
@@ -20,6 +20,11 @@ from .widgets.text import fill
 
 
 WARM_UP_DELAY_MS = 300
+PREFERRED_SIZE = QSize(1280, 820)
+# Room left around the window for what a window manager adds (borders, and a title bar above
+# the window's own geometry, TITLE_BAR high).
+FRAME_ALLOWANCE = QSize(16, 48)
+TITLE_BAR = 36
 
 
 class MainWindow(QMainWindow):
@@ -122,11 +127,28 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         geometry = self.settings.window_geometry
+        # restoreGeometry brings a geometry saved on other screens inside the current ones.
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 820)
+            self._first_size()
         tab = self.settings.window_tab
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+
+    def _first_size(self) -> None:
+        """The preferred size where the screen has room for it, else the screen's free area
+        (what panels and docks leave), leaving room for the title bar; centred there."""
+        area = self._available_area(self.geometry().center())
+        minimum = self.minimumSizeHint()
+        width = max(minimum.width(), min(PREFERRED_SIZE.width(), area.width() - FRAME_ALLOWANCE.width()))
+        height = max(minimum.height(), min(PREFERRED_SIZE.height(), area.height() - FRAME_ALLOWANCE.height()))
+        self.resize(width, height)
+        spare = QSize(area.width() - FRAME_ALLOWANCE.width() - width, area.height() - FRAME_ALLOWANCE.height() - height)
+        self.move(area.x() + FRAME_ALLOWANCE.width() // 2 + max(0, spare.width() // 2),
+                  area.y() + TITLE_BAR + max(0, spare.height() // 2))
+
+    def _available_area(self, point) -> QRect:
+        screen = QGuiApplication.screenAt(point) or self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

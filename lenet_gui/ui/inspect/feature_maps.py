@@ -113,7 +113,7 @@ class FeatureMapView(QWidget):
         self.setObjectName("featureMapView")
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(640, 260)
+        self.setMinimumSize(480, 150)
         self.classes: list[str] = [str(i) for i in range(10)]
         self.probabilities: np.ndarray | None = None
         self.message = self.tr("No input yet: draw a digit or drop an image in the Classify tab, "

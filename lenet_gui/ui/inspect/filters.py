@@ -30,7 +30,7 @@ class FilterView(QWidget):
         self.setObjectName("filterView")
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(480, 200)
+        self.setMinimumSize(360, 120)
         self.weights: dict[str, np.ndarray] = {}  # "conv1": 6x1x5x5, "conv2": 16x6x5x5
         self.ranges: dict[str, tuple[float, float]] = {}
         self.colors: dict[str, np.ndarray] = {}

@@ -43,7 +43,7 @@ def overlay(image28: np.ndarray, saliency: np.ndarray) -> np.ndarray:
 class SaliencyCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(180, 160)
+        self.setMinimumSize(140, 100)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
         self.legend = lut_image(SALIENCY_LUT, vertical=True)
@@ -105,6 +105,9 @@ class SaliencyPanel(QWidget):
             "mapped back onto the input."))
         self.class_combo = QComboBox()
         self.class_combo.setObjectName("saliencyClass")
+        for combo in (self.method_combo, self.class_combo):  # long names elide rather than widen the panel
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         self.canvas = SaliencyCanvas()
         self.caption = TextLine(lines=3)
         title = QLabel(self.tr("<b>Saliency</b>: which pixels drove the score"))

@@ -16,11 +16,13 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThread, 
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListView,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -137,10 +139,12 @@ class ConfusionTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.horizontalHeader().setDefaultSectionSize(44)
         self.horizontalHeader().setMinimumSectionSize(20)
-        self.verticalHeader().setDefaultSectionSize(22)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        # The whole matrix is always shown at its own size (the panel scrolls when space is
+        # short): a table that scrolls inside itself hides the accuracy column behind its bars.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.counts = np.zeros((0, 0), dtype=np.int64)
 
     def show_result(self, result: EvaluationResult | None, classes: list[str]) -> None:
@@ -186,11 +190,18 @@ class ConfusionTable(QTableWidget):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(t, n, item)
-        self.setColumnWidth(n, 58)
+        # Cells as narrow as the widest count (in this font, at this scale), rows as low as the text.
+        fm = self.fontMetrics()
+        cell = max(fm.horizontalAdvance(str(int(self.counts.max(initial=0)))), fm.horizontalAdvance("00")) + 12
+        for c in range(n):
+            self.setColumnWidth(c, cell)
         self.resizeColumnToContents(n)
-        width = self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + 4
-        self.setFixedWidth(width)
-        self.setMinimumHeight(self.horizontalHeader().height() + 4 * 22)
+        row = fm.height() + 6
+        for r in range(n):
+            self.setRowHeight(r, row)
+        frame = 2 * self.frameWidth()
+        self.setFixedSize(self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + frame,
+                          self.horizontalHeader().sizeHint().height() + n * row + frame)
 
 
 class TestSetPanel(QWidget):
@@ -230,10 +241,12 @@ class TestSetPanel(QWidget):
         legend = QLabel(self.tr("Rows: true class · columns: predicted class"))
         legend.setWordWrap(True)
         table_box.addWidget(legend)
-        table_box.addWidget(self.table, 1)
+        table_box.addWidget(self.table)
+        table_box.addStretch(1)
 
         self.gallery_title = QLabel()
         self.gallery_title.setWordWrap(True)
+        self.gallery_title.setMinimumWidth(2 * THUMB)
         self.all_wrong_button = QPushButton(self.tr("All misclassified"))
         self.all_wrong_button.clicked.connect(self.show_misclassified)
         self.gallery_model = GalleryModel(self)
@@ -251,9 +264,10 @@ class TestSetPanel(QWidget):
         self.gallery.selectionModel().currentChanged.connect(self._gallery_current_changed)
         self.gallery.clicked.connect(self._gallery_clicked)
         gallery_head = QHBoxLayout()
-        gallery_head.addWidget(self.gallery_title, 1)
         gallery_head.addWidget(self.all_wrong_button)
+        gallery_head.addStretch(1)
         gallery_box = QVBoxLayout()
+        gallery_box.addWidget(self.gallery_title)
         gallery_box.addLayout(gallery_head)
         gallery_box.addWidget(self.gallery, 1)
 
@@ -262,9 +276,15 @@ class TestSetPanel(QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(table_box)
         body.addLayout(gallery_box, 1)
+        # Where the panel is shorter than the matrix, it scrolls rather than cut it.
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setObjectName("testSetScroll")
+        self.body_scroll.setWidget(self.body)
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.body, 1)
+        layout.addWidget(self.body_scroll, 1)
         self._show_state(self.tr("No model loaded: open or train one to see how it does on its test set."))
 
     # -- model and evaluation ------------------------------------------------------------------
@@ -369,7 +389,7 @@ class TestSetPanel(QWidget):
         self.gallery_model.set_rows(None, [], np.zeros(0))
         self.gallery_title.setText("")
         self.all_wrong_button.setEnabled(False)
-        self.body.setVisible(False)
+        self.body_scroll.setVisible(False)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
 
     def _show_result(self, result: EvaluationResult) -> None:
@@ -382,7 +402,7 @@ class TestSetPanel(QWidget):
             self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
             f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title))
         self.action_button.setVisible(False)
-        self.body.setVisible(True)
+        self.body_scroll.setVisible(True)
         self._fit_gallery_grid(classes)
         self.table.show_result(result, classes)
         self.all_wrong_button.setEnabled(True)

@@ -73,7 +73,7 @@ class TrainingChart(QWidget):
         pg.setConfigOptions(antialias=True)
         self.view = pg.GraphicsLayoutWidget(self)
         self.view.setBackground("w")
-        self.view.setMinimumSize(360, 260)
+        self.view.setMinimumSize(320, 180)
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.acc_plot = self.view.addPlot(row=0, col=1)
         self.acc_plot.setXLink(self.loss_plot)

@@ -13,7 +13,8 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
-    QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSplitter, QVBoxLayout, QWidget,
+    QFrame, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QStyle,
+    QVBoxLayout, QWidget,
 )
 
 from ...core import runs as run_failures
@@ -136,8 +137,17 @@ class TrainTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(recipe_box)
         left_layout.addWidget(self.runs_panel, 1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(380)
+        # On a short screen the form and the runs scroll rather than push the window's bottom
+        # (status bar included) off the screen.
+        left_scroll = QScrollArea()
+        left_scroll.setObjectName("trainFormScroll")
+        left_scroll.setWidget(left)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scrollbar = left_scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        left_scroll.setMinimumWidth(max(300, left.minimumSizeHint().width()) + scrollbar)
+        left_scroll.setMaximumWidth(380)
 
         self.banner = ErrorBanner()
         self.chart = TrainingChart(self.runs)
@@ -177,7 +187,7 @@ class TrainTab(QWidget):
         right_layout.addWidget(splitter, 1)
 
         layout = QHBoxLayout(self)
-        layout.addWidget(left)
+        layout.addWidget(left_scroll)
         layout.addWidget(right, 1)
 
     # -- running ------------------------------------------------------------------------------------

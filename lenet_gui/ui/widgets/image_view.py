@@ -37,7 +37,7 @@ class ImageView(QFrame):
         self.smooth = smooth
         self.image: QImage | None = None
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumSize(120, 120)
+        self.setMinimumSize(90, 90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:

@@ -17,7 +17,7 @@ class ProbabilityChart(QWidget):
         super().__init__(parent)
         self.setObjectName("probabilityChart")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(150)
         self.classes: list[str] = [str(i) for i in range(10)]
         self.probabilities: np.ndarray | None = None
         self.serial = 0  # counts set_probabilities calls; a paint shows the state of this serial
