@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSettings, QSize, QTimer
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -16,6 +16,7 @@ from .session import Session
 from .settings import Settings
 from .train.tab import TrainTab
 from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
+from .widgets.shortcuts_dialog import ShortcutsDialog
 from .widgets.text import fill
 
 
@@ -55,12 +56,13 @@ class MainWindow(QMainWindow):
     # -- construction ----------------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
+        # Alt+T, Alt+C, Alt+I: letters that no menu or label of any tab uses.
         self.train_tab = TrainTab(self.session, self.settings, parent=self)
-        self.tabs.addTab(self.train_tab, self.tr("Train"))
+        self.tabs.addTab(self.train_tab, self.tr("&Train"))
         self.classify_tab = ClassifyTab(self.session, self.settings, self)
-        self.tabs.addTab(self.classify_tab, self.tr("Classify"))
+        self.tabs.addTab(self.classify_tab, self.tr("&Classify"))
         self.inspect_tab = InspectTab(self.session, self.settings, self)
-        self.tabs.addTab(self.inspect_tab, self.tr("Inspect"))
+        self.tabs.addTab(self.inspect_tab, self.tr("&Inspect"))
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -69,18 +71,48 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_checkpoint_dialog)
         self.file_menu.addAction(self.open_action)
-        # The Train tab owns these actions: it knows when there is a trained model to save.
+        # The tabs own their actions (they know when each can run); the menus make them reachable,
+        # keys included, from any tab.
         self.file_menu.addAction(self.train_tab.save_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.train_tab.export_csv_action)
         self.file_menu.addAction(self.train_tab.export_png_action)
+        self.file_menu.addAction(self.inspect_tab.export_action)
         self.file_menu.addSeparator()
         self.quit_action = QAction(self.tr("&Quit"), self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         self.file_menu.addAction(self.quit_action)
+
+        # Mnemonics chosen to differ from the tabs' (T, C, I) and the Train form's labels.
+        self.training_menu = bar.addMenu(self.tr("Trai&ning"))
+        for action in (self.train_tab.train_action, self.train_tab.pause_action, self.train_tab.stop_action):
+            self.training_menu.addAction(action)
+        self.training_menu.addSeparator()
+        self.training_menu.addAction(self.train_tab.use_action)
+
+        self.image_menu = bar.addMenu(self.tr("I&mage"))
+        for action in (self.classify_tab.open_image_action, self.classify_tab.paste_action):
+            self.image_menu.addAction(action)
+        self.image_menu.addSeparator()
+        for action in (self.classify_tab.undo_action, self.classify_tab.clear_action):
+            self.image_menu.addAction(action)
+
+        self.view_menu = bar.addMenu(self.tr("Vie&w"))
+        self.tab_actions: list[QAction] = []
+        for index in range(self.tabs.count()):
+            action = QAction(fill(self.tr("%1 tab"), self.tabs.tabText(index).replace("&", "")), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            self.view_menu.addAction(action)
+            self.tab_actions.append(action)
+
         self.help_menu = bar.addMenu(self.tr("&Help"))
+        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self)
+        self.shortcuts_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.help_menu.addAction(self.shortcuts_action)
         about = QAction(self.tr("&About LeNet Studio"), self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
@@ -111,6 +143,12 @@ class MainWindow(QMainWindow):
         self.settings.checkpoints_folder = str(Path(path).parent)
         self.statusBar().showMessage(fill(self.tr("Opened %1"), path), 5000)
         return True
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.menuBar(), self.tabs, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         QMessageBox.about(

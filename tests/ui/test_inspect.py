@@ -491,7 +491,7 @@ def test_main_window_has_the_inspect_tab(qtbot, tmp_path):
 
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
     assert "Inspect" in titles
     assert window.tabs.widget(titles.index("Inspect")).objectName() == "inspectTab"
 

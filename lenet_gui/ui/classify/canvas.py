@@ -101,6 +101,10 @@ class DrawingCanvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
+        self.setAccessibleName(self.tr("Drawing canvas"))
+        self.setAccessibleDescription(self.tr("Draw a digit or a garment with the mouse or a pen; the model "
+                                              "classifies the drawing as you draw. Ctrl+Z undoes a stroke, "
+                                              "Escape clears."))
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.strokes: list[Stroke] = []

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
     QToolButton, QVBoxLayout, QWidget,
@@ -153,6 +153,8 @@ class ClassifyTab(QWidget):
         self.original_view.setObjectName("originalView")
         self.input_view = ImageView(smooth=False)
         self.input_view.setObjectName("modelInputView")
+        self.original_view.setAccessibleName(self.tr("Your input"))
+        self.input_view.setAccessibleName(self.tr("What the model sees, 28 × 28 pixels"))
         views.addWidget(self.original_caption, 0, 0)
         views.addWidget(self.input_caption, 0, 1)
         views.addWidget(self.original_view, 1, 0)
@@ -198,29 +200,47 @@ class ClassifyTab(QWidget):
         samples.addStretch(1)
         outer.addLayout(samples)
 
-        # Window-wide while this tab is shown (the focus may well be on the tab bar when a user
-        # presses Ctrl+V), and switched off while another tab is, so that no key is ambiguous.
-        self._shortcuts: list[QShortcut] = []
-        for keys, slot in (
-            (QKeySequence(QKeySequence.StandardKey.Undo), self.canvas.undo),
-            (QKeySequence(Qt.Key.Key_Escape), self.clear),
-            (QKeySequence(Qt.Key.Key_Delete), self.clear),
-            (QKeySequence(QKeySequence.StandardKey.Paste), self.paste),
-        ):
-            shortcut = QShortcut(keys, self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.setEnabled(False)
-            shortcut.activated.connect(slot)
-            self._shortcuts.append(shortcut)
+        self._build_actions()
+
+    def _build_actions(self) -> None:
+        """What the window's Image menu offers. Opening and pasting work from any tab (they bring
+        this one to the front); undo and clear act on the drawing, so only while it is on show."""
+        def action(text: str, keys: list[QKeySequence], slot) -> QAction:
+            made = QAction(text, self)
+            made.setShortcuts(keys)
+            made.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            made.triggered.connect(slot)
+            self.addAction(made)  # the keys work here even where no menu holds the action
+            return made
+
+        self.open_image_action = action(self.tr("&Open image…"), [QKeySequence("Ctrl+Shift+O")],
+                                        self._open_image_from_anywhere)
+        self.paste_action = action(self.tr("&Paste image"), [QKeySequence(QKeySequence.StandardKey.Paste)],
+                                   self._paste_from_anywhere)
+        self.undo_action = action(self.tr("&Undo stroke"), [QKeySequence(QKeySequence.StandardKey.Undo)],
+                                  self.canvas.undo)
+        self.clear_action = action(self.tr("&Clear drawing"),
+                                   [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)], self.clear)
+        self._drawing_actions = (self.undo_action, self.clear_action)
+        for made in self._drawing_actions:
+            made.setEnabled(False)
+
+    def _open_image_from_anywhere(self) -> None:
+        self.session.request_tab("classify")
+        self.open_image_dialog()
+
+    def _paste_from_anywhere(self) -> None:
+        self.session.request_tab("classify")
+        self.paste()
 
     def showEvent(self, event) -> None:
-        for shortcut in self._shortcuts:
-            shortcut.setEnabled(True)
+        for made in self._drawing_actions:
+            made.setEnabled(True)
         super().showEvent(event)
 
     def hideEvent(self, event) -> None:
-        for shortcut in self._shortcuts:
-            shortcut.setEnabled(False)
+        for made in self._drawing_actions:
+            made.setEnabled(False)
         super().hideEvent(event)
 
     def _restore_settings(self) -> None:

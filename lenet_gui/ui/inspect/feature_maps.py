@@ -114,6 +114,9 @@ class FeatureMapView(QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(480, 150)
+        self.setAccessibleName(self.tr("Feature maps"))
+        self.setAccessibleDescription(self.tr("The output of every layer of LeNet for the current input, "
+                                              "from the 28 × 28 input to the 10 class scores."))
         self.classes: list[str] = [str(i) for i in range(10)]
         self.probabilities: np.ndarray | None = None
         self.message = self.tr("No input yet: draw a digit or drop an image in the Classify tab, "

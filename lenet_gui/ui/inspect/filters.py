@@ -31,6 +31,9 @@ class FilterView(QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(360, 120)
+        self.setAccessibleName(self.tr("Learned filters"))
+        self.setAccessibleDescription(self.tr("The 5 × 5 kernels of conv1 and conv2: blue negative, white zero, "
+                                              "red positive."))
         self.weights: dict[str, np.ndarray] = {}  # "conv1": 6x1x5x5, "conv2": 16x6x5x5
         self.ranges: dict[str, tuple[float, float]] = {}
         self.colors: dict[str, np.ndarray] = {}

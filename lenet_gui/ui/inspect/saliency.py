@@ -44,6 +44,9 @@ class SaliencyCanvas(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMinimumSize(140, 100)
+        self.setAccessibleName(self.tr("Saliency map"))
+        self.setAccessibleDescription(self.tr("The input with the pixels that drove the chosen class's score "
+                                              "highlighted, from dark (low) to yellow (high)."))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
         self.legend = lut_image(SALIENCY_LUT, vertical=True)

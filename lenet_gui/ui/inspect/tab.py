@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -64,6 +65,10 @@ class InspectTab(QWidget):
         self.export_button = QPushButton(self.tr("Export feature maps as PNG…"))
         self.export_button.setObjectName("exportFeatureMaps")
         self.export_button.clicked.connect(self.export_dialog)
+        # The window's File menu offers it from any tab; it brings this tab (and its maps) up first.
+        self.export_action = QAction(self.tr("Export &feature maps (PNG)…"), self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(self._export_from_anywhere)
         header = QHBoxLayout()
         header.addWidget(self.input_label, 1)
         header.addWidget(self.export_button)
@@ -264,6 +269,10 @@ class InspectTab(QWidget):
                                 fill(self.tr("Cannot write %1: check that the folder exists and is writable."), path))
             return False
         return True
+
+    def _export_from_anywhere(self) -> None:
+        self.session.request_tab("inspect")
+        self.export_dialog()
 
     def export_dialog(self) -> None:
         path = ask_save_path(self, self.settings, "exports_folder", self.tr("Export feature maps"),

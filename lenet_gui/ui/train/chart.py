@@ -74,6 +74,9 @@ class TrainingChart(QWidget):
         self.view = pg.GraphicsLayoutWidget(self)
         self.view.setBackground("w")
         self.view.setMinimumSize(320, 180)
+        self.setAccessibleName(self.tr("Training chart"))
+        self.setAccessibleDescription(self.tr("Loss and accuracy per epoch for each run; the epoch log below "
+                                              "gives the same figures as text."))
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.acc_plot = self.view.addPlot(row=0, col=1)
         self.acc_plot.setXLink(self.loss_plot)

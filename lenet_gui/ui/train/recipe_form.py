@@ -65,7 +65,7 @@ class RecipeForm(QWidget):
         form.addRow(self.tr("&Batch size:"), self.batch_spin)
         form.addRow(self.tr("&Learning rate:"), self.lr_edit)
         form.addRow(self.tr("&Optimizer:"), self.optimizer_combo)
-        form.addRow(self.tr("See&d:"), self.seed_spin)
+        form.addRow(self.tr("&Seed:"), self.seed_spin)  # Alt+D is the data set's
         form.addRow(self.tr("De&vice:"), self.device_combo)
         self.fields = (self.dataset_combo, self.preset_combo, self.epochs_spin, self.batch_spin,
                        self.lr_edit, self.optimizer_combo, self.seed_spin, self.device_combo)

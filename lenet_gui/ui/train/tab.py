@@ -97,8 +97,7 @@ class TrainTab(QWidget):
         self.pause_action = self._action(self.tr("&Pause"), "Ctrl+P", self.tr("Pause or resume training"), self.toggle_pause)
         self.stop_action = self._action(self.tr("&Stop"), "Ctrl+.", self.tr("Stop training after the current batch"), self.stop_training)
         for action in (self.train_action, self.pause_action, self.stop_action):
-            # Window-wide, but Qt ignores a shortcut whose widgets are hidden: the keys work while
-            # the Train tab is on screen, and other tabs may give them other jobs.
+            # Window-wide: the window's Training menu holds them too, so the keys work from any tab.
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
         self.save_action = self._action(self.tr("&Save checkpoint…"), QKeySequence.StandardKey.Save,

@@ -9,6 +9,8 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .text import fill
+
 
 class ProbabilityChart(QWidget):
     painted = Signal()  # after each repaint; benchmarks time "prediction on screen" with it
@@ -18,6 +20,8 @@ class ProbabilityChart(QWidget):
         self.setObjectName("probabilityChart")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumHeight(150)
+        self.setAccessibleName(self.tr("Class probabilities"))
+        self.setAccessibleDescription(self.tr("No prediction yet"))
         self.classes: list[str] = [str(i) for i in range(10)]
         self.probabilities: np.ndarray | None = None
         self.serial = 0  # counts set_probabilities calls; a paint shows the state of this serial
@@ -35,7 +39,18 @@ class ProbabilityChart(QWidget):
         """``None`` clears the bars (nothing to classify)."""
         self.probabilities = None if probabilities is None else np.asarray(probabilities, dtype=float)
         self.serial += 1
+        self._describe()
         self.update()
+
+    def _describe(self) -> None:
+        """What a screen reader says: the three likeliest classes."""
+        if self.probabilities is None:
+            self.setAccessibleDescription(self.tr("No prediction yet"))
+            return
+        best = np.argsort(self.probabilities)[::-1][:3]
+        parts = [fill(self.tr("%1: %2"), self.classes[i], f"{100 * self.probabilities[i]:.1f}%")
+                 for i in best if i < len(self.classes)]
+        self.setAccessibleDescription(", ".join(parts))
 
     def top_index(self) -> int | None:
         return None if self.probabilities is None else int(np.argmax(self.probabilities))
