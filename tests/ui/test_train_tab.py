@@ -448,8 +448,9 @@ def test_missing_data_set_offers_a_download_then_a_folder(qtbot, window, tmp_pat
 
     dialog.download_button.click()
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=20_000)
-    assert "could not be downloaded" in dialog.error.text()
-    assert "--data-root" in dialog.error.text()
+    assert "could not be reached" in dialog.error.text()
+    assert "could not be downloaded" in dialog.details.toPlainText()
+    assert "--data-root" in dialog.details.toPlainText()
     assert dialog.download_button.isEnabled()
 
     assert not dialog.use_folder(tmp_path)
@@ -562,7 +563,7 @@ def test_a_download_that_fails_before_the_dialog_listens_is_still_reported(qtbot
     dialog = tab.data_dialog
     dialog.download_button.click()
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=20_000)
-    assert "could not be downloaded" in dialog.error.text()
+    assert "could not be reached" in dialog.error.text()
     assert dialog.download_button.isEnabled() and not dialog.progress.isVisible()
 
 

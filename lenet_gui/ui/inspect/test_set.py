@@ -35,6 +35,7 @@ from ...core.data import DataSplit, DatasetError, dataset_info, download_root, l
 from ...core.evaluation import EvaluationResult, evaluate_split
 from ...core.preprocess import Preprocessed
 from ..session import CurrentInput, Session
+from ..widgets.data_dialog import DatasetDialog
 from ..widgets.deferred import WhenVisible
 from ..widgets.text import fill
 from ..workers import Worker, start_worker
@@ -230,7 +231,8 @@ class TestSetPanel(QWidget):
         self.action_button = QPushButton()
         self.action_button.setVisible(False)
         self.action_button.clicked.connect(self._action_clicked)
-        self._action_download = False
+        self._action_dataset: str | None = None
+        self.data_dialog: DatasetDialog | None = None
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.action_button)
@@ -325,10 +327,9 @@ class TestSetPanel(QWidget):
         split = self._splits.get((key, root))
         if split is None and not download and found is None:
             self._show_state(
-                fill(self.tr("The %1 test set is not in %2. Download it (about 30 MB), or point "
-                             "LeNet Studio at a folder that holds it (command line --data-root DIR, or the "
-                             "environment variable LENET_DATA_ROOT)."), info.title, root),
-                button=fill(self.tr("Download %1"), info.title), download=True)
+                fill(self.tr("The %1 test set is not in %2. Choose a folder that holds it, or download "
+                             "it (about 30 MB)."), info.title, root),
+                button=fill(self.tr("Choose folder or download %1…"), info.title), ask_for=key)
             return
         if self._worker is not None:
             self._pending = True  # evaluated when the running one finishes
@@ -374,17 +375,30 @@ class TestSetPanel(QWidget):
             self._worker.wait(10000)
 
     def _action_clicked(self) -> None:
-        self.evaluate(download=self._action_download)
+        if self._action_dataset is not None:
+            self.ask_for_dataset(self._action_dataset)
+        else:
+            self.evaluate()
+
+    def ask_for_dataset(self, key: str) -> DatasetDialog:
+        """The same choices as the Train tab's: a folder that holds the data set, or a download."""
+        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.evaluate)
+        dialog.destroyed.connect(lambda *_: setattr(self, "data_dialog", None))
+        self.data_dialog = dialog
+        dialog.open()
+        return dialog
 
     # -- display -------------------------------------------------------------------------------
 
-    def _show_state(self, message: str, button: str | None = None, download: bool = False) -> None:
+    def _show_state(self, message: str, button: str | None = None, ask_for: str | None = None) -> None:
         self.result = None
         self.summary.setText(message)
         self.action_button.setVisible(button is not None)
         if button is not None:
             self.action_button.setText(button)
-        self._action_download = download
+        self._action_dataset = ask_for  # the button opens the data-set dialog for this key
         self.table.show_result(None, [])
         self.gallery_model.set_rows(None, [], np.zeros(0))
         self.gallery_title.setText("")

@@ -17,12 +17,17 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
 )
 
-from ...core.data import DatasetError, candidate_roots, dataset_info, download_dataset, download_root, is_available
+from ...core.data import (
+    DatasetError, DatasetFolderNotWritable, candidate_roots, dataset_info, download_dataset, download_root,
+    is_available,
+)
 from ..settings import Settings
 from ..workers import Worker, start_worker
 from .text import fill
@@ -32,13 +37,16 @@ class DownloadCancelled(Exception):
     pass
 
 
+UNREACHABLE, NOT_WRITABLE, OTHER = "unreachable", "not-writable", "other"
+
+
 class DownloadWorker(Worker):
     """Downloads one data set. The core writes each file under its final name only once it is
     complete and verified, so a stop between chunks leaves nothing half-written behind."""
 
     progress = Signal(str, int, int)  # file name, bytes done, bytes total (0: unknown)
     succeeded = Signal()
-    failed = Signal(str)
+    failed = Signal(str, str)  # what went wrong (UNREACHABLE, NOT_WRITABLE, OTHER), the details
 
     def __init__(self, key: str, root: Path):
         super().__init__()
@@ -60,10 +68,12 @@ class DownloadWorker(Worker):
             download_dataset(self.key, self.root, progress=progress)
         except DownloadCancelled:
             return
+        except DatasetFolderNotWritable as exc:
+            self.failed.emit(NOT_WRITABLE, str(exc))
         except DatasetError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(UNREACHABLE, str(exc))
         except Exception as exc:  # noqa: BLE001 - any failure must be shown, not lost in a thread
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(OTHER, f"{type(exc).__name__}: {exc}")
         else:
             self.succeeded.emit()
 
@@ -100,6 +110,20 @@ class DatasetDialog(QDialog):
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setStyleSheet("color: #b3261e;")
         self.error.hide()
+        # The raw reasons (addresses, system errors) for whoever wants them, out of the way.
+        self.details_button = QToolButton(self)
+        self.details_button.setObjectName("datasetErrorDetailsButton")
+        self.details_button.setText(self.tr("&Details"))
+        self.details_button.setCheckable(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.toggled.connect(self._show_details)
+        self.details_button.hide()
+        self.details = QPlainTextEdit(self)
+        self.details.setObjectName("datasetErrorDetails")
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(140)
+        self.details.hide()
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(True)
         self.progress.hide()
@@ -121,6 +145,8 @@ class DatasetDialog(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.progress)
         layout.addWidget(self.error)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.details)
         layout.addLayout(row)
 
     # -- downloading ------------------------------------------------------------------------------
@@ -154,14 +180,28 @@ class DatasetDialog(QDialog):
             self.data_root = self.target
             self.accept()
         else:  # pragma: no cover - download_dataset raises instead
-            self._on_download_failed(self.tr("The download ended but the files are not there."))
+            self._on_download_failed(OTHER, self.tr("The download ended but the files are not there."))
 
-    def _on_download_failed(self, message: str) -> None:
+    def _on_download_failed(self, kind: str, details: str) -> None:
         self._detach()
         self.progress.hide()
         self.download_button.setEnabled(True)
         self.download_button.setText(self.tr("Try &again"))
-        self.show_error(message)
+        if kind == NOT_WRITABLE:
+            summary = fill(self.tr("The download could not be saved in %1: choose a folder that holds the "
+                                   "data set, or start LeNet Studio with --data-root set to a folder you can "
+                                   "write to."), self.target)
+        elif kind == UNREACHABLE:
+            summary = self.tr("The download failed because the data set's servers could not be reached: check "
+                              "the internet connection and try again, or choose a folder that holds the data set.")
+        else:
+            summary = self.tr("The download failed: try again, or choose a folder that holds the data set.")
+        self.show_error(summary, details)
+
+    def _show_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.adjustSize()
 
     def _detach(self) -> None:
         if self._reporter is not None:
@@ -208,9 +248,14 @@ class DatasetDialog(QDialog):
         )
         return False
 
-    def show_error(self, message: str) -> None:
+    def show_error(self, message: str, details: str = "") -> None:
+        """``message``: one sentence, what happened and what to do; ``details``: the raw reasons,
+        behind the Details button."""
         self.error.setText(message)
         self.error.show()
+        self.details.setPlainText(details)
+        self.details_button.setVisible(bool(details))
+        self.details_button.setChecked(False)
         # Word-wrapped labels do not grow a dialog that is already shown: make room for the text.
         self.adjustSize()
 
