@@ -21,6 +21,7 @@ from .widgets.text import fill
 
 
 WARM_UP_DELAY_MS = 300
+STATUS_MESSAGE_MS = 10_000
 PREFERRED_SIZE = QSize(1280, 820)
 # Room left around the window for what a window manager adds (borders, and a title bar above
 # the window's own geometry, TITLE_BAR high).
@@ -41,9 +42,10 @@ class MainWindow(QMainWindow):
         self._build_tabs()
         self._build_menus()
         self.statusBar().showMessage(self.tr("Ready"))
-        # Messages stay until the next one; the run's state sits in its own corner, where menu
-        # hints (which clear the message area) cannot wipe it.
-        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text))
+        # Messages report events and fade after a while (a "Training finished" would otherwise
+        # outlive its truth); the run's lasting state sits in its own corner, where menu hints
+        # (which clear the message area) cannot wipe it.
+        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
         self.run_state_label = QLabel(self.tr("Idle"))
         self.run_state_label.setObjectName("runState")
         self.statusBar().addPermanentWidget(self.run_state_label)

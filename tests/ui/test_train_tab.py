@@ -258,9 +258,14 @@ def test_results_can_be_saved_exported_and_used_in_classify(qtbot, window, tmp_p
     assert tab.start_training()
     _wait_done(qtbot, tab)
     run = tab.runs[1]
+    # Offered in the Classify tab's picker as soon as the run has ended, before "Use in Classify".
+    assert len(window.session.model_entries()) == models_before + 1
+    titles = [classify.model_combo.itemText(i) for i in range(classify.model_combo.count())]
+    assert any("run 1" in t for t in titles), titles
+    assert "run 1" not in classify.model_combo.currentText()  # offered, not imposed
 
     assert tab.use_in_classify()
-    assert len(window.session.model_entries()) == models_before + 1
+    assert len(window.session.model_entries()) == models_before + 1  # the same entry, not a second
     loaded = window.session.current_model
     assert isinstance(loaded, LoadedModel)
     assert loaded.classes == [str(d) for d in range(10)] and loaded.input_kind == "digit"

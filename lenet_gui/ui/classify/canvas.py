@@ -61,10 +61,16 @@ class Stroke:
 
 
 def _paint_path(painter: QPainter, path: QPainterPath, width_px: float, colour: QColor) -> None:
+    # Stroked as the flattened polyline: where a curve piece turns sharply (a cusp, the pen going
+    # back the way it came) Qt's stroker offsets the curve without rounding the turn, which
+    # leaves a notch or a dark seam inside the ink; between line segments the round join fills it.
+    flat = QPainterPath()
+    for polygon in path.toSubpathPolygons():
+        flat.addPolygon(polygon)
     painter.setPen(QPen(colour, max(0.5, width_px), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                         Qt.PenJoinStyle.RoundJoin))
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.drawPath(path)
+    painter.drawPath(flat)
 
 
 def _paint_chunks(painter: QPainter, stroke: Stroke, side: float, colour: QColor, first: int, count: int) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QImage, QKeySequence
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
     QToolButton, QVBoxLayout, QWidget,
@@ -248,6 +248,7 @@ class ClassifyTab(QWidget):
         width = self.settings.pen_width or round(DrawingCanvas.DEFAULT_PEN_WIDTH * 1000)
         self.ink_toggle.setChecked(bool(white))
         self.canvas.set_white_on_black(bool(white))
+        self._match_canvas_paper()
         self.pen_slider.setValue(int(width))
         self.canvas.set_pen_width(self.pen_slider.value() / 1000)
 
@@ -480,9 +481,15 @@ class ClassifyTab(QWidget):
 
     def _on_ink_toggled(self, checked: bool) -> None:
         self.canvas.set_white_on_black(checked)
+        self._match_canvas_paper()
         self.settings.white_on_black = checked
         if self._input is not None and self._input.origin == "drawing":
             self._refresh()
+
+    def _match_canvas_paper(self) -> None:
+        """The input preview on the canvas's paper, so that an empty one sits beside the empty
+        canvas as the same colour rather than a white square beside a black one."""
+        self.original_view.set_background(QColor(0, 0, 0) if self.canvas.white_on_black else QColor(255, 255, 255))
 
     def shutdown(self) -> None:
         self._live_timer.stop()

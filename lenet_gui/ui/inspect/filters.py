@@ -203,3 +203,7 @@ class FilterView(QWidget):
     def mouseMoveEvent(self, event) -> None:
         report_hover(self, event, self.describe_at(event.position()) or "")
         super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self.hovered.emit("")  # the read-out describes what is under the pointer, nothing else
+        super().leaveEvent(event)

@@ -202,7 +202,8 @@ class SaliencyPanel(QWidget):
         self.class_combo.clear()
         self.class_combo.addItem(self.tr("Top class (the prediction)"), TOP_CLASS)
         for index, name in enumerate(classes):
-            self.class_combo.addItem(f"{index} · {name}", index)
+            # Digits are their own names: "0", not "0 · 0".
+            self.class_combo.addItem(name if name == str(index) else fill(self.tr("%1 · %2"), index, name), index)
         found = self.class_combo.findData(previous) if previous is not None else 0
         self.class_combo.setCurrentIndex(max(0, found))
         self.class_combo.blockSignals(False)

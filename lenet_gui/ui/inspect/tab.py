@@ -191,6 +191,7 @@ class InspectTab(QWidget):
                 return
         self.prediction = prediction
         self.shown_input = current
+        self.hover_label.setText(self._hover_hint)  # a read-out of the previous input is no longer true
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
                            prediction.probabilities, loaded.classes)
         self.saliency.set_input(self.predictor, tensor, prediction)
@@ -201,6 +202,7 @@ class InspectTab(QWidget):
             self.zoom_dialog.refresh()
 
     def _no_input(self, message: str) -> None:
+        self.hover_label.setText(self._hover_hint)
         self.maps.set_message(message)
         self.saliency.set_input(None, None, None, message)
         self.input_label.setText(message)
@@ -241,7 +243,10 @@ class InspectTab(QWidget):
         if loaded is None:
             self.filters.set_message(self.tr("No model loaded."))
             self.filters_source.setText("")
+            self.filters_hover.setText(" ")
             return
+        if not self.filters.underMouse():
+            self.filters_hover.setText(" ")  # other weights: what was read out is gone
         model = loaded.model
         self.filters.set_weights(model.conv1.weight.detach().numpy(), model.conv2.weight.detach().numpy())
         self.filters_source.setText(fill(self.tr("<b>Weights of the current model</b>: %1"),

@@ -133,14 +133,15 @@ class TrainingChart(QWidget):
         series.curves["batch"].setZValue(-1)
         self.runs[run_id] = series
         self.current = run_id
+        for other_id in self.runs:
+            self._style(other_id)
         # The legend explains the current run's line styles; older runs are told apart by colour
         # in the runs list, which keeps the legend short on a projector.
         for legend, keys in ((self.loss_legend, ("batch", "epoch_loss")), (self.acc_legend, ("train_acc", "test_acc"))):
             legend.clear()
             for key in keys:
                 legend.addItem(series.curves[key], series.curves[key].name())
-        for other_id in self.runs:
-            self._style(other_id)
+            legend.update()
         self._extend_x(record.config.epochs)
 
     def _set_loss_top(self, top: float) -> None:
@@ -184,6 +185,12 @@ class TrainingChart(QWidget):
         curves["test_acc"].setPen(solid)
         curves["test_acc"].setSymbolBrush(color)
         curves["test_acc"].setSymbolPen(color)
+        # A curve with no points yet does not pass its symbol style on to the markers it draws
+        # with, which the legend paints from: set it there too, so the legend is right at once.
+        for key in ("epoch_loss", "train_acc", "test_acc"):
+            opts = curves[key].opts
+            curves[key].scatter.setPen(opts["symbolPen"])
+            curves[key].scatter.setBrush(opts["symbolBrush"])
 
     def _draw_batches(self, run_id: int) -> None:
         series = self.runs.get(run_id)

@@ -190,7 +190,7 @@ class RunsModel(QAbstractListModel):
             return Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
             c = run.config
-            return fill(self.tr("%1 epoch(s), batch %2, %3 lr %4, seed %5, %6"), c.epochs, c.batch_size,
+            return fill(self.tr("%n epoch(s), batch %1, %2 lr %3, seed %4, %5", "", c.epochs), c.batch_size,
                         c.optimizer, f"{c.lr:g}", c.seed, c.device)
         if role == RUN_ID_ROLE:
             return run.run_id

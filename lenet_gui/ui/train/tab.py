@@ -73,6 +73,7 @@ class TrainTab(QWidget):
         self._state_epoch = 1
         self._last_run_state: str | None = None
         self._dataset_cache: dict[tuple[str, str], LoadedDataset] = {}
+        self._offered: dict[int, LoadedModel] = {}  # run id -> its model, as the session offers it
         self._build_actions()
         self._build_ui()
         self.recipe.restore(self.settings)
@@ -242,9 +243,9 @@ class TrainTab(QWidget):
         self.thread = thread
         self._set_running(True)
         self.session.set_training_active(True)
-        self._log(fill(self.tr("— run %1: %2 on %3, %4 epochs, batch %5, %6 lr %7 —"), run.run_id, config.preset,
-                       dataset_info(config.dataset).title, config.epochs, config.batch_size, config.optimizer,
-                       f"{config.lr:g}"))
+        self._log(fill(self.tr("— run %1: %2 on %3, %n epoch(s), batch %4, %5 lr %6 —", "", config.epochs),
+                       run.run_id, config.preset, dataset_info(config.dataset).title, config.batch_size,
+                       config.optimizer, f"{config.lr:g}"))
         start_worker(thread)
         return True
 
@@ -284,8 +285,8 @@ class TrainTab(QWidget):
 
     def _set_running(self, running: bool) -> None:
         self.recipe.set_editable(not running)
-        self.runs_panel.remove_button.setEnabled(not running)
         self._update_run_actions()
+        self._update_result_actions()
 
     def _update_run_actions(self) -> None:
         running = self.thread is not None
@@ -417,6 +418,8 @@ class TrainTab(QWidget):
             acc = run.last_test_acc
             self.status_message.emit(fill(self.tr("Training finished: test accuracy %1"),
                                           f"{acc:.3f}" if acc is not None else "–"))
+        if run is not None and run.has_results:
+            self._offer(run)
         self.speed_label.clear()
         self._update_result_actions()
 
@@ -440,6 +443,9 @@ class TrainTab(QWidget):
         for action in (self.save_action, self.export_csv_action, self.use_action):
             action.setEnabled(available)
         self.export_png_action.setEnabled(len(self.runs) > 0)
+        # Any run but the one training can go; with no run selected there is nothing to remove.
+        training = self.active_run is not None and run is not None and run.run_id == self.active_run.run_id
+        self.runs_panel.remove_button.setEnabled(run is not None and not training)
         self.results_changed.emit(available)
 
     # -- results ------------------------------------------------------------------------------------
@@ -456,12 +462,22 @@ class TrainTab(QWidget):
             title = fill(self.tr("%1, test acc %2"), title, f"{acc:.3f}")
         return title
 
+    def _offer(self, run: RunRecord) -> LoadedModel:
+        """Every run that leaves a model offers it to the session (the Classify tab's model
+        picker lists it), without making it the current model."""
+        loaded = self._offered.get(run.run_id)
+        if loaded is None:
+            loaded = self.loaded_model(run)
+            self._offered[run.run_id] = loaded
+            self.session.add_model(loaded, title=loaded.metadata["title"], make_current=False)
+        return loaded
+
     def use_in_classify(self) -> bool:
         run = self.selected_run()
         if run is None or not run.has_results:
             return False
-        loaded = self.loaded_model(run)
-        self.session.add_model(loaded, title=loaded.metadata["title"])
+        loaded = self._offer(run)
+        self.session.set_model(loaded)
         self.status_message.emit(fill(self.tr("%1 is now the model in use"), loaded.metadata["title"]))
         self.session.request_tab("classify")
         return True
