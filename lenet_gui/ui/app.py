@@ -25,6 +25,13 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 
 
 def run_app(data_root: str | None = None) -> int:
+    # Before Qt, whose own failure here is an abort that names no package.
+    from .platform_check import platform_problem
+
+    problem = platform_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     app = make_application()
     from .main_window import MainWindow
     from .workers import stop_all_and_wait
