@@ -37,7 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="LeNet Studio. Without a sub-command, opens the desktop app.",
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
+    desktop = parser.add_mutually_exclusive_group()
+    desktop.add_argument("--install-desktop-entry", action="store_true",
+                         help="add LeNet Studio to this user's application menu (Linux: a desktop "
+                              "entry and an icon under $XDG_DATA_HOME, default ~/.local/share) and exit")
+    desktop.add_argument("--uninstall-desktop-entry", action="store_true",
+                         help="remove what --install-desktop-entry wrote and exit")
     _add_data_root(parser, top_level=True)
+    # The window's languages (ui.i18n.LANGUAGES, which a test keeps equal to this list; naming
+    # them here keeps Qt out of the command line's start).
+    parser.add_argument("--lang", choices=["en", "zh_CN"], default=None,
+                        help="the window's language for this start (default: the one chosen in "
+                             "View > Language, else the system's)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from .core.data import DATASETS
@@ -270,10 +281,30 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_desktop_entry(install: bool) -> int:
+    from .core.desktop_entry import DesktopEntryError, install_desktop_entry, uninstall_desktop_entry
+
+    if sys.platform == "win32" or sys.platform == "darwin":
+        return _fail("desktop entries are for Linux desktops (freedesktop.org); this system has its own launchers")
+    try:
+        if install:
+            for path in install_desktop_entry():
+                print(f"wrote {path}")
+        else:
+            removed = uninstall_desktop_entry()
+            for path in removed:
+                print(f"removed {path}")
+            if not removed:
+                print("no desktop entry to remove")
+    except DesktopEntryError as exc:
+        return _fail(str(exc))
+    return 0
+
+
 def run_gui(args) -> int:
     from .ui.app import run_app
 
-    return run_app(data_root=args.data_root)
+    return run_app(data_root=args.data_root, language=args.lang)
 
 
 def _printable_streams() -> None:
@@ -291,10 +322,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv  # recorded in saved checkpoints, to say how a model was made
     if args.version:
-        from . import __version__
+        from . import app_version
 
-        print(f"LeNet Studio {__version__}")
+        print(f"LeNet Studio {app_version()}")
         return 0
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        return cmd_desktop_entry(install=args.install_desktop_entry)
     commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}
     if args.command is None:
         return run_gui(args)

@@ -60,6 +60,7 @@ MODULE_TESTS: dict[str, list[str]] = {
     "evaluation": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
     "runs": ["tests/core/test_failure_descriptions.py"],
     "export": ["tests/cli/test_cli.py"],
+    "files": ["tests/core/test_download.py", "tests/core/test_checkpoint.py"],
 }
 
 # (module, the mutated line with surrounding spaces stripped, the mutation, its column) -> why
@@ -68,7 +69,69 @@ MODULE_TESTS: dict[str, list[str]] = {
 # again. "Tolerance" marks a constant whose exact value no requirement fixes (a limit far from
 # every real input, the length a message is cut at): changed by one unit, nothing a user does
 # can tell; they are argued, and reported apart, not hidden.
-EQUIVALENT: dict[tuple[str, str, str, int], str] = {}
+_POSIX = ("Only Windows lacks this flag; on the POSIX systems the tests run on, getattr finds it "
+          "and never uses the default (for O_BINARY: never finds it, either name).")
+_BOUNDED_READ = "Any count over the limit makes the following check see a file that grew: one byte is enough."
+_STALE = ("A file's age equal to the threshold to the nanosecond: no test (and no user) can aim at that "
+          "instant; either side of it behaves the same.")
+_TOLERANCE_LIMIT = ("Tolerance: a size limit far above every real file of this kind and far below what "
+                    "exhausts memory; the tests pin both sides and the boundary, not the exact figure.")
+_TOLERANCE_CUT = "Tolerance: the length a long message is cut at; any length that keeps it on one line serves."
+_TOLERANCE_AGE = "Tolerance: how old a leftover temporary must be; the tests use one an hour old and one fresh."
+EQUIVALENT: dict[tuple[str, str, str, int], str] = {
+    ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
+     "0 -> 1", 67): _POSIX,
+    ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
+     "'O_BINARY' -> 'XO_BINARYX'", 84): _POSIX,
+    ("checkpoint", "data = f.read(MAX_CHECKPOINT_BYTES + 1)", "1 -> 2", 49): _BOUNDED_READ,
+    ("checkpoint", 'folder = path.parent if str(path.parent) else Path(".")', "'.' -> 'X.X'", 55):
+        "Unreachable: a Path's parent is never the empty path (that of 'model.pt' is '.').",
+    ("checkpoint", "if now - candidate.lstat().st_mtime > STALE_TEMPORARY_SECONDS and candidate.is_file():",
+     "> -> >=", 15): _STALE,
+    ("checkpoint", "STALE_TEMPORARY_SECONDS = 60.0", "60.0 -> 120.0", 26): _TOLERANCE_AGE,
+    ("checkpoint", "MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024", "64 -> 65", 23): _TOLERANCE_LIMIT,
+    ("checkpoint", "MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024", "1024 -> 1025", 28): _TOLERANCE_LIMIT,
+    ("checkpoint", "MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024", "1024 -> 1025", 35): _TOLERANCE_LIMIT,
+    ("checkpoint", "return lines[0][:160] if lines else type(exc).__name__", "160 -> 161", 21): _TOLERANCE_CUT,
+    ("data", "MAX_IDX_BYTES = 128 * 1024 * 1024", "128 -> 129", 16): _TOLERANCE_LIMIT,
+    ("data", "MAX_IDX_BYTES = 128 * 1024 * 1024", "1024 -> 1025", 22): _TOLERANCE_LIMIT,
+    ("data", "MAX_IDX_BYTES = 128 * 1024 * 1024", "1024 -> 1025", 29): _TOLERANCE_LIMIT,
+    ("data", "if count is None or count >= len(self):", ">= -> >", 28):
+        "subset(len(split)) then slices [:len], a view of every image and label: the same split.",
+    ("data", "inflater = zlib.decompressobj(wbits=31)", "31 -> 32", 44):
+        "wbits=32 detects gzip or zlib from the header and takes the window size from it; this branch "
+        "only sees data that starts with gzip's magic bytes, which it then reads exactly as wbits=31.",
+    ("data", 'for block in iter(lambda: f.read(1 << 20), b""):', "1 -> 2", 41):
+        "The block size of a checksum's reads does not change the checksum.",
+    ("data", 'for block in iter(lambda: f.read(1 << 20), b""):', "20 -> 21", 46):
+        "The block size of a checksum's reads does not change the checksum.",
+    ("data", "chunk = response.read(1 << 16)", "16 -> 17", 39):
+        "The size of each network read changes how often progress is reported, not what is downloaded.",
+    ("data", "chunk = response.read(1 << 16)", "1 -> 2", 34):
+        "The size of each network read changes how often progress is reported, not what is downloaded.",
+    ("data", "if now - candidate.lstat().st_mtime > STALE_PARTIAL_SECONDS and candidate.is_file():",
+     "> -> >=", 23): _STALE,
+    ("data", "STALE_PARTIAL_SECONDS = 10 * 60", "10 -> 11", 24): _TOLERANCE_AGE,
+    ("data", "STALE_PARTIAL_SECONDS = 10 * 60", "60 -> 61", 29): _TOLERANCE_AGE,
+    ("preprocess", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
+     "0 -> 1", 63): _POSIX,
+    ("preprocess", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
+     "'O_BINARY' -> 'XO_BINARYX'", 80): _POSIX,
+    ("preprocess", "data = f.read(MAX_FILE_BYTES + 1)", "1 -> 2", 39): _BOUNDED_READ,
+    ("preprocess", "MAX_IMAGE_PIXELS = 64_000_000", "64000000 -> 64000001", 19): _TOLERANCE_LIMIT,
+    ("preprocess", "MAX_FILE_BYTES = 200 * 1024 * 1024", "200 -> 201", 17): _TOLERANCE_LIMIT,
+    ("preprocess", "MAX_FILE_BYTES = 200 * 1024 * 1024", "1024 -> 1025", 23): _TOLERANCE_LIMIT,
+    ("preprocess", "MAX_FILE_BYTES = 200 * 1024 * 1024", "1024 -> 1025", 30): _TOLERANCE_LIMIT,
+    ("preprocess", "return text[0][:120] if text else type(exc).__name__", "120 -> 121", 20): _TOLERANCE_CUT,
+    ("preprocess", "backdrop = 0.0 if opaque_mean > 0.5 else 1.0", "> -> >=", 26):
+        "Tolerance: ink of exactly middle grey contrasts equally with a black and a white backdrop; "
+        "which one a tie picks is no requirement.",
+    ("preprocess", "return np.clip(np.nan_to_num(arr), 0.0, 1.0)", "1.0 -> 2.0", 48):
+        "Nothing above 1 reaches it: 16-bit values are divided by 65535, float ones scaled by their own "
+        "finite range ((x - lo) / (hi - lo) <= 1 in floating point too), +inf set to 1.",
+    ("preprocess", 'if mode not in ("L", "RGB"):', "'L' -> 'XLX'", 20):
+        "An L image then goes through RGB and back to L, which gives back exactly the same values.",
+}
 
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis",
                                      "build", "dist", "out", "*.egg-info", "mutants")
@@ -347,6 +410,10 @@ def run_module(module: str, workdir: Path, args) -> list[Outcome]:
     original = path.read_text()
     mutants = find_mutants(original)
     total = len(mutants)
+    present = {m.key(module) for m in mutants}
+    for key in EQUIVALENT:
+        if key[0] == module and key not in present:
+            print(f"{module}: EQUIVALENT names a mutant the source no longer has (its line changed): {key}")
     if args.only:
         mutants = [m for m in mutants if m.id in args.only]
     elif args.sample and args.sample < len(mutants):

@@ -32,7 +32,7 @@ def main() -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from lenet_gui.core.resources import SAMPLES
+    from lenet_gui.core.resources import sample_path
     from lenet_gui.ui.app import make_application
     from lenet_gui.ui.main_window import MainWindow
 
@@ -64,7 +64,7 @@ def main() -> int:
 
     tab.model_picker.choose(1)  # the bundled Fashion-MNIST model, as picked in the combo box
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(SAMPLES / "garment-pullover.jpg"))])
+    mime.setUrls([QUrl.fromLocalFile(str(sample_path("garment-pullover.jpg")))])
     centre = canvas.geometry().center()
     with warnings.catch_warnings():  # PySide flags this constructor; it is the one Qt has
         warnings.simplefilter("ignore", DeprecationWarning)

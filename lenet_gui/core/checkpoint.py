@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from .files import remove_stale_files
 from .model import LeNet, ModelConfig
 
 FORMAT = "lenet-studio-checkpoint"
@@ -149,17 +150,7 @@ def _remove_stale_temporaries(folder: Path, name: str) -> None:
     """Delete ``.<name>.*.tmp`` files that killed saves left behind. They never replace the
     checkpoint (only a finished save renames its temporary), so loading ignores them; this only
     keeps them from piling up."""
-    now = time.time()
-    try:
-        candidates = list(folder.glob(f".{glob.escape(name)}.*.tmp"))
-    except OSError:
-        return
-    for candidate in candidates:
-        try:
-            if now - candidate.lstat().st_mtime > STALE_TEMPORARY_SECONDS and candidate.is_file():
-                candidate.unlink()
-        except OSError:
-            pass
+    remove_stale_files(folder, f".{glob.escape(name)}.*.tmp", STALE_TEMPORARY_SECONDS)
 
 
 def load_checkpoint(source: str | os.PathLike | bytes) -> LoadedModel:

@@ -14,7 +14,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import zlib
@@ -24,6 +23,8 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+
+from .files import remove_stale_files
 
 ENV_DATA_ROOT = "LENET_DATA_ROOT"
 ENV_MIRRORS = "LENET_MIRRORS"
@@ -408,19 +409,9 @@ def _remove_stale_partials(raw: Path, filenames: Iterable[str]) -> None:
     """Delete the temporaries (``.<file>.*.part`` and their unpacked ``.raw``) that killed
     downloads left behind. They never take a data set file's name, so they cannot be read by
     mistake; this keeps them from piling up, one set per killed download."""
-    now = time.time()
     for filename in filenames:
         for suffix in (".part", ".raw"):
-            try:
-                candidates = list(raw.glob(f".{glob.escape(filename)}.*{suffix}"))
-            except OSError:
-                return
-            for candidate in candidates:
-                try:
-                    if now - candidate.lstat().st_mtime > STALE_PARTIAL_SECONDS and candidate.is_file():
-                        candidate.unlink()
-                except OSError:
-                    pass
+            remove_stale_files(raw, f".{glob.escape(filename)}.*{suffix}", STALE_PARTIAL_SECONDS)
 
 
 def download_dataset(

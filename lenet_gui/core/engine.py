@@ -368,6 +368,11 @@ class Trainer:
             return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)
         return None
 
+    def _evaluation_should_stop(self) -> bool:
+        # Between evaluation batches as between training batches: a pause holds here too.
+        self.control.wait_while_paused()
+        return self.control.stop_requested
+
     def run(self) -> Iterator[Event]:
         """The loop; the model trains in the layout fastest on its device and is handed back in
         the usual one (also when the run stops, fails or is abandoned)."""
@@ -436,8 +441,7 @@ class Trainer:
                 )
             train_seconds = time.perf_counter() - started
             yield EvaluationStarted(epoch)
-            test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size,
-                                         lambda: self.control.stop_requested)
+            test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size, self._evaluation_should_stop)
             if test_acc is None:
                 self.stopped = True
                 yield Finished(tuple(self.history), stopped=True)

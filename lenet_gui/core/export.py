@@ -1,13 +1,32 @@
 """Everything that leaves the app as a file, in one table keyed by the file's suffix.
 
-``lenet-gui export OUTPUT`` and the window's export actions both go through ``export``, so a
-format added here is offered by both.
+``lenet-gui export OUTPUT`` and the window's File ▸ Export model… both go through ``export``,
+so a format added here is offered by both.
+
+The two model formats take and give the same thing:
+
+    input   ``image``: float32, N x 1 x 28 x 28, values in [0, 1], ink white on black: the
+            picture ``lenet-gui predict`` gives the network after its preprocessing (for digits:
+            cropped, fitted into 20 x 20 and placed by centre of mass; for garments: trimmed,
+            fitted into 28 x 28, a light background inverted). The model's own input
+            normalisation is inside the graph. N, the batch, is free.
+    outputs ``logits`` (N x 10) and ``probabilities`` (N x 10, their softmax: each row sums to 1).
+
+The class names and how the model was made travel with the file: in ONNX's ``metadata_props``
+(``classes`` is a JSON list in class order; also ``dataset``, ``input_kind``, ``title``,
+``lenet_gui_version``, ``input``, ``outputs``), and for ``.pt2`` in the extra file
+``lenet_studio.json`` of ``torch.export.save``, holding the same keys.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
+import importlib.util
+import json
 import os
+import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -23,6 +42,12 @@ class ExportError(RuntimeError):
 
 METRIC_COLUMNS = ("epoch", "loss", "train_acc", "test_acc", "seconds", "samples_per_sec", "lr")
 
+INPUT_NAME = "image"
+OUTPUT_NAMES = ("logits", "probabilities")
+PT2_METADATA_FILE = "lenet_studio.json"
+ONNX_PACKAGES = ("onnx", "onnxscript")  # what torch's ONNX exporter imports
+ONNX_EXTRA_HINT = "pip install 'lenet-gui[onnx]'"
+
 
 def write_metrics_csv(path, history) -> None:
     """Per-epoch figures (EpochResult.to_dict() rows, as checkpoints store them) as CSV.
@@ -33,37 +58,137 @@ def write_metrics_csv(path, history) -> None:
         writer.writerows(history)
 
 
+def export_metadata(loaded: LoadedModel) -> dict[str, str]:
+    """What an exported model carries besides its weights, as strings (ONNX's metadata_props
+    hold strings only)."""
+    from .. import app_version
+
+    return {
+        "classes": json.dumps(list(loaded.classes), ensure_ascii=False),
+        "dataset": loaded.dataset or "",
+        "input_kind": loaded.input_kind,
+        "title": loaded.title,
+        "lenet_gui_version": app_version(),
+        "input": f"{INPUT_NAME}: float32 N x 1 x 28 x 28 in [0, 1], ink white on black, "
+                 "as after LeNet Studio's preprocessing",
+        "outputs": f"{OUTPUT_NAMES[0]}: N x 10; {OUTPUT_NAMES[1]}: N x 10, the softmax of the logits",
+    }
+
+
+class _WithProbabilities(torch.nn.Module):
+    """The network followed by the softmax the app applies to its logits."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, image: torch.Tensor):
+        logits = self.model(image)
+        return logits, torch.softmax(logits, dim=1)
+
+
+def _exportable(loaded: LoadedModel):
+    """(module, example input, dynamic shapes) for torch.export and the ONNX exporter."""
+    # A copy: tracing must not touch the module that the window may be running meanwhile.
+    model = copy.deepcopy(loaded.model).cpu().eval()
+    # Two images, not one: the exporters take a dimension of size 1 for a constant.
+    example = torch.rand(2, 1, 28, 28)
+    shapes = {INPUT_NAME: {0: torch.export.Dim("batch", min=1)}}
+    return _WithProbabilities(model).eval(), example, shapes
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """``write`` fills a temporary file beside ``path``, which then replaces ``path``: a failed
+    export leaves no half-written file, and an earlier one stays whole."""
+    folder = path.parent if str(path.parent) else Path(".")
+    # The temporary name keeps the suffix: torch.export.save complains about any other.
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    try:
+        write(Path(tmp_name))
+        # mkstemp makes the file private; an export is an ordinary file.
+        os.chmod(tmp_name, 0o666 & ~_umask())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
 
 
 def _export_metrics(loaded: LoadedModel, path: Path) -> None:
     history = loaded.metadata.get("history") or []
     if not history:
         raise ExportError("the model has no recorded metrics to export")
-    write_metrics_csv(path, history)
+    _write_atomically(path, lambda tmp: write_metrics_csv(tmp, history))
 
 
-def _export_torchscript(loaded: LoadedModel, path: Path) -> None:
-    scripted = torch.jit.trace(loaded.model, torch.zeros(1, 1, 28, 28))
-    scripted.save(str(path))
+def _export_program(loaded: LoadedModel, path: Path) -> None:
+    module, example, shapes = _exportable(loaded)
+    program = torch.export.export(module, (example,), dynamic_shapes=shapes)
+    extra = {PT2_METADATA_FILE: json.dumps(export_metadata(loaded), ensure_ascii=False)}
+    _write_atomically(path, lambda tmp: torch.export.save(program, str(tmp), extra_files=extra))
+
+
+def missing_onnx_packages() -> list[str]:
+    """The packages of the ``onnx`` extra that ONNX export needs and this Python lacks."""
+    return [name for name in ONNX_PACKAGES if importlib.util.find_spec(name) is None]
+
+
+def _export_onnx(loaded: LoadedModel, path: Path) -> None:
+    missing = missing_onnx_packages()
+    if missing:
+        names = " and ".join(missing)
+        raise ExportError(f"ONNX export needs the {names} package{'s' if len(missing) > 1 else ''}: "
+                          f"{ONNX_EXTRA_HINT}")
+    module, example, shapes = _exportable(loaded)
+    with warnings.catch_warnings():
+        # torch 2.13's exporter trips over its own deprecation (fixed in 2.14); not the user's concern.
+        warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\)", category=FutureWarning)
+        program = torch.onnx.export(
+            module, (example,), input_names=[INPUT_NAME], output_names=list(OUTPUT_NAMES),
+            dynamic_shapes=shapes, dynamo=True, verbose=False,
+        )
+    metadata = export_metadata(loaded)
+    program.model.doc_string = f"{loaded.title}, exported by LeNet Studio. {metadata['input']}; {metadata['outputs']}."
+    for key, value in metadata.items():
+        program.model.metadata_props[key] = value
+    _write_atomically(path, lambda tmp: program.save(str(tmp), external_data=False))
 
 
 @dataclass(frozen=True)
 class ExportFormat:
     suffix: str
-    description: str  # for help texts and file dialogs
+    description: str  # for help texts (the window has its own, translated, names)
     write: Callable[[LoadedModel, Path], None]
+    carries_model: bool  # the network itself, not only figures about it
 
 
 EXPORT_FORMATS: dict[str, ExportFormat] = {
-    ".pt": ExportFormat(".pt", "TorchScript model", _export_torchscript),
-    ".csv": ExportFormat(".csv", "per-epoch metrics (CSV)", _export_metrics),
+    ".onnx": ExportFormat(".onnx", "ONNX model (needs the onnx extra)", _export_onnx, True),
+    ".pt2": ExportFormat(".pt2", "PyTorch model (torch.export)", _export_program, True),
+    ".csv": ExportFormat(".csv", "per-epoch metrics (CSV)", _export_metrics, False),
 }
-DEFAULT_SUFFIX = ".pt"
 
 
 def export_format(path: str | os.PathLike) -> ExportFormat:
-    """The format a path asks for by its suffix (a path without a known suffix: the default)."""
-    return EXPORT_FORMATS.get(Path(path).suffix.lower(), EXPORT_FORMATS[DEFAULT_SUFFIX])
+    """The format a path asks for by its suffix. Raises ExportError for any other suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix in EXPORT_FORMATS:
+        return EXPORT_FORMATS[suffix]
+    known = ", ".join(EXPORT_FORMATS)
+    if suffix == ".pt":
+        raise ExportError("TorchScript export (.pt) has given way to torch.export: name the file "
+                          f"{Path(path).with_suffix('.pt2').name} (formats: {known})")
+    shown = f"the suffix {suffix}" if suffix else "a name without a suffix"
+    raise ExportError(f"cannot tell the format from {shown}: use one of {known}")
 
 
 def export(loaded: LoadedModel, path: str | os.PathLike) -> ExportFormat:

@@ -20,7 +20,7 @@ summation order:
   the weight's columns reordered to match, instead of copying the batch into C, H, W order.
 
 ``LeNet.fast_logits`` uses them on the CPU, for training and for batch evaluation; the
-inspector, saliency and the TorchScript export run the layers one by one, as drawn.
+inspector, saliency and the model exports run the layers one by one, as drawn.
 """
 
 from __future__ import annotations

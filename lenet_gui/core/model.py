@@ -116,7 +116,7 @@ class LeNet(nn.Module):
         activations maps each name of LAYER_NAMES to that layer's output (after its activation)."""
         if not return_activations:
             # Only while training, where the speed matters: in eval mode, module hooks, tracing
-            # (TorchScript export) and anyone reading the code see the textbook order. Batch
+            # (ONNX and torch.export) and anyone reading the code see the textbook order. Batch
             # evaluation asks for fast_logits() itself.
             if self.training:
                 return self.fast_logits(x)

@@ -6,9 +6,10 @@ import os
 import sys
 
 from PySide6.QtCore import QCoreApplication
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
+from ..core.desktop_entry import APP_ID
 from ..core.resources import ICON
 
 ORGANIZATION = "LeNet Studio"
@@ -19,12 +20,16 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
+    # Desktops match the window to the desktop entry that --install-desktop-entry writes.
+    QGuiApplication.setDesktopFileName(APP_ID)
     if ICON.is_file():
         app.setWindowIcon(QIcon(str(ICON)))
     return app
 
 
-def run_app(data_root: str | None = None) -> int:
+def run_app(data_root: str | None = None, language: str | None = None) -> int:
+    """``language``: a code of ``i18n.LANGUAGES`` for this start only; None: the saved choice,
+    or the system's language when there is none."""
     # Before Qt, whose own failure here is an abort that names no package.
     from .platform_check import platform_problem
 
@@ -33,10 +38,14 @@ def run_app(data_root: str | None = None) -> int:
         print(problem, file=sys.stderr)
         return 1
     app = make_application()
+    from . import i18n
     from .main_window import MainWindow
+    from .settings import Settings
     from .workers import stop_all_and_wait
 
-    window = MainWindow(data_root=data_root)
+    settings = Settings()
+    i18n.set_language(i18n.resolve(language or settings.language))
+    window = MainWindow(data_root=data_root, settings=settings)
     window.show()
     status = app.exec()
     if not stop_all_and_wait():

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from .. import __version__
-from ..core.checkpoint import CheckpointError
+from .. import app_version
+from . import i18n
+from ..core.checkpoint import CheckpointError, LoadedModel
+from ..core.export import EXPORT_FORMATS, ExportError, export
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
 from .session import Session
 from .settings import Settings
 from .train.tab import TrainTab
 from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
+from .widgets.file_dialogs import ask_save_path_as
 from .widgets.shortcuts_dialog import ShortcutsDialog
-from .widgets.text import fill
+from .widgets.text import Retranslating, button_text, fill
+from .workers import Worker, start_worker
 
 
 WARM_UP_DELAY_MS = 300
@@ -29,13 +36,37 @@ FRAME_ALLOWANCE = QSize(16, 48)
 TITLE_BAR = 36
 
 
-class MainWindow(QMainWindow):
+class _ExportWorker(Worker):
+    """Writes one export off the window thread: tracing a model for ONNX takes seconds."""
+
+    done = Signal(str, str)  # path, error message ("" when the file was written)
+
+    def __init__(self, loaded: LoadedModel, path: str):
+        super().__init__()
+        self.loaded, self.path = loaded, path
+
+    def run(self) -> None:
+        try:
+            export(self.loaded, self.path)
+        except ExportError as exc:
+            self.done.emit(self.path, str(exc))
+        except OSError as exc:
+            self.done.emit(self.path, exc.strerror or str(exc))
+        except Exception as exc:  # an exporter's own failure: say it instead of losing it in the thread
+            self.done.emit(self.path, f"{type(exc).__name__}: {exc}")
+        else:
+            self.done.emit(self.path, "")
+
+
+class MainWindow(Retranslating, QMainWindow):
+    # File > Export model… has finished: the path, and the reason it failed ("" when written).
+    export_finished = Signal(str, str)
+
     def __init__(self, data_root: str | None = None, settings: Settings | QSettings | None = None):
         super().__init__()
         keep_window_thread_off_the_training_cores()
         self.settings = Settings.wrap(settings)
         self.session = Session(data_root=data_root, parent=self, settings=self.settings)
-        self.setWindowTitle(self.tr("LeNet Studio"))
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -46,30 +77,30 @@ class MainWindow(QMainWindow):
         # outlive its truth); the run's lasting state sits in its own corner, where menu hints
         # (which clear the message area) cannot wipe it.
         self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
-        self.run_state_label = QLabel(self.tr("Idle"))
+        self.run_state_label = QLabel(self.train_tab.run_state_text())
         self.run_state_label.setObjectName("runState")
         self.statusBar().addPermanentWidget(self.run_state_label)
         self.train_tab.run_state.connect(self.run_state_label.setText)
         self.session.tab_requested.connect(self.show_tab)
         self.session.open_checkpoint_requested.connect(self.open_checkpoint_dialog)
         self.session.status_requested.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.retranslate()
         self._restore_settings()
 
     # -- construction ----------------------------------------------------------------------------
 
     def _build_tabs(self) -> None:
-        # Alt+T, Alt+C, Alt+I: letters that no menu or label of any tab uses.
         self.train_tab = TrainTab(self.session, self.settings, parent=self)
-        self.tabs.addTab(self.train_tab, self.tr("&Train"))
+        self.tabs.addTab(self.train_tab, "")
         self.classify_tab = ClassifyTab(self.session, self.settings, self)
-        self.tabs.addTab(self.classify_tab, self.tr("&Classify"))
+        self.tabs.addTab(self.classify_tab, "")
         self.inspect_tab = InspectTab(self.session, self.settings, self)
-        self.tabs.addTab(self.inspect_tab, self.tr("&Inspect"))
+        self.tabs.addTab(self.inspect_tab, "")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
-        self.file_menu = bar.addMenu(self.tr("&File"))
-        self.open_action = QAction(self.tr("&Open checkpoint…"), self)
+        self.file_menu = bar.addMenu("")
+        self.open_action = QAction(self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_checkpoint_dialog)
         self.file_menu.addAction(self.open_action)
@@ -77,48 +108,95 @@ class MainWindow(QMainWindow):
         # keys included, from any tab.
         self.file_menu.addAction(self.train_tab.save_action)
         self.file_menu.addSeparator()
+        self.export_model_action = QAction(self)
+        self.export_model_action.triggered.connect(self.export_model_dialog)
+        self.file_menu.addAction(self.export_model_action)
+        self._export_worker: _ExportWorker | None = None
+        self.session.model_changed.connect(lambda _model: self._update_export_action())
+        self._update_export_action()
         self.file_menu.addAction(self.train_tab.export_csv_action)
         self.file_menu.addAction(self.train_tab.export_png_action)
         self.file_menu.addAction(self.inspect_tab.export_action)
         self.file_menu.addSeparator()
-        self.quit_action = QAction(self.tr("&Quit"), self)
+        self.quit_action = QAction(self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         self.file_menu.addAction(self.quit_action)
 
         # Mnemonics chosen to differ from the tabs' (T, C, I) and the Train form's labels.
-        self.training_menu = bar.addMenu(self.tr("Trai&ning"))
+        self.training_menu = bar.addMenu("")
         for action in (self.train_tab.train_action, self.train_tab.pause_action, self.train_tab.stop_action):
             self.training_menu.addAction(action)
         self.training_menu.addSeparator()
         self.training_menu.addAction(self.train_tab.use_action)
 
-        self.image_menu = bar.addMenu(self.tr("I&mage"))
+        self.image_menu = bar.addMenu("")
         for action in (self.classify_tab.open_image_action, self.classify_tab.paste_action):
             self.image_menu.addAction(action)
         self.image_menu.addSeparator()
         for action in (self.classify_tab.undo_action, self.classify_tab.clear_action):
             self.image_menu.addAction(action)
 
-        self.view_menu = bar.addMenu(self.tr("Vie&w"))
+        self.view_menu = bar.addMenu("")
         self.tab_actions: list[QAction] = []
         for index in range(self.tabs.count()):
-            action = QAction(fill(self.tr("%1 tab"), self.tabs.tabText(index).replace("&", "")), self)
+            action = QAction(self)
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             self.view_menu.addAction(action)
             self.tab_actions.append(action)
+        self.view_menu.addSeparator()
+        self.language_menu = self.view_menu.addMenu("")
+        self.language_group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code, name in i18n.LANGUAGES.items():
+            action = QAction(name, self.language_group)  # in its own language, never translated
+            action.setCheckable(True)
+            action.setChecked(code == i18n.current_language())
+            action.triggered.connect(lambda _=False, c=code: self.set_language(c))
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
 
-        self.help_menu = bar.addMenu(self.tr("&Help"))
-        self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self)
+        self.help_menu = bar.addMenu("")
+        self.shortcuts_action = QAction(self)
         self.shortcuts_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
         self.shortcuts_action.triggered.connect(self.show_shortcuts)
         self.help_menu.addAction(self.shortcuts_action)
-        about = QAction(self.tr("&About LeNet Studio"), self)
-        about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(self.show_about)
-        self.help_menu.addAction(about)
+        self.about_action = QAction(self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.help_menu.addAction(self.about_action)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("LeNet Studio"))
+        # Alt+T, Alt+C, Alt+I: letters that no menu or label of any tab uses.
+        for tab, text in ((self.train_tab, self.tr("&Train")), (self.classify_tab, self.tr("&Classify")),
+                          (self.inspect_tab, self.tr("&Inspect"))):
+            self.tabs.setTabText(self.tabs.indexOf(tab), text)
+        for index, action in enumerate(self.tab_actions):
+            action.setText(fill(self.tr("%1 tab"), button_text(self.tabs.tabText(index))))
+        self.file_menu.setTitle(self.tr("&File"))
+        self.open_action.setText(self.tr("&Open checkpoint…"))
+        self.export_model_action.setText(self.tr("&Export model…"))
+        self.export_model_action.setStatusTip(
+            self.tr("Save the current model for other tools: ONNX, a PyTorch program, or its metrics"))
+        self.quit_action.setText(self.tr("&Quit"))
+        self.training_menu.setTitle(self.tr("Trai&ning"))
+        self.image_menu.setTitle(self.tr("I&mage"))
+        self.view_menu.setTitle(self.tr("Vie&w"))
+        self.language_menu.setTitle(self.tr("&Language"))
+        self.help_menu.setTitle(self.tr("&Help"))
+        self.shortcuts_action.setText(self.tr("&Keyboard shortcuts"))
+        self.about_action.setText(self.tr("&About LeNet Studio"))
+        self.run_state_label.setText(self.train_tab.run_state_text())
+        for code, action in self.language_actions.items():
+            action.setChecked(code == i18n.current_language())
+
+    def set_language(self, language: str) -> None:
+        """Switch every text of the window to ``language`` now, and remember the choice."""
+        self.settings.language = language
+        i18n.set_language(language)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -152,6 +230,58 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def export_format_labels(self) -> dict[str, str]:
+        """The file dialog's name for each format of core.export's table (its own description
+        for a format this window does not know by name yet)."""
+        known = {
+            ".onnx": self.tr("ONNX model"),
+            ".pt2": self.tr("PyTorch exported program"),
+            ".csv": self.tr("Per-epoch metrics (CSV)"),
+        }
+        return {suffix: known.get(suffix, fmt.description) for suffix, fmt in EXPORT_FORMATS.items()}
+
+    def _update_export_action(self) -> None:
+        self.export_model_action.setEnabled(self.session.current_model is not None and self._export_worker is None)
+
+    def export_model_dialog(self) -> None:
+        loaded = self.session.current_model
+        if loaded is None:
+            return
+        stem = loaded.path.stem if loaded.path else re.sub(r"[^\w.-]+", "-", loaded.title).strip("-") or "lenet"
+        path = ask_save_path_as(self, self.settings, "exports_folder", self.tr("Export model"), stem,
+                                list((label, suffix) for suffix, label in self.export_format_labels().items()))
+        if path:
+            self.export_model(path)
+
+    def export_model(self, path: str, loaded: LoadedModel | None = None) -> bool:
+        """Export the current model (or ``loaded``) to ``path`` in the background; the format
+        comes from the suffix. Returns False when there is nothing to export or an export is
+        already under way; :attr:`export_finished` tells the outcome."""
+        loaded = loaded or self.session.current_model
+        if loaded is None or self._export_worker is not None:
+            return False
+        # The worker gets its own copy: the window keeps running the model meanwhile.
+        snapshot = dataclasses.replace(loaded, model=copy.deepcopy(loaded.model),
+                                       metadata=copy.deepcopy(loaded.metadata))
+        worker = _ExportWorker(snapshot, path)
+        worker.done.connect(self._export_done)
+        self._export_worker = worker
+        self._update_export_action()
+        self.statusBar().showMessage(fill(self.tr("Exporting %1…"), path))
+        start_worker(worker)
+        return True
+
+    def _export_done(self, path: str, error: str) -> None:
+        self._export_worker = None
+        self._update_export_action()
+        if error:
+            self.statusBar().showMessage(fill(self.tr("Cannot export %1"), path), 5000)
+            QMessageBox.warning(self, self.tr("Cannot export the model"),
+                                fill(self.tr("Cannot export to %1: %2"), path, error))
+        else:
+            self.statusBar().showMessage(fill(self.tr("Exported %1"), path), 5000)
+        self.export_finished.emit(path, error)
+
     def show_about(self) -> None:
         QMessageBox.about(
             self,
@@ -160,7 +290,7 @@ class MainWindow(QMainWindow):
                 "<h3>LeNet Studio %1</h3><p>Train LeNet on MNIST and Fashion-MNIST, watch it learn, "
                 "classify your own drawings and photos, and look inside the network layer by layer.</p>"
                 "<p>Data sets: MNIST (Y. LeCun, C. Cortes, C. Burges); Fashion-MNIST (Zalando Research, MIT).</p>"
-            ), __version__),
+            ), app_version()),
         )
 
     # -- settings --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 
 from ..core.checkpoint import LoadedModel, load_checkpoint
 from ..core.data import locate_dataset
@@ -67,7 +67,9 @@ class Session(QObject):
     # -- models --------------------------------------------------------------------------------
 
     def model_entries(self) -> list[tuple[str, LoadedModel | Path]]:
-        return list(self._models)
+        """``(title, model or its path)``; the bundled models' titles in the current language."""
+        return [(QCoreApplication.translate("Session", title) if index < len(BUNDLED_MODELS) else title, entry)
+                for index, (title, entry) in enumerate(self._models)]
 
     def load_entry(self, index: int) -> LoadedModel:
         """The model of entry ``index``, loading it from disk on first use (CheckpointError)."""
@@ -133,4 +135,6 @@ class Session(QObject):
 
 
 def _bundled_title(key: str) -> str:
-    return {"mnist": "Bundled: MNIST digits", "fashion-mnist": "Bundled: Fashion-MNIST garments"}[key]
+    """The source text of a bundled model's title; model_entries translates it when read."""
+    return {"mnist": QT_TRANSLATE_NOOP("Session", "Bundled: MNIST digits"),
+            "fashion-mnist": QT_TRANSLATE_NOOP("Session", "Bundled: Fashion-MNIST garments")}[key]

@@ -39,6 +39,8 @@ class _Key:
 class Settings:
     window_geometry = _Key("window/geometry", None, QByteArray)
     window_tab = _Key("window/tab", 0, int)
+    # A code of ui.i18n.LANGUAGES ("en", "zh_CN"); empty: follow the system's locale.
+    language = _Key("window/language", "", str)
 
     # The folders the file dialogs last used, per kind of file.
     checkpoints_folder = _Key("paths/checkpoints", "", str)

@@ -158,14 +158,16 @@ def test_evaluate_on_another_data_set_and_missing_model(fake_checkpoint, fake_da
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_export_torchscript_matches_the_model(fake_checkpoint, tmp_path, capsys):
-    out = tmp_path / "model.pt"
+def test_export_pt2_matches_the_model(fake_checkpoint, tmp_path, capsys):
+    out = tmp_path / "model.pt2"
     assert main(["export", str(out), "--model", str(fake_checkpoint)]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {out}"
-    scripted = torch.jit.load(str(out))
+    program = torch.export.load(str(out)).module()
     model = load_checkpoint(fake_checkpoint).model
     x = torch.rand(5, 1, 28, 28)
-    assert torch.allclose(scripted(x), model(x), atol=1e-6)
+    logits, probabilities = program(x)
+    assert torch.allclose(logits, model(x), atol=1e-6)
+    assert torch.allclose(probabilities, torch.softmax(model(x), 1), atol=1e-6)
 
 
 def test_export_metrics_as_csv(fake_checkpoint, tmp_path, capsys):

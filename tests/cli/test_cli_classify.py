@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 
-from lenet_gui.core.resources import SAMPLES
+from lenet_gui.core.resources import sample_path
 from tests.support import prerequisites
 
 ROOT = Path(__file__).resolve().parents[2]
-SEVEN = SAMPLES / "digit-7-chalk.png"
+SEVEN = sample_path("digit-7-chalk.png")
 
 
 def run(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:

@@ -83,6 +83,17 @@ def test_load_from_bytes(tmp_path):
     path = save_checkpoint(tmp_path / "m.pt", _model(), META)
     loaded = load_checkpoint(path.read_bytes())
     assert loaded.path is None and loaded.classes == META["classes"]
+    untitled = load_checkpoint(save_checkpoint(tmp_path / "n.pt", _model()).read_bytes())
+    assert untitled.title == "model"  # no title and no file name to show
+
+
+def test_a_path_the_system_cannot_open_is_reported(tmp_path):
+    loop = tmp_path / "loop.pt"
+    loop.symlink_to(tmp_path / "back.pt")
+    (tmp_path / "back.pt").symlink_to(loop)
+    with pytest.raises(CheckpointError) as err:
+        load_checkpoint(loop)
+    assert str(err.value) == f"Cannot read {loop}: Too many levels of symbolic links."
 
 
 def test_metadata_is_stored_as_plain_values(tmp_path):

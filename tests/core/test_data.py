@@ -132,6 +132,21 @@ def test_missing_data_without_download_says_what_to_do(tmp_path):
     assert str(tmp_path) in message
     assert "--data-root" in message and "LENET_DATA_ROOT" in message
     assert "MNIST/raw" in message
+    # Nothing was tried, so no reason in brackets after "downloaded".
+    assert message.startswith(f"The MNIST data set is not in {tmp_path} and could not be downloaded. Either ")
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_the_size_limit_refuses_only_what_is_over_it(make_fake_dataset, tmp_path, monkeypatch, gz):
+    raw = make_fake_dataset(tmp_path, "mnist", n_train=10, n_test=10, gz=gz)  # two largest files alike
+    from lenet_gui.core.data import _open_maybe_gzip  # the bytes a file holds, unpacked
+
+    size = len(_open_maybe_gzip(raw / ("train-images-idx3-ubyte" + (".gz" if gz else ""))))
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", size)  # the largest file is exactly at the limit
+    assert len(load_dataset("mnist", tmp_path, download=False).train) == 10
+    monkeypatch.setattr(data, "MAX_IDX_BYTES", size - 1)
+    with pytest.raises(DatasetError, match="unpacks to more than" if gz else "far more than"):
+        load_dataset("mnist", tmp_path, download=False)
 
 
 def _damage(raw: Path, stem: str, transform) -> Path:
@@ -265,5 +280,6 @@ def test_real_data_sets_load_completely(data_root, key, first_labels):
     assert loaded.train.images.shape == (60000, 28, 28)
     assert loaded.test.images.shape == (10000, 28, 28)
     assert loaded.train.labels[:10].tolist() == first_labels
-    mean = loaded.train.images.double().mean().item() / 255
-    assert mean == pytest.approx(loaded.info.mean, abs=1e-6)
+    pixels = loaded.train.images.double() / 255
+    assert pixels.mean().item() == pytest.approx(loaded.info.mean, abs=1e-6)
+    assert pixels.std(unbiased=False).item() == pytest.approx(loaded.info.std, abs=1e-6)  # normalises inputs

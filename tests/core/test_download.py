@@ -32,7 +32,7 @@ RESOURCE_ORDER = (
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """``/<mode>/<file>.gz``; mode good | drop | corrupt | missing | stall."""
+    """``/<mode>/<file>.gz``; mode good | nolength | drop | corrupt | missing | stall."""
 
     def log_message(self, *args):  # keep pytest's output clean
         pass
@@ -49,6 +49,11 @@ class _Handler(BaseHTTPRequestHandler):
             body = body[:-9] + bytes(b ^ 0xFF for b in body[-9:])
         self.send_response(200)
         self.send_header("Content-Type", "application/gzip")
+        if mode == "nolength":  # the size is unknown until the server closes the connection
+            self.end_headers()
+            self.wfile.write(body)
+            self.close_connection = True
+            return
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         if mode in ("drop", "stall"):
@@ -159,6 +164,17 @@ def test_download_lands_unpacked_files_that_load(served, tmp_path):
         assert mine, f"no progress for {name}"
         assert mine[-1][1] == mine[-1][2] == len(body)
         assert [c[1] for c in mine] == sorted(c[1] for c in mine)
+
+
+def test_a_server_that_does_not_say_the_size_gives_progress_of_unknown_total(served, tmp_path):
+    root = tmp_path / "root"
+    calls = []
+    download_dataset("fashion-mnist", root, mirrors=[served.url("nolength")], progress=lambda *a: calls.append(a))
+    assert len(load_dataset("fashion-mnist", root, download=False).train) == 60
+    for name, body in served.httpd.files.items():
+        mine = [c for c in calls if c[0] == name]
+        assert mine and mine[-1][1] == len(body), name
+        assert {c[2] for c in mine} == {0}, "0 is how progress says the total is unknown"
 
 
 def test_load_dataset_downloads_from_mirrors_in_the_environment(served, tmp_path, monkeypatch):

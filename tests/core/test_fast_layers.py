@@ -42,6 +42,25 @@ def test_conv_max_pool_without_bias_and_from_channels_last_weights():
     torch.testing.assert_close(conv_max_pool2x2(x, weight, None), F.max_pool2d(F.conv2d(x, weight), 2, 2))
 
 
+def test_conv_max_pool_breaks_ties_in_max_pools_scan_order():
+    """Where two positions of a window hold the same maximum, the gradient goes to the first in
+    scan order (top-right before bottom-left), as max_pool2d's does. A centred delta kernel makes
+    the convolution a crop of its input, so the ties can be placed at will."""
+    weight = torch.zeros(1, 1, 5, 5)
+    weight[0, 0, 2, 2] = 1.0
+    crop = torch.zeros(1, 1, 24, 24)
+    crop[..., 0::2, 1::2] = 1.0  # top-right of every window
+    crop[..., 1::2, 0::2] = 1.0  # bottom-left: the same value
+    x = F.pad(crop, (2, 2, 2, 2)).requires_grad_()
+    expected = F.max_pool2d(F.conv2d(x, weight), 2, 2)
+    got = conv_max_pool2x2(x, weight, None)
+    assert torch.equal(got, expected)
+    grad_out = torch.rand_like(expected)
+    (want,) = torch.autograd.grad(expected, x, grad_out)
+    (have,) = torch.autograd.grad(got, x, grad_out)
+    assert torch.equal(have, want)
+
+
 def quadrant_blocks(y: torch.Tensor) -> torch.Tensor:
     """N x C x H x W -> N x 4 x (C*H/2*W/2): the four positions of each 2x2 window, in scan order."""
     corners = [y[:, :, row::2, col::2] for row in (0, 1) for col in (0, 1)]

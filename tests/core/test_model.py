@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from lenet_gui.core.model import LAYER_NAMES, LAYER_SHAPES, LeNet, ModelConfig, build_model
 
@@ -113,7 +114,7 @@ def test_batch_evaluation_gives_the_outputs_of_the_layers_one_by_one(config):
 
 def test_module_hooks_see_every_layer_in_eval_mode():
     """In eval mode forward() runs the layers one by one, in the order drawn: hooks (and the
-    TorchScript export, which traces) see each of them."""
+    model exports, which trace) see each of them."""
     model = LeNet(ModelConfig()).eval()
     seen = []
     for name in ("conv1", "act1", "pool1", "conv2", "act2", "pool2", "fc1", "fc2", "fc3"):
@@ -121,3 +122,101 @@ def test_module_hooks_see_every_layer_in_eval_mode():
     with torch.no_grad():
         model(torch.rand(2, 1, 28, 28))
     assert seen == ["conv1", "act1", "pool1", "conv2", "act2", "pool2", "fc1", "fc2", "fc3"]
+
+
+def _textbook_lenet(model: LeNet, x: torch.Tensor, training: bool) -> dict[str, torch.Tensor]:
+    """Each layer's output, written out here in torch.nn.functional from the model's weights and
+    settings: conv -> batch norm -> activation -> pooling, twice, then the three linear layers.
+    (Dropout is random: the models compared with this have none.)"""
+    c = model.config
+    act = torch.sigmoid if c.activation == "sigmoid" else torch.relu
+    pool = F.max_pool2d if c.pool == "max" else F.avg_pool2d
+
+    def bn(y, module):
+        if not c.batch_norm:
+            return y
+        # clones: the reference must not move the model's running statistics
+        return F.batch_norm(y, module.running_mean.clone(), module.running_var.clone(), module.weight,
+                            module.bias, training, 0.1, module.eps)
+
+    out = {}
+    y = (x - c.input_mean) / c.input_std
+    out["conv1"] = act(bn(F.conv2d(y, model.conv1.weight, model.conv1.bias), model.bn1))
+    out["pool1"] = pool(out["conv1"], 2, 2)
+    out["conv2"] = act(bn(F.conv2d(out["pool1"], model.conv2.weight, model.conv2.bias), model.bn2))
+    out["pool2"] = pool(out["conv2"], 2, 2)
+    out["fc1"] = act(bn(F.linear(out["pool2"].flatten(1), model.fc1.weight, model.fc1.bias), model.bn3))
+    out["fc2"] = act(bn(F.linear(out["fc1"], model.fc2.weight, model.fc2.bias), model.bn4))
+    out["logits"] = F.linear(out["fc2"], model.fc3.weight, model.fc3.bias)
+    return out
+
+
+REFERENCE_CONFIGS = {
+    "classic": ModelConfig(),
+    "relu-normalised": ModelConfig(activation="relu", input_mean=0.1307, input_std=0.3081),
+    "batch-norm": ModelConfig(activation="relu", batch_norm=True, input_mean=0.286, input_std=0.353),
+    "avg": ModelConfig(pool="avg"),
+    "avg-batch-norm": ModelConfig(pool="avg", batch_norm=True),
+}
+
+
+def _model_with_nontrivial_statistics(config: ModelConfig) -> LeNet:
+    torch.manual_seed(4)
+    model = LeNet(config)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+                module.running_mean.uniform_(-0.3, 0.3)
+                module.running_var.uniform_(0.5, 2.0)
+                module.weight.uniform_(0.5, 1.5)
+                module.bias.uniform_(-0.2, 0.2)
+    return model
+
+
+@pytest.mark.parametrize("name", list(REFERENCE_CONFIGS))
+def test_every_route_computes_the_textbook_network(name):
+    """What the inspector shows (layer by layer), what evaluation uses (fast_logits) and what
+    training uses (forward in train mode) are all the network drawn in the module docstring."""
+    model = _model_with_nontrivial_statistics(REFERENCE_CONFIGS[name])
+    x = torch.rand(16, 1, 28, 28)
+    x[:, :, :8] = 0  # blank rows, as in real digits: ties in the pooling windows
+    with torch.no_grad():
+        model.eval()
+        expected = _textbook_lenet(model, x, training=False)
+        logits, activations = model(x, return_activations=True)
+        for layer in LAYER_NAMES:
+            torch.testing.assert_close(activations[layer], expected[layer], msg=lambda m: f"{layer}: {m}")
+        torch.testing.assert_close(model(x), expected["logits"])
+        torch.testing.assert_close(model.fast_logits(x), expected["logits"])
+        model.train()
+        expected = _textbook_lenet(model, x, training=True)  # batch statistics
+        torch.testing.assert_close(model(x), expected["logits"], rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_is_random_while_training_and_off_while_evaluating():
+    torch.manual_seed(5)
+    model = LeNet(ModelConfig(dropout=0.5))
+    twin = LeNet(ModelConfig())  # the same network without dropout
+    twin.load_state_dict(model.state_dict())
+    x = torch.rand(64, 1, 28, 28)
+    with torch.no_grad():
+        model.train()
+        assert not torch.equal(model(x), model(x))  # the fast route drops too
+        _, activations = model(x, return_activations=True)
+        for layer in ("fc1", "fc2"):  # sigmoid outputs are never 0 unless dropped
+            dropped = float((activations[layer] == 0).float().mean())
+            assert 0.4 <= dropped <= 0.6, (layer, dropped)
+        model.eval()
+        assert torch.equal(model(x), model(x))
+        torch.testing.assert_close(model(x), twin.eval()(x))
+        torch.testing.assert_close(model.fast_logits(x), twin.fast_logits(x))
+
+
+def test_relu_variant_cuts_negative_values():
+    model = LeNet(ModelConfig(activation="relu")).eval()
+    with torch.no_grad():
+        _, activations = model(torch.rand(8, 1, 28, 28), return_activations=True)
+    for layer in ("conv1", "conv2", "fc1", "fc2"):
+        values = activations[layer]
+        assert bool((values == 0).any()) and bool((values > 0).any()), layer
+        assert float(values.min()) == 0.0, layer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zlib
 
@@ -356,3 +357,108 @@ def test_a_file_far_too_large_is_refused_by_its_size_without_being_read(tmp_path
     with pytest.raises(ImageError) as err:
         preprocess_image(path, DIGIT)
     assert str(err.value) == "huge.png is too large (300 MB) to be an image worth classifying."
+
+
+def test_a_folder_is_not_an_image(tmp_path):
+    folder = tmp_path / "scans.png"
+    folder.mkdir()
+    with pytest.raises(ImageError) as err:
+        preprocess_image(folder, DIGIT)
+    assert str(err.value) == "scans.png is a folder, not an image."
+
+
+def test_a_damaged_image_opened_lazily_by_the_caller_is_one_clear_error():
+    """A PIL image handed over unread (as Image.open returns it) fails when its pixels are read."""
+    buffer = io.BytesIO()
+    seven().save(buffer, "PNG")
+    lazy = Image.open(io.BytesIO(buffer.getvalue()[: len(buffer.getvalue()) // 2]))
+    with pytest.raises(ImageError) as err:
+        preprocess_image(lazy, DIGIT)
+    assert str(err.value) == "The image cannot be converted to greyscale (image file is truncated)."
+
+
+def test_the_working_picture_of_a_big_image_stays_within_black_and_white():
+    """Shrinking with Lanczos overshoots at sharp edges; the pipelines expect [0, 1]."""
+    from lenet_gui.core.preprocess import working_grey
+
+    page = np.zeros((1500, 3000), dtype=np.uint8)
+    page[500:1000, 1000:2000] = 255  # a white card on black: sharp edges all round
+    grey = working_grey(Image.fromarray(page))
+    assert max(grey.shape) == 1024
+    assert grey.min() >= 0.0 and grey.max() <= 1.0
+
+
+@pytest.mark.parametrize("mode", ["LA", "RGBa", "L"])
+def test_a_big_image_in_a_mode_the_shrinking_cannot_take_is_shrunk_as_colour(monkeypatch, mode):
+    """Fault injection: should Pillow's reduce() refuse a mode (as it refuses palette and 16-bit
+    ones), the image is shrunk as RGB, or as RGBA when it has alpha, and still reads the same."""
+    ink = seven(300, dark_on_light=False)  # white on black
+    black = Image.new("L", ink.size, 0)
+    # With alpha: black ink whose shape is only in the alpha (dropping it leaves a black page).
+    seven_small = {"LA": lambda: Image.merge("LA", [black, ink]),
+                   "RGBa": lambda: Image.merge("RGBa", [black, black, black, ink]),
+                   "L": lambda: ink}[mode]()
+    big = seven_small.resize((3000, 3000), Image.Resampling.NEAREST)
+    real_reduce = Image.Image.reduce
+    refused = []
+
+    def refuse(self, factor, box=None):
+        if self.mode == mode and not refused:  # once: Pillow's own RGBA reduce goes through RGBa
+            refused.append(mode)
+            raise ValueError("image has wrong mode")
+        return real_reduce(self, factor, box)
+
+    monkeypatch.setattr(Image.Image, "reduce", refuse)
+    reference = preprocess_image(seven_small, DIGIT).tensor.numpy()
+    pre = preprocess_image(big, DIGIT)
+    assert refused == [mode] and not pre.blank
+    assert np.abs(pre.tensor.numpy() - reference).mean() < 0.03
+
+
+def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path, monkeypatch):
+    from lenet_gui.core import preprocess
+
+    path = tmp_path / "growing.png"
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.truncate(preprocess.MAX_FILE_BYTES + 10)
+    real_fstat = os.fstat
+
+    def size_before_it_grew(fd):
+        fields = list(real_fstat(fd))[:10]
+        fields[6] = 1000  # st_size, as a file being written reports it a moment earlier
+        return os.stat_result(fields)
+
+    monkeypatch.setattr(os, "fstat", size_before_it_grew)
+    with pytest.raises(ImageError) as err:
+        preprocess_image(path, DIGIT)
+    assert str(err.value) == "growing.png is too large (over 200 MB) to be an image worth classifying."
+
+
+def test_a_big_16_bit_photo_reads_like_the_same_photo_small():
+    grey = np.full((300, 300), 60000, dtype=np.uint16)  # a light background
+    grey[60:240, 90:210] = 15000  # a dark garment
+    small = Image.fromarray(grey)
+    big = small.resize((3000, 3000), Image.Resampling.NEAREST)
+    assert big.mode == "I;16"
+    for kind in (GARMENT, DIGIT):
+        reference = preprocess_image(small, kind).tensor.numpy()
+        assert np.abs(preprocess_image(big, kind).tensor.numpy() - reference).mean() < 0.03, kind
+
+
+def test_grey_ink_on_transparency_gets_the_backdrop_that_contrasts_with_it():
+    # Ink at 30 % grey, opaque, beside a transparent pixel: darker than half, so a white backdrop.
+    dark_grey = Image.fromarray(np.array([[[77, 255]] * 50 + [[0, 0]]], dtype=np.uint8).reshape(1, 51, 2), "LA")
+    grey = to_grey_array(dark_grey)
+    np.testing.assert_allclose(grey[0, :50], 77 / 255)
+    assert grey[0, 50] == 1.0
+    light_grey = Image.fromarray(np.array([[[180, 255]] * 50 + [[0, 0]]], dtype=np.uint8).reshape(1, 51, 2), "LA")
+    assert to_grey_array(light_grey)[0, 50] == 0.0
+
+
+def test_a_thin_pen_stroke_is_saturated_like_mnists():
+    """MNIST's strokes reach full white in their middle; a hairline shrunk to 20 x 20 would not."""
+    image = Image.new("L", (1000, 1000), 255)
+    ImageDraw.Draw(image).line([(200, 150), (800, 150), (400, 850)], fill=0, width=3)
+    img = preprocess_image(image, DIGIT).tensor[0].numpy()
+    assert img.max() == 1.0

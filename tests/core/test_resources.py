@@ -28,8 +28,13 @@ def test_any_other_name_is_a_path_with_the_home_folder_expanded(monkeypatch, tmp
 def test_the_icon_and_the_samples_are_images():
     with Image.open(resources.ICON) as icon:
         assert icon.format == "PNG" and min(icon.size) >= 64
-    samples = sorted(p for p in resources.SAMPLES.iterdir() if p.suffix.lower() in (".png", ".jpg"))
-    assert samples, f"no sample images in {resources.SAMPLES}"
+    samples = resources.sample_paths()
+    assert len(samples) >= 13, samples
+    assert resources.sample_path("digit-7-chalk.png") in samples
     for path in samples:
         with Image.open(path) as image:
             image.verify()
+
+
+def test_a_translation_the_package_lacks_is_none():
+    assert resources.translation_path("lenet_gui_no_such_locale") is None

@@ -134,10 +134,15 @@ _MEMORY_PROBE = textwrap.dedent("""
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self")
-def test_decompression_bombs_are_refused_with_little_memory(image_paths):
+def test_decompression_bombs_are_refused_with_little_memory(image_paths, tmp_path):
     bombs = ["bomb_png_100000x100000", "bomb_rgba_png_9000x9000", "bomb_gif_65535x65535"]
     legit = "huge_sparse_png_7900x7900"
-    paths = [str(image_paths[name]) for name in bombs + [legit]]
+    photo = tmp_path / "photo_6000x4000.jpg"  # a 24-megapixel camera photo: 72 MB of RGB decoded
+    big = Image.new("RGB", (6000, 4000), "white")
+    big.paste((20, 20, 20), (2800, 500, 3200, 3500))
+    big.save(photo, "JPEG", quality=90)
+    del big
+    paths = [str(image_paths[name]) for name in bombs + [legit]] + [str(photo)]
     result = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, *paths], cwd=hostile.REPO_ROOT,
                             env=hostile.cli_env(), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
@@ -150,6 +155,10 @@ def test_decompression_bombs_are_refused_with_little_memory(image_paths):
     figure = figures[str(image_paths[legit])]
     assert figure["verdict"] == "result"
     assert figure["peak_growth_mb"] < 250, figure
+    # A JPEG is decoded straight at a fraction of its size (still above the working size).
+    figure = figures[str(photo)]
+    assert figure["verdict"] == "result"
+    assert figure["peak_growth_mb"] < 100, figure
 
 
 def _case_line(lines: list[str], case_name: str) -> list[str]:

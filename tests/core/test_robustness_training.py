@@ -1,39 +1,36 @@
-"""Training faults at the core level: Stop, Pause and Resume from another thread at random
-moments (during evaluation too), a diverging learning rate, and checkpoints saved after a stop.
+"""Training faults at the core level: Stop, Pause and Resume from another thread at chosen
+moments (inside a training batch, inside an evaluation batch), a diverging learning rate, and
+checkpoints saved after a stop.
 
-Small and fast: 2000 training images, 1000 test images, one thread.
+Small and fast: 2000 real MNIST training images, 1000 test images, one thread. The moments are
+chosen at random per seed but reached deterministically: the trainer's thread is held inside the
+chosen batch (see ``tests/controls.py``) until the other thread has acted, so what must follow
+is exact, on a fast machine or a slow one.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import threading
-import time
 
 import pytest
 import torch
 
 from lenet_gui.core.checkpoint import load_checkpoint, save_checkpoint
-from lenet_gui.core.data import DatasetError, load_dataset
+from lenet_gui.core.data import load_dataset
 from lenet_gui.core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, NonFiniteLossError, Trainer
 from lenet_gui.core.evaluation import evaluate_accuracy
 from lenet_gui.core.presets import preset_config
-from tests.support import hostile
+from tests.support.controls import Driver, Rendezvous
+
+BATCHES_PER_EPOCH = 8  # 2000 images in batches of 256
+EVALUATION_BATCHES = 10  # 1000 test images in batches of 100
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = os.environ.get("LENET_DATA_ROOT")
-    if root:
-        try:
-            return load_dataset("mnist", root, download=False)
-        except DatasetError:
-            pass
-    # No real data: a random data set of the right shape exercises the same control paths.
-    folder = tmp_path_factory.mktemp("random-mnist")
-    hostile.write_idx_dataset(folder, train=2000, test=1000)
-    return load_dataset("mnist", folder, download=False)
+def dataset(data_root):
+    # The real digits: these tests also check that every epoch they keep has learnt something.
+    return load_dataset("mnist", data_root, download=False)
 
 
 def make_trainer(dataset, epochs=3, **overrides) -> Trainer:
@@ -45,77 +42,75 @@ def make_trainer(dataset, epochs=3, **overrides) -> Trainer:
 
 
 def assert_history_is_whole(trainer: Trainer, events: list) -> None:
-    """Only completed epochs, each once, in order, and exactly those the run reported."""
+    """Only completed epochs, each once, in order, and exactly those the run reported; and each
+    one learnt: chance is 0.1, and a model that does not learn stays near it."""
     reported = [e for e in events if isinstance(e, EpochResult)]
     assert trainer.history == reported
     assert [e.epoch for e in trainer.history] == list(range(1, len(trainer.history) + 1))
     for result in trainer.history:
         assert 0.0 <= result.train_acc <= 1.0 and 0.0 <= result.test_acc <= 1.0
+        assert result.test_acc >= (0.3 if result.epoch == 1 else 0.6), result.line()
     assert isinstance(events[-1], Finished)
     assert events[-1].history == tuple(trainer.history)
 
 
-def run_with_controller(trainer: Trainer, controller, timeout: float = 60) -> list:
-    """Consume the run in this thread (as the GUI's worker does) while ``controller(trainer,
-    events_seen)`` acts from another thread. Fails instead of hanging on a deadlock."""
-    events: list = []
-    seen = {"evaluation": threading.Event(), "batch": threading.Event(), "events": events}
-
-    def consume():
-        for event in trainer.run():
-            events.append(event)
-            if isinstance(event, EvaluationStarted):
-                seen["evaluation"].set()
-            elif isinstance(event, BatchProgress):
-                seen["batch"].set()
-        return events
-
-    control = threading.Thread(target=controller, args=(trainer, seen), daemon=True)
-    control.start()
-    hostile.call_with_timeout(consume, timeout)
-    control.join(timeout)
-    assert not control.is_alive(), "the controller is stuck"
-    return events
+def run_with_controller(trainer: Trainer, controller, *, steps=(), evaluation_batches=()) -> tuple[list, Rendezvous]:
+    """Run the trainer in a worker thread (as the GUI does) while ``controller(trainer, hold)``
+    acts from this one; the trainer waits inside each of ``steps`` / ``evaluation_batches`` until
+    the controller calls ``hold.release()``. The trainer is stopped and its thread joined
+    whatever happens; a deadlock fails the test instead of hanging it."""
+    hold = Rendezvous(trainer.model, steps=steps, evaluation_batches=evaluation_batches)
+    driver = Driver(trainer)
+    try:
+        controller(trainer, hold)
+        events = driver.drain()
+    finally:
+        hold.remove()
+        driver.close()
+    if driver.error is not None:
+        raise driver.error
+    return events, hold
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_stop_at_a_random_moment_keeps_only_completed_epochs(dataset, seed):
-    rng = random.Random(seed)
-    delay = rng.uniform(0.0, 1.0)
+def stop_inside(trainer: Trainer, hold: Rendezvous) -> None:
+    hold.wait_inside()
+    trainer.request_stop()
+    hold.release()
 
-    asked = {}
 
-    def controller(trainer, seen):
-        seen["batch"].wait(30)
-        time.sleep(delay)
-        asked["events_so_far"] = len(seen["events"])
-        trainer.request_stop()
+# The edges of an epoch (its last batch, the next one's first, the run's first and last), and
+# three random steps.
+STOP_STEPS = [1, 8, 9, 16, 4 * BATCHES_PER_EPOCH, *random.Random(0).sample(range(2, 4 * BATCHES_PER_EPOCH), 3)]
 
+
+@pytest.mark.parametrize("step", STOP_STEPS)
+def test_stop_at_a_random_moment_keeps_only_completed_epochs(dataset, step):
     trainer = make_trainer(dataset, epochs=4)
-    events = run_with_controller(trainer, controller)
+    events, hold = run_with_controller(trainer, stop_inside, steps=[step])
     assert_history_is_whole(trainer, events)
-    if events[-1].stopped:
-        assert trainer.stopped and len(trainer.history) < 4
-        # The stop lands between batches: at most the batch in flight (and one that raced the
-        # count above) completes after it was asked for.
-        later = events[asked["events_so_far"]:]
-        assert sum(isinstance(e, BatchProgress) for e in later) <= 2
+    assert events[-1].stopped and trainer.stopped
+    # The stop lands between batches: the batch in flight completes, no other starts, and the
+    # epoch it belongs to is not reported.
+    assert [e.step for e in events if isinstance(e, BatchProgress)] == list(range(1, step + 1))
+    assert hold.training_passes == step
+    assert len(trainer.history) == (step - 1) // BATCHES_PER_EPOCH
 
 
 @pytest.mark.parametrize("seed", range(4))
 def test_stop_during_the_evaluation_drops_that_epoch(dataset, seed):
     rng = random.Random(seed)
-
-    def controller(trainer, seen):
-        seen["evaluation"].wait(30)  # the first epoch's evaluation has begun
-        time.sleep(rng.uniform(0.0, 0.01))
-        trainer.request_stop()
-
-    trainer = make_trainer(dataset, epochs=3, eval_batch_size=50)
-    events = run_with_controller(trainer, controller)
+    epoch = rng.randint(1, 3)
+    batch = rng.randint(1, EVALUATION_BATCHES - 1)  # inside the evaluation, before its last batch
+    trainer = make_trainer(dataset, epochs=3)
+    events, hold = run_with_controller(
+        trainer, stop_inside, evaluation_batches=[(epoch - 1) * EVALUATION_BATCHES + batch]
+    )
     assert_history_is_whole(trainer, events)
     assert events[-1].stopped
-    assert len(trainer.history) <= 1
+    assert len(trainer.history) == epoch - 1
+    assert [type(e) for e in events[-2:]] == [EvaluationStarted, Finished]
+    assert events[-2].epoch == epoch
+    assert hold.evaluation_passes == (epoch - 1) * EVALUATION_BATCHES + batch, "evaluation went on after the stop"
     # No epoch is reported without its evaluation: an EpochResult always follows an EvaluationStarted.
     for index, event in enumerate(events):
         if isinstance(event, EpochResult):
@@ -125,54 +120,51 @@ def test_stop_during_the_evaluation_drops_that_epoch(dataset, seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_pause_and_resume_at_random_moments_lose_nothing(dataset, seed):
     rng = random.Random(seed)
-    pauses = []
+    total = 2 * BATCHES_PER_EPOCH
+    steps = sorted(rng.sample(range(1, total + 1), 5))
+    evaluations = [rng.randint(1, 2 * EVALUATION_BATCHES)]
+    ran_while_paused = []
 
-    def controller(trainer, seen):
-        seen["batch"].wait(30)
-        while not trainer.stop_requested and len(pauses) < 12:
-            time.sleep(rng.uniform(0.0, 0.08))
+    def controller(trainer, hold):
+        for _ in range(len(steps) + len(evaluations)):
+            kind, number = hold.wait_inside()
             trainer.pause()
-            pauses.append(time.perf_counter())
-            time.sleep(rng.uniform(0.0, 0.05))
+            hold.release()
+            # The batch in flight completes; none may start before the resume (how long the
+            # pause lasts is the random part, not what it must do).
+            passes = (hold.training_passes, hold.evaluation_passes)
+            threading.Event().wait(rng.uniform(0.0, 0.05))
+            if (hold.training_passes, hold.evaluation_passes) != passes:
+                ran_while_paused.append((kind, number))
             trainer.resume()
 
     trainer = make_trainer(dataset, epochs=2)
-    events = run_with_controller(trainer, controller)
+    events, hold = run_with_controller(trainer, controller, steps=steps, evaluation_batches=evaluations)
+    assert ran_while_paused == []
     assert_history_is_whole(trainer, events)
     assert not events[-1].stopped and len(trainer.history) == 2
-    steps = [e.step for e in events if isinstance(e, BatchProgress)]
-    assert steps == list(range(1, 2 * trainer.batches_per_epoch + 1))  # no batch lost or repeated
+    batch_steps = [e.step for e in events if isinstance(e, BatchProgress)]
+    assert batch_steps == list(range(1, total + 1))  # no batch lost or repeated
+    assert (hold.training_passes, hold.evaluation_passes) == (total, 2 * EVALUATION_BATCHES)
 
 
-def test_a_paused_run_makes_no_progress_and_stops_promptly(dataset):
+def test_a_paused_run_makes_no_progress_and_stops_without_a_resume(dataset):
     observations = {}
 
-    def controller(trainer, seen):
-        seen["batch"].wait(30)
+    def controller(trainer, hold):
+        hold.wait_inside()
         trainer.pause()
-        time.sleep(0.2)  # let the batch in flight finish
-        before = len(events_ref)
-        time.sleep(0.4)
-        observations["progress_while_paused"] = len(events_ref) - before
-        asked = time.perf_counter()
+        hold.release()
+        # An absence can only be watched for a while; the count it checks is exact.
+        threading.Event().wait(0.3)
+        observations["passes while paused"] = hold.training_passes
         trainer.request_stop()  # Stop while paused must not wait for a Resume
-        observations["asked"] = asked
 
     trainer = make_trainer(dataset, epochs=3)
-    events_ref: list = []
-    original_run = trainer.run
-
-    def recording_run():
-        for event in original_run():
-            events_ref.append(event)
-            yield event
-        observations["finished"] = time.perf_counter()
-
-    trainer.run = recording_run
-    events = run_with_controller(trainer, controller)
-    assert observations["progress_while_paused"] == 0
+    events, _ = run_with_controller(trainer, controller, steps=[5])
+    assert observations["passes while paused"] == 5
     assert events[-1].stopped
-    assert observations["finished"] - observations["asked"] < 1.0
+    assert [e.step for e in events if isinstance(e, BatchProgress)] == [1, 2, 3, 4, 5]
     assert_history_is_whole(trainer, events)
 
 

@@ -16,14 +16,14 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
 from lenet_gui.core.preprocess import DIGIT, preprocess_image
-from lenet_gui.core.resources import BUNDLED_MODELS, SAMPLES
+from lenet_gui.core.resources import BUNDLED_MODELS, sample_path
 from lenet_gui.ui.main_window import MainWindow
 from lenet_gui.ui.session import CurrentInput
 
 ROOT = Path(__file__).resolve().parents[2]
-SEVEN = SAMPLES / "digit-7-chalk.png"
-THREE = SAMPLES / "digit-3-pen-photo.jpg"
-TROUSER = SAMPLES / "garment-trouser.jpg"
+SEVEN = sample_path("digit-7-chalk.png")
+THREE = sample_path("digit-3-pen-photo.jpg")
+TROUSER = sample_path("garment-trouser.jpg")
 
 
 @pytest.fixture

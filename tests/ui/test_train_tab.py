@@ -40,8 +40,8 @@ def settings(tmp_path):
     return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
 
 
-@pytest.fixture
-def window(qtbot, settings, data_root):
+def _small_run_window(qtbot, settings) -> MainWindow:
+    """A shown window whose Train tab trains 2 epochs on 2000 images (500 test images)."""
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
     win.show()
@@ -49,6 +49,11 @@ def window(qtbot, settings, data_root):
     tab.train_limit, tab.test_limit = 2000, 500
     _recipe(tab, epochs=2, batch=256)
     return win
+
+
+@pytest.fixture
+def window(qtbot, settings, data_root):
+    return _small_run_window(qtbot, settings)
 
 
 class TrainerProbe:
@@ -728,12 +733,8 @@ def test_drawing_during_a_run_moves_the_training_thread_to_one_core_fewer(qtbot,
     """Strokes on the Classify canvas while a run trains: the training thread's torch runs on
     one thread fewer until the strokes end, then on every core again."""
     monkeypatch.setattr(os, "cpu_count", lambda: 2)  # the policy gives 2 and 1 threads, on any machine
-    window = MainWindow(settings=settings)
-    qtbot.addWidget(window)
-    window.show()
+    window = _small_run_window(qtbot, settings)
     tab = window.train_tab
-    tab.train_limit, tab.test_limit = 2000, 500
-    _recipe(tab, epochs=2, batch=256)
     idle, busy = tab.threads, tab.busy_threads
     assert (idle, busy) == (2, 1)
     # A stroke counts as recent until the test says otherwise, however slowly the batches run.

@@ -21,6 +21,8 @@ from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ..widgets.text import Retranslating
+
 # The model's raster: 7x the 20 pixels a digit is fitted into, plenty for the binarised, then
 # antialiased downscale; a finer one would cost more per update for the same 28 x 28 input.
 RASTER = 140
@@ -93,7 +95,7 @@ def _paint_rest(painter: QPainter, stroke: Stroke, side: float, colour: QColor) 
     _paint_path(painter, path, width_px, colour)
 
 
-class DrawingCanvas(QWidget):
+class DrawingCanvas(Retranslating, QWidget):
     changed = Signal()  # the drawing changed: a point added, a stroke undone, cleared
     stroke_finished = Signal()  # the mouse button was released (or the drawing was edited)
 
@@ -278,6 +280,9 @@ class DrawingCanvas(QWidget):
         painter.setPen(QPen(self.palette().mid().color(), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(square.adjusted(0, 0, -1, -1))
+
+    def retranslate(self) -> None:
+        self.update()  # the hint on an empty canvas is translated when painted
 
     def resizeEvent(self, event) -> None:
         self._screen_cache = None

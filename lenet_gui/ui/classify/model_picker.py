@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from ...core.checkpoint import CheckpointError
 from ..session import Session
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, fill
 
 OPEN_CHECKPOINT = "open-checkpoint"
 
 
-class ModelPicker(QWidget):
+class ModelPicker(Retranslating, QWidget):
     load_failed = Signal(str)  # why the model chosen cannot be used; the current one stays
 
     def __init__(self, session: Session, parent: QWidget | None = None):
@@ -28,11 +28,17 @@ class ModelPicker(QWidget):
         self.combo.activated.connect(self._activated)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel(self.tr("Model:")))
+        self.label = QLabel()
+        self.label.setBuddy(self.combo)
+        layout.addWidget(self.label)
         layout.addWidget(self.combo)
         session.models_changed.connect(self._rebuild)
         session.model_changed.connect(lambda _loaded: self._sync())
-        self._rebuild()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.label.setText(self.tr("Model:"))
+        self._rebuild()  # the bundled models' titles are in the current language too
 
     def choose(self, index: int) -> bool:
         """Make entry ``index`` the session's current model (loading it on first use)."""

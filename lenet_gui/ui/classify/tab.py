@@ -26,12 +26,12 @@ from ...core.inference import Prediction, Predictor
 from ...core.preprocess import (
     DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array, working_grey,
 )
-from ...core.resources import SAMPLES
+from ...core.resources import sample_paths
 from ..session import CurrentInput, Session
 from ..settings import Settings
 from ..widgets.image_view import ImageView, qimage_to_png_bytes
 from ..widgets.probability_chart import ProbabilityChart
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, display_class_name, fill
 from .canvas import DrawingCanvas
 from .model_picker import ModelPicker
 
@@ -60,7 +60,7 @@ def display_copy(image: Image.Image) -> np.ndarray:
     return np.asarray(shown)
 
 
-class ClassifyTab(QWidget):
+class ClassifyTab(Retranslating, QWidget):
     prediction_shown = Signal(object)  # Prediction | None, once the views show it
 
     def __init__(self, session: Session, settings: Settings | QSettings | None = None,
@@ -81,6 +81,7 @@ class ClassifyTab(QWidget):
         self._live_timer.setSingleShot(True)
         self._live_timer.timeout.connect(self._refresh)
         self._build()
+        self.retranslate()
         self._restore_settings()
         session.model_changed.connect(self._on_model_changed)
         session.input_changed.connect(self._on_session_input)
@@ -100,13 +101,10 @@ class ClassifyTab(QWidget):
         self.model_combo = self.model_picker.combo
         top.addWidget(self.model_picker)
         top.addStretch(1)
-        self.open_image_button = QPushButton(self.tr("Open image…"))
-        self.open_image_button.setToolTip(self.tr("Classify a PNG, JPEG, BMP, GIF, WebP or TIFF file. "
-                                                  "You can also drop an image here or paste one (Ctrl+V)."))
+        self.open_image_button = QPushButton()
         self.open_image_button.clicked.connect(self.open_image_dialog)
         top.addWidget(self.open_image_button)
-        self.paste_button = QPushButton(self.tr("Paste"))
-        self.paste_button.setToolTip(self.tr("Classify the image on the clipboard (Ctrl+V)"))
+        self.paste_button = QPushButton()
         self.paste_button.clicked.connect(self.paste)
         top.addWidget(self.paste_button)
         outer.addLayout(top)
@@ -118,25 +116,23 @@ class ClassifyTab(QWidget):
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         left.addWidget(self.canvas, 1)
         tools = QHBoxLayout()
-        tools.addWidget(QLabel(self.tr("Pen:")))
+        self.pen_label = QLabel()
+        tools.addWidget(self.pen_label)
         self.pen_slider = QSlider(Qt.Orientation.Horizontal)
         self.pen_slider.setObjectName("penWidthSlider")
         self.pen_slider.setRange(20, 160)  # thousandths of the canvas side
-        self.pen_slider.setToolTip(self.tr("Pen width"))
         self.pen_slider.setMaximumWidth(180)
         self.pen_slider.valueChanged.connect(self._on_pen_width)
         tools.addWidget(self.pen_slider)
-        self.ink_toggle = QCheckBox(self.tr("White ink on black"))
+        self.ink_toggle = QCheckBox()
         self.ink_toggle.setObjectName("whiteOnBlack")
         self.ink_toggle.toggled.connect(self._on_ink_toggled)
         tools.addWidget(self.ink_toggle)
         tools.addStretch(1)
-        self.undo_button = QPushButton(self.tr("Undo"))
-        self.undo_button.setToolTip(self.tr("Remove the last stroke (Ctrl+Z)"))
+        self.undo_button = QPushButton()
         self.undo_button.clicked.connect(self.canvas.undo)
         tools.addWidget(self.undo_button)
-        self.clear_button = QPushButton(self.tr("Clear"))
-        self.clear_button.setToolTip(self.tr("Start again (Esc or Delete)"))
+        self.clear_button = QPushButton()
         self.clear_button.clicked.connect(self.clear)
         tools.addWidget(self.clear_button)
         left.addLayout(tools)
@@ -144,8 +140,8 @@ class ClassifyTab(QWidget):
 
         right = QVBoxLayout()
         views = QGridLayout()
-        self.original_caption = QLabel(self.tr("Your input"))
-        self.input_caption = QLabel(self.tr("What the model sees (28 × 28)"))
+        self.original_caption = QLabel()
+        self.input_caption = QLabel()
         for caption in (self.original_caption, self.input_caption):
             caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
             caption.setWordWrap(True)
@@ -181,10 +177,10 @@ class ClassifyTab(QWidget):
         outer.addLayout(body, 1)
 
         samples = QHBoxLayout()
-        self.samples_label = QLabel(self.tr("Samples:"))
+        self.samples_label = QLabel()
         samples.addWidget(self.samples_label)
         self.sample_buttons: list[tuple[str, QToolButton]] = []
-        for path in sorted(SAMPLES.glob("*.png")) + sorted(SAMPLES.glob("*.jpg")):
+        for path in sample_paths():
             kind = DIGIT if path.name.startswith("digit") else GARMENT if path.name.startswith("garment") else None
             if kind is None:
                 continue
@@ -233,6 +229,49 @@ class ClassifyTab(QWidget):
         self.session.request_tab("classify")
         self.paste()
 
+    def retranslate(self) -> None:
+        self.open_image_button.setText(self.tr("Open image…"))
+        self.open_image_button.setToolTip(self.tr("Classify a PNG, JPEG, BMP, GIF, WebP or TIFF file. "
+                                                  "You can also drop an image here or paste one (Ctrl+V)."))
+        self.paste_button.setText(self.tr("Paste"))
+        self.paste_button.setToolTip(self.tr("Classify the image on the clipboard (Ctrl+V)"))
+        self.pen_label.setText(self.tr("Pen:"))
+        self.pen_slider.setToolTip(self.tr("Pen width"))
+        self.ink_toggle.setText(self.tr("White ink on black"))
+        self.undo_button.setText(self.tr("Undo"))
+        self.undo_button.setToolTip(self.tr("Remove the last stroke (Ctrl+Z)"))
+        self.clear_button.setText(self.tr("Clear"))
+        self.clear_button.setToolTip(self.tr("Start again (Esc or Delete)"))
+        self.input_caption.setText(self.tr("What the model sees (28 × 28)"))
+        self.samples_label.setText(self.tr("Samples:"))
+        self._show_result_texts()
+
+    def _show_result_texts(self) -> None:
+        """The verdict and the input's caption, from the last prediction, in the current language."""
+        loaded = self.session.current_model
+        source = self._input
+        prediction = self.last_prediction
+        pre = self.last_preprocessed
+        if loaded is None:
+            self.result_label.setText(self.tr("Choose a model"))
+        elif prediction is not None:
+            self.result_label.setText(fill(self.tr("%1 — %2"), display_class_name(prediction.label),
+                                           f"{100 * prediction.confidence:.1f}%"))
+        elif source is not None and source.origin == "image" and pre is not None and pre.blank:
+            self.result_label.setText(self.tr("The image is blank: nothing to classify"))
+        elif loaded.input_kind == GARMENT:
+            self.result_label.setText(self.tr("Draw something, or drop a photo…"))
+        else:
+            self.result_label.setText(self.tr("Draw something…"))
+        desc = self._description(source)
+        self.original_caption.setText(fill(self.tr("Your input: %1"), desc) if desc else self.tr("Your input"))
+
+    def _description(self, source: "_Input | None") -> str:
+        if source is None:
+            return ""
+        # A drawing is named when shown, so that its name follows the language; a file keeps its name.
+        return self.tr("drawing") if source.origin == "drawing" else source.description
+
     def showEvent(self, event) -> None:
         for made in self._drawing_actions:
             made.setEnabled(True)
@@ -277,7 +316,7 @@ class ClassifyTab(QWidget):
     def _on_canvas_changed(self) -> None:
         self.session.note_interaction()
         if self._input is None or self._input.origin != "drawing":
-            self._input = _Input("drawing", self.tr("drawing"))
+            self._input = _Input("drawing", "")
             self._clear_error()
         self._schedule_live()
 
@@ -439,22 +478,11 @@ class ClassifyTab(QWidget):
         self.original_view.set_array(original)
         self.input_view.set_array(pre.image28 if pre is not None else None)
         self.chart.set_probabilities(None if prediction is None else prediction.probabilities)
-        if loaded is None:
-            self.result_label.setText(self.tr("Choose a model"))
-        elif prediction is not None:
-            self.result_label.setText(fill(self.tr("%1 — %2"), prediction.label, f"{100 * prediction.confidence:.1f}%"))
-        elif source is not None and source.origin == "image" and pre is not None and pre.blank:
-            self.result_label.setText(self.tr("The image is blank: nothing to classify"))
-        elif loaded.input_kind == GARMENT:
-            self.result_label.setText(self.tr("Draw something, or drop a photo…"))
-        else:
-            self.result_label.setText(self.tr("Draw something…"))
-        desc = source.description if source is not None else ""
-        self.original_caption.setText(fill(self.tr("Your input: %1"), desc) if desc else self.tr("Your input"))
+        self._show_result_texts()
 
         if publish and (source is None or source.origin != "external"):
             if pre is not None and not pre.blank:
-                self._published = CurrentInput(pre, original, source.description, prediction, loaded)
+                self._published = CurrentInput(pre, original, self._description(source), prediction, loaded)
                 self.session.set_input(self._published)
             elif self.session.current_input is not None:
                 self._published = None

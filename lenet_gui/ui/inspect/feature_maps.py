@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from ...core.model import LAYER_SHAPES
 from ..widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, argb_image, colorize, lut_image, value_range
 from ..widgets.hover import format_value, report_hover
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, display_class_names, fill
 
 INPUT_KEY = "input"
 OUTPUT_KEY = "logits"
@@ -101,7 +101,7 @@ class _Layer:
         return self.values.reshape(-1, self.spec.tile_h, self.spec.tile_w)[tile]
 
 
-class FeatureMapView(QWidget):
+class FeatureMapView(Retranslating, QWidget):
     """Every layer's output for one input. Hover a pixel to read it; click a map to enlarge it."""
 
     hovered = Signal(str)  # a description of the value under the pointer ("" when none)
@@ -114,20 +114,17 @@ class FeatureMapView(QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(480, 150)
-        self.setAccessibleName(self.tr("Feature maps"))
-        self.setAccessibleDescription(self.tr("The output of every layer of LeNet for the current input, "
-                                              "from the 28 × 28 input to the 10 class scores."))
-        self.classes: list[str] = [str(i) for i in range(10)]
+        self.source_classes: list[str] = [str(i) for i in range(10)]  # as core and the model name them
+        self.classes = list(self.source_classes)  # as painted, in the window's language
         self.probabilities: np.ndarray | None = None
         self.message = self.tr("No input yet: draw a digit or drop an image in the Classify tab, "
                                "or pick a test image below.")
-        titles = {INPUT_KEY: self.tr("input"), OUTPUT_KEY: self.tr("output")}
         self.layers: dict[str, _Layer] = {}
         for spec in _SPECS:
             shape = DISPLAY_SHAPES[spec.key]
             self.layers[spec.key] = _Layer(
                 spec=spec,
-                title=titles.get(spec.key, spec.key),
+                title=spec.key,
                 shape_text="×".join(str(s) for s in shape),
                 lut=INPUT_LUT if spec.key == INPUT_KEY else ACTIVATION_LUT,
                 fixed_range=(0.0, 1.0) if spec.key == INPUT_KEY else None,
@@ -138,6 +135,22 @@ class FeatureMapView(QWidget):
         self._static: QPixmap | None = None
         self._static_key = None
         self._names_width = self._percent_width = 0.0
+        self.retranslate()
+
+    def layer_title(self, key: str) -> str:
+        """A layer's title in the current language: conv1, pool1, fc1, … are the model's own names."""
+        return {INPUT_KEY: self.tr("input"), OUTPUT_KEY: self.tr("output")}.get(key, key)
+
+    def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Feature maps"))
+        self.setAccessibleDescription(self.tr("The output of every layer of LeNet for the current input, "
+                                              "from the 28 × 28 input to the 10 class scores."))
+        for key, layer in self.layers.items():
+            layer.title = self.layer_title(key)
+        self.classes = display_class_names(self.source_classes)
+        self._layout_size = QSize()  # titles and class names set the columns' widths
+        self._static = None
+        self.update()
 
     # -- data ----------------------------------------------------------------------------------
 
@@ -158,8 +171,9 @@ class FeatureMapView(QWidget):
                  probabilities: np.ndarray, classes: list[str]) -> None:
         """``image28``: the model's input (28 x 28 in [0, 1]); ``activations``: one sample's
         output of every layer of LAYER_SHAPES; ``probabilities``: softmax of the logits."""
-        if len(classes) != len(self.classes) or list(classes) != self.classes:
-            self.classes = list(classes)
+        if list(classes) != self.source_classes:
+            self.source_classes = list(classes)
+            self.classes = display_class_names(classes)
             self._layout_size = QSize()  # class names change the output column's width
         arrays = {INPUT_KEY: np.asarray(image28, dtype=np.float32).reshape(28, 28)}
         for key in LAYER_SHAPES:

@@ -15,12 +15,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..widgets.colormaps import WEIGHT_LUT, argb_image, colorize, lut_image, value_range
 from ..widgets.hover import format_value, report_hover
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, fill
 
 KERNEL = 5
 
 
-class FilterView(QWidget):
+class FilterView(Retranslating, QWidget):
     """conv1's kernels in a 2 x 3 grid; conv2's as 6 rows (input channel) x 16 columns (filter)."""
 
     hovered = Signal(str)
@@ -42,6 +42,10 @@ class FilterView(QWidget):
         self._legend = lut_image(WEIGHT_LUT)
         self._layout_size = QSize()
         self.message = self.tr("No model loaded.")
+
+    def retranslate(self) -> None:
+        self._layout_size = QSize()  # the titles' widths
+        self.update()
 
     def sizeHint(self) -> QSize:
         return QSize(900, 300)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QHBoxLayout, QLabel, QSpinBox,
 
 from ..widgets.colormaps import ACTIVATION_LUT, argb_image, colorize, lut_image
 from ..widgets.hover import format_value, report_hover
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, fill
 from .feature_maps import DISPLAY_SHAPES, LAYER_ORDER, FeatureMapView
 
 
@@ -79,24 +79,24 @@ class MapCanvas(QWidget):
         report_hover(self, event, self.describe_cell(r, c) or "")
 
 
-class MapZoomDialog(QDialog):
+class MapZoomDialog(Retranslating, QDialog):
     """An enlarged, live view of one map of the FeatureMapView; follows the input as it changes."""
 
     def __init__(self, view: FeatureMapView, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("mapZoomDialog")
-        self.setWindowTitle(self.tr("Feature map"))
         self.view = view
         self.layer_combo = QComboBox()
         for key in LAYER_ORDER:
-            self.layer_combo.addItem(view.layers[key].title, key)
+            self.layer_combo.addItem(key, key)
         self.channel_spin = QSpinBox()
-        self.channel_label = QLabel(self.tr("Channel:"))
+        self.channel_label = QLabel()
+        self.layer_label = QLabel()
         self.canvas = MapCanvas()
         self.info = QLabel()
         self.hover = QLabel(" ")
         row = QHBoxLayout()
-        row.addWidget(QLabel(self.tr("Layer:")))
+        row.addWidget(self.layer_label)
         row.addWidget(self.layer_combo)
         row.addWidget(self.channel_label)
         row.addWidget(self.channel_spin)
@@ -110,6 +110,16 @@ class MapZoomDialog(QDialog):
         self.channel_spin.valueChanged.connect(self.refresh)
         self.canvas.hovered.connect(lambda text: self.hover.setText(text or " "))
         self.resize(460, 520)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Feature map"))
+        self.layer_label.setText(self.tr("Layer:"))
+        self.channel_label.setText(self.tr("Channel:"))
+        for index, key in enumerate(LAYER_ORDER):
+            self.layer_combo.setItemText(index, self.view.layer_title(key))
+        if self.layer_combo.currentIndex() >= 0 and self.isVisible():
+            self.refresh()
 
     def show_map(self, key: str, channel: int) -> None:
         self.layer_combo.blockSignals(True)
@@ -145,7 +155,7 @@ class MapZoomDialog(QDialog):
         values = layer.tile_values(tile)
         self.canvas.set_map(values, layer.lut, layer.lo, layer.hi,
                             lambda r, c: self.view.describe(key, tile, r, c))
-        where = layer.title if len(DISPLAY_SHAPES[key]) != 3 else fill(self.tr("%1 · channel %2"),
-                                                                        layer.title, channel)
+        title = self.view.layer_title(key)
+        where = title if len(DISPLAY_SHAPES[key]) != 3 else fill(self.tr("%1 · channel %2"), title, channel)
         self.info.setText(fill(self.tr("%1 · layer shape %2 · colour scale shared by the layer: %3 to %4"),
                                where, layer.shape_text, format_value(layer.lo), format_value(layer.hi)))

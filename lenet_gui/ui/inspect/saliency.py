@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QSizePolicy, QVBox
 from ...core.inference import Prediction, Predictor
 from ..widgets.colormaps import SALIENCY_LUT, argb_image, lut_image, quantize
 from ..widgets.deferred import WhenVisible
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, display_class_name, fill
 from ..widgets.text_line import TextLine
 
 TOP_CLASS = -1
@@ -40,20 +40,24 @@ def overlay(image28: np.ndarray, saliency: np.ndarray) -> np.ndarray:
     return np.uint32(0xFF000000) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
-class SaliencyCanvas(QWidget):
+class SaliencyCanvas(Retranslating, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setMinimumSize(140, 100)
-        self.setAccessibleName(self.tr("Saliency map"))
-        self.setAccessibleDescription(self.tr("The input with the pixels that drove the chosen class's score "
-                                              "highlighted, from dark (low) to yellow (high)."))
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
         self.legend = lut_image(SALIENCY_LUT, vertical=True)
         self.message = ""
+        self.retranslate()
 
     def sizeHint(self) -> QSize:
         return QSize(260, 240)
+
+    def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Saliency map"))
+        self.setAccessibleDescription(self.tr("The input with the pixels that drove the chosen class's score "
+                                              "highlighted, from dark (low) to yellow (high)."))
+        self.update()  # the legend is translated when painted
 
     def set_image(self, argb: np.ndarray | None, message: str = "") -> None:
         self.image = argb_image(argb) if argb is not None else None
@@ -90,7 +94,7 @@ class SaliencyCanvas(QWidget):
         painter.end()
 
 
-class SaliencyPanel(QWidget):
+class SaliencyPanel(Retranslating, QWidget):
     """Method and class selectors over the overlay; recomputed when any of them or the input change."""
 
     computed = Signal()
@@ -100,12 +104,8 @@ class SaliencyPanel(QWidget):
         self.setObjectName("saliencyPanel")
         self.method_combo = QComboBox()
         self.method_combo.setObjectName("saliencyMethod")
-        self.method_combo.addItem(self.tr("Plain gradients |∂score/∂pixel|"), "gradient")
-        self.method_combo.addItem(self.tr("Grad-CAM on conv2"), "gradcam")
-        self.method_combo.setToolTip(self.tr(
-            "Plain gradients: how much a small change of each input pixel changes the class's score.\n"
-            "Grad-CAM: conv2's 16 feature maps weighted by how much each one raises the class's score, "
-            "mapped back onto the input."))
+        self.method_combo.addItem("", "gradient")
+        self.method_combo.addItem("", "gradcam")
         self.class_combo = QComboBox()
         self.class_combo.setObjectName("saliencyClass")
         for combo in (self.method_combo, self.class_combo):  # long names elide rather than widen the panel
@@ -113,13 +113,14 @@ class SaliencyPanel(QWidget):
             combo.setMinimumContentsLength(12)
         self.canvas = SaliencyCanvas()
         self.caption = TextLine(lines=3)
-        title = QLabel(self.tr("<b>Saliency</b>: which pixels drove the score"))
+        self.title = QLabel()
+        self.method_label, self.class_label = QLabel(), QLabel()
         form = QFormLayout()
-        form.addRow(self.tr("Method:"), self.method_combo)
-        form.addRow(self.tr("Class:"), self.class_combo)
+        form.addRow(self.method_label, self.method_combo)
+        form.addRow(self.class_label, self.class_combo)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(title)
+        layout.addWidget(self.title)
         layout.addLayout(form)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.caption)
@@ -140,10 +141,28 @@ class SaliencyPanel(QWidget):
         self._input_timer = QTimer(self)
         self._input_timer.setSingleShot(True)
         self._input_timer.timeout.connect(self._timer_fired)
+        self.classes: list[str] = []
         self.set_classes([str(i) for i in range(10)])
         self.method_combo.currentIndexChanged.connect(self.refresh)
         self.class_combo.currentIndexChanged.connect(self.refresh)
         self.canvas.set_image(None, self.tr("No input."))
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.title.setText(self.tr("<b>Saliency</b>: which pixels drove the score"))
+        self.method_label.setText(self.tr("Method:"))
+        self.class_label.setText(self.tr("Class:"))
+        self.method_combo.setItemText(self.method_combo.findData("gradient"), self.tr("Plain gradients |∂score/∂pixel|"))
+        self.method_combo.setItemText(self.method_combo.findData("gradcam"), self.tr("Grad-CAM on conv2"))
+        self.method_combo.setToolTip(self.tr(
+            "Plain gradients: how much a small change of each input pixel changes the class's score.\n"
+            "Grad-CAM: conv2's 16 feature maps weighted by how much each one raises the class's score, "
+            "mapped back onto the input."))
+        self._class_texts()
+        if self.predictor is None:
+            self.canvas.set_image(None, self.tr("No input."))
+        elif self._class_index is not None:
+            self._show_caption()
 
     @property
     def saliency(self) -> np.ndarray | None:
@@ -198,15 +217,23 @@ class SaliencyPanel(QWidget):
 
     def set_classes(self, classes: list[str]) -> None:
         previous = self.class_combo.currentData()
+        self.classes = list(classes)
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
-        self.class_combo.addItem(self.tr("Top class (the prediction)"), TOP_CLASS)
-        for index, name in enumerate(classes):
-            # Digits are their own names: "0", not "0 · 0".
-            self.class_combo.addItem(name if name == str(index) else fill(self.tr("%1 · %2"), index, name), index)
+        self.class_combo.addItem("", TOP_CLASS)
+        for index in range(len(classes)):
+            self.class_combo.addItem("", index)
+        self._class_texts()
         found = self.class_combo.findData(previous) if previous is not None else 0
         self.class_combo.setCurrentIndex(max(0, found))
         self.class_combo.blockSignals(False)
+
+    def _class_texts(self) -> None:
+        self.class_combo.setItemText(0, self.tr("Top class (the prediction)"))
+        for index, name in enumerate(self.classes):
+            # Digits are their own names: "0", not "0 · 0".
+            text = name if name == str(index) else fill(self.tr("%1 · %2"), index, display_class_name(name))
+            self.class_combo.setItemText(index + 1, text)
 
     def set_input(self, predictor: Predictor | None, tensor: torch.Tensor | None,
                   prediction: Prediction | None, message: str = "") -> None:
@@ -245,13 +272,17 @@ class SaliencyPanel(QWidget):
         self._class_index = index
         self._saliency = self.predictor.saliency(self.tensor, index, self.method)
         self.canvas.set_image(overlay(self.tensor.reshape(28, 28).numpy(), self._saliency))
-        name = self.predictor.classes[index]
+        self._show_caption()
+        self.computed.emit()
+
+    def _show_caption(self) -> None:
+        index = self._class_index
+        name = display_class_name(self.predictor.classes[index])
         p = float(self.prediction.probabilities[index])
         method = self.method_combo.currentText()
         if index == self.prediction.index:
             text = fill(self.tr("%1 for “%2”, the predicted class (%3)."), method, name, f"{100 * p:.1f}%")
         else:
             text = fill(self.tr("%1 for “%2” (%3); the model predicts “%4”."),
-                        method, name, f"{100 * p:.1f}%", self.prediction.label)
+                        method, name, f"{100 * p:.1f}%", display_class_name(self.prediction.label))
         self.caption.setText(text)
-        self.computed.emit()

@@ -33,7 +33,7 @@ from ..session import CurrentInput, Session
 from ..settings import Settings
 from ..widgets.deferred import WhenVisible
 from ..widgets.file_dialogs import ask_save_path
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, display_class_name, fill
 from ..widgets.text_line import TextLine
 from .feature_maps import FeatureMapView
 from .filters import FilterView
@@ -44,7 +44,7 @@ from .test_set import TestSetPanel
 EXPORT_SIZE = (1600, 520)
 
 
-class InspectTab(QWidget):
+class InspectTab(Retranslating, QWidget):
     def __init__(self, session: Session, settings: Settings | QSettings | None = None,
                  parent: QWidget | None = None):
         super().__init__(parent)
@@ -62,11 +62,11 @@ class InspectTab(QWidget):
         # Header: what is shown, and the export.
         self.input_label = TextLine()
         self.input_label.setObjectName("inspectInputLabel")
-        self.export_button = QPushButton(self.tr("Export feature maps as PNG…"))
+        self.export_button = QPushButton()
         self.export_button.setObjectName("exportFeatureMaps")
         self.export_button.clicked.connect(self.export_dialog)
         # The window's File menu offers it from any tab; it brings this tab (and its maps) up first.
-        self.export_action = QAction(self.tr("Export &feature maps (PNG)…"), self)
+        self.export_action = QAction(self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(self._export_from_anywhere)
         header = QHBoxLayout()
@@ -77,9 +77,7 @@ class InspectTab(QWidget):
         self.maps = FeatureMapView()
         self.maps.hovered.connect(self._maps_hovered)
         self.maps.map_clicked.connect(self.open_zoom)
-        self._hover_hint = self.tr("Each layer has one colour scale (its range is under it). "
-                                   "Hover over a map to read a value; click a map to enlarge it.")
-        self.hover_label = TextLine(self._hover_hint)
+        self.hover_label = TextLine()
         self.hover_label.setObjectName("inspectHoverLabel")
         maps_box = QWidget()
         maps_layout = QVBoxLayout(maps_box)
@@ -110,8 +108,9 @@ class InspectTab(QWidget):
 
         self.lower_tabs = QTabWidget()
         self.lower_tabs.setObjectName("inspectLowerTabs")
-        self.lower_tabs.addTab(self.test_set, self.tr("Test set"))
-        self.lower_tabs.addTab(filters_page, self.tr("Filters"))
+        self.lower_tabs.addTab(self.test_set, "")
+        self.lower_tabs.addTab(filters_page, "")
+        self.filters_page = filters_page
 
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.saliency)
@@ -137,7 +136,23 @@ class InspectTab(QWidget):
         session.input_changed.connect(self._input_changed)
         session.live_weights.connect(self._live_weights_arrived)
         session.training_state_changed.connect(self._training_state_changed)
+        self.retranslate()
         self._model_changed(session.current_model)
+
+    def retranslate(self) -> None:
+        self.export_button.setText(self.tr("Export feature maps as PNG…"))
+        self.export_action.setText(self.tr("Export &feature maps (PNG)…"))
+        self.hover_label.setText(self.hover_hint())
+        self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.test_set), self.tr("Test set"))
+        self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.filters_page), self.tr("Filters"))
+        # The messages and captions that depend on the input and the model: made again (at once
+        # while on screen, else when the tab is next shown).
+        self._input_update.request()
+        self._filters_update.request()
+
+    def hover_hint(self) -> str:
+        return self.tr("Each layer has one colour scale (its range is under it). "
+                       "Hover over a map to read a value; click a map to enlarge it.")
 
     # -- session -------------------------------------------------------------------------------
 
@@ -191,18 +206,19 @@ class InspectTab(QWidget):
                 return
         self.prediction = prediction
         self.shown_input = current
-        self.hover_label.setText(self._hover_hint)  # a read-out of the previous input is no longer true
+        self.hover_label.setText(self.hover_hint())  # a read-out of the previous input is no longer true
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
                            prediction.probabilities, loaded.classes)
         self.saliency.set_input(self.predictor, tensor, prediction)
         self.input_label.setText(fill(self.tr("Input: %1 · model: %2 · prediction: %3 (%4)"), current.description,
-                                      loaded.title, prediction.label, f"{100 * prediction.confidence:.1f}%"))
+                                      loaded.title, display_class_name(prediction.label),
+                                      f"{100 * prediction.confidence:.1f}%"))
         self.export_button.setEnabled(True)
         if self.zoom_dialog is not None and self.zoom_dialog.isVisible():
             self.zoom_dialog.refresh()
 
     def _no_input(self, message: str) -> None:
-        self.hover_label.setText(self._hover_hint)
+        self.hover_label.setText(self.hover_hint())
         self.maps.set_message(message)
         self.saliency.set_input(None, None, None, message)
         self.input_label.setText(message)
@@ -211,7 +227,7 @@ class InspectTab(QWidget):
             self.zoom_dialog.refresh()
 
     def _maps_hovered(self, text: str) -> None:
-        self.hover_label.setText(text or self._hover_hint)
+        self.hover_label.setText(text or self.hover_hint())
 
     def open_zoom(self, key: str, channel: int) -> None:
         if self.zoom_dialog is None:
@@ -260,7 +276,7 @@ class InspectTab(QWidget):
         if current is None or loaded is None or self.prediction is None:
             return ""
         return fill(self.tr("LeNet Studio · %1 · model: %2 · prediction: %3 (%4)"), current.description,
-                    loaded.title, self.prediction.label, f"{100 * self.prediction.confidence:.1f}%")
+                    loaded.title, display_class_name(self.prediction.label), f"{100 * self.prediction.confidence:.1f}%")
 
     def export_png(self, path: str | Path) -> bool:
         """Render the feature maps of the current input to ``path``; False (and a message) on failure."""

@@ -12,7 +12,7 @@ import copy
 
 import numpy as np
 import torch
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThread, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QThread, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -37,7 +37,7 @@ from ...core.preprocess import Preprocessed
 from ..session import CurrentInput, Session
 from ..widgets.data_dialog import DatasetDialog
 from ..widgets.deferred import WhenVisible
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, display_class_name, display_class_names, fill
 from ..workers import Worker, start_worker
 
 THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
@@ -88,6 +88,16 @@ class GalleryModel(QAbstractListModel):
         self._pixmaps: dict[int, QPixmap] = {}
         self.item_size: QSize | None = None
 
+    def caption(self, predicted: str, confidence: str, true: str) -> str:
+        """A thumbnail's two lines: what the model said, and the truth."""
+        return fill(self.tr("%1 (%2)\ntrue: %3"), predicted, confidence, true)
+
+    def retranslate(self) -> None:
+        """The captions are made when read, in the current language: have the view read them again."""
+        if len(self.rows):
+            self.dataChanged.emit(self.index(0), self.index(len(self.rows) - 1),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
+
     def set_rows(self, result: EvaluationResult | None, classes: list[str], rows: np.ndarray) -> None:
         self.beginResetModel()
         self.result, self.classes, self.rows = result, classes, np.asarray(rows, dtype=np.int64)
@@ -108,7 +118,8 @@ class GalleryModel(QAbstractListModel):
         true, pred = int(r.labels[i]), int(r.predicted[i])
         conf = float(r.probabilities[i, pred])
         if role == Qt.ItemDataRole.DisplayRole:
-            return fill(self.tr("%1 (%2)\ntrue: %3"), self.classes[pred], f"{100 * conf:.0f}%", self.classes[true])
+            return self.caption(display_class_name(self.classes[pred]), f"{100 * conf:.0f}%",
+                                display_class_name(self.classes[true]))
         if role == Qt.ItemDataRole.DecorationRole:
             pixmap = self._pixmaps.get(i)
             if pixmap is None:
@@ -120,7 +131,8 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return fill(self.tr("Test image #%1\ntrue class: %2\npredicted: %3 (%4)\n"
                                 "Click to make it the current input."),
-                        i, self.classes[true], self.classes[pred], f"{100 * conf:.1f}%")
+                        i, display_class_name(self.classes[true]), display_class_name(self.classes[pred]),
+                        f"{100 * conf:.1f}%")
         if role == Qt.ItemDataRole.SizeHintRole and self.item_size is not None:
             # With uniform item sizes the view sizes every item like the first: without this,
             # a short first caption would cut every longer one.
@@ -156,6 +168,7 @@ class ConfusionTable(QTableWidget):
             self.counts = np.zeros((0, 0), dtype=np.int64)
             return
         n = len(classes)
+        classes = display_class_names(classes)
         self.counts = result.confusion.copy()
         self.setRowCount(n)
         self.setColumnCount(n + 1)
@@ -205,7 +218,7 @@ class ConfusionTable(QTableWidget):
                           self.horizontalHeader().sizeHint().height() + n * row + frame)
 
 
-class TestSetPanel(QWidget):
+class TestSetPanel(Retranslating, QWidget):
     """Accuracy, confusion matrix and gallery for the session's current model."""
 
     evaluated = Signal(object)  # EvaluationResult, once shown
@@ -221,6 +234,10 @@ class TestSetPanel(QWidget):
         self._worker: EvaluationWorker | None = None
         self._pending = False
         self._last_choice: tuple[int, CurrentInput] | None = None
+        # What the panel says while there is no result, made again in the current language on a
+        # switch: () -> (message, button text or None).
+        self._state_texts = lambda: ("", None)
+        self._gallery_cell: tuple[int, int] | None = None  # the gallery lists a cell; None: every mistake
         # A new model is evaluated once the panel is on screen, not behind another tab.
         self._evaluation = WhenVisible(self, self.evaluate)
 
@@ -240,16 +257,16 @@ class TestSetPanel(QWidget):
         self.table = ConfusionTable()
         self.table.cellClicked.connect(self._cell_clicked)
         table_box = QVBoxLayout()
-        legend = QLabel(self.tr("Rows: true class · columns: predicted class"))
-        legend.setWordWrap(True)
-        table_box.addWidget(legend)
+        self.table_legend = QLabel()
+        self.table_legend.setWordWrap(True)
+        table_box.addWidget(self.table_legend)
         table_box.addWidget(self.table)
         table_box.addStretch(1)
 
         self.gallery_title = QLabel()
         self.gallery_title.setWordWrap(True)
         self.gallery_title.setMinimumWidth(2 * THUMB)
-        self.all_wrong_button = QPushButton(self.tr("All misclassified"))
+        self.all_wrong_button = QPushButton()
         self.all_wrong_button.clicked.connect(self.show_misclassified)
         self.gallery_model = GalleryModel(self)
         self.gallery = QListView()
@@ -287,7 +304,23 @@ class TestSetPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.body_scroll, 1)
-        self._show_state(self.tr("No model loaded: open or train one to see how it does on its test set."))
+        self._show_state(self._no_model_texts)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.table_legend.setText(self.tr("Rows: true class · columns: predicted class"))
+        self.all_wrong_button.setText(self.tr("All misclassified"))
+        if self.result is None:
+            self._show_state(self._state_texts, self._action_dataset)
+            return
+        self._show_summary(self.result)
+        self.table.show_result(self.result, self.result.loaded.classes)
+        self._fit_gallery_grid(self.result.loaded.classes)
+        self._show_gallery_title()
+        self.gallery_model.retranslate()
+
+    def _no_model_texts(self) -> tuple[str, None]:
+        return self.tr("No model loaded: open or train one to see how it does on its test set."), None
 
     # -- model and evaluation ------------------------------------------------------------------
 
@@ -304,7 +337,7 @@ class TestSetPanel(QWidget):
         """Show the cached result for the current model, or start computing it."""
         loaded = self.loaded
         if loaded is None:
-            self._show_state(self.tr("No model loaded: open or train one to see how it does on its test set."))
+            self._show_state(self._no_model_texts)
             return
         cached = self._results.get(id(loaded))
         if cached is not None and cached.loaded is loaded:
@@ -312,13 +345,13 @@ class TestSetPanel(QWidget):
             return
         key = loaded.dataset
         if key is None:
-            self._show_state(self.tr("This model does not say which data set it was trained on, so "
-                                     "there is no test set to evaluate it on."))
+            self._show_state(lambda: (self.tr("This model does not say which data set it was trained on, so "
+                                              "there is no test set to evaluate it on."), None))
             return
         try:
             info = dataset_info(key)
         except DatasetError as exc:
-            self._show_state(str(exc))
+            self._show_state(lambda: (str(exc), None))
             return
         # The window's one search (--data-root, LENET_DATA_ROOT, the folder chosen in the Train
         # tab, the cache); a download goes where the Train tab's would.
@@ -326,19 +359,24 @@ class TestSetPanel(QWidget):
         root = str(found if found is not None else download_root(self.session.data_root))
         split = self._splits.get((key, root))
         if split is None and not download and found is None:
-            self._show_state(
+            self._show_state(lambda: (
                 fill(self.tr("The %1 test set is not in %2. Choose a folder that holds it, or download "
                              "it (about 30 MB)."), info.title, root),
-                button=fill(self.tr("Choose folder or download %1…"), info.title), ask_for=key)
+                fill(self.tr("Choose folder or download %1…"), info.title)), ask_for=key)
             return
         if self._worker is not None:
             self._pending = True  # evaluated when the running one finishes
             return
-        if split is None and download:
-            message = self.tr("Downloading %1 (about 30 MB), then classifying its test set with “%2”…")
-        else:
-            message = self.tr("Classifying the %1 test set with “%2”…")
-        self._show_state(fill(message, info.title, loaded.title))
+        downloading = split is None and download
+
+        def texts() -> tuple[str, None]:
+            if downloading:
+                message = self.tr("Downloading %1 (about 30 MB), then classifying its test set with “%2”…")
+            else:
+                message = self.tr("Classifying the %1 test set with “%2”…")
+            return fill(message, info.title, loaded.title), None
+
+        self._show_state(texts)
         # No parent: the registry keeps the thread alive until it has finished, however soon
         # this panel is destroyed.
         worker = EvaluationWorker(loaded, key, root, split, download)
@@ -359,8 +397,8 @@ class TestSetPanel(QWidget):
 
     def _worker_failed(self, loaded: LoadedModel, message: str) -> None:
         if loaded is self.loaded:
-            self._show_state(fill(self.tr("Cannot evaluate on the test set: %1"), message),
-                             button=self.tr("Try again"))
+            self._show_state(lambda: (fill(self.tr("Cannot evaluate on the test set: %1"), message),
+                                      self.tr("Try again")))
 
     def _worker_finished(self) -> None:
         self._worker = None
@@ -392,8 +430,13 @@ class TestSetPanel(QWidget):
 
     # -- display -------------------------------------------------------------------------------
 
-    def _show_state(self, message: str, button: str | None = None, ask_for: str | None = None) -> None:
+    def _show_state(self, texts, ask_for: str | None = None) -> None:
+        """No result to show: ``texts()`` gives the message and the action button's text (None:
+        no button), and gives them again after a language switch; ``ask_for``: the button opens
+        the data-set dialog for this key."""
         self.result = None
+        self._state_texts = texts
+        message, button = texts()
         self.summary.setText(message)
         self.action_button.setVisible(button is not None)
         if button is not None:
@@ -411,10 +454,7 @@ class TestSetPanel(QWidget):
         classes = result.loaded.classes
         info = dataset_info(result.dataset_key)
         total = int(result.confusion.sum())
-        wrong = total - int(np.trace(result.confusion))
-        self.summary.setText(fill(
-            self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
-            f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title))
+        self._show_summary(result)
         self.action_button.setVisible(False)
         self.body_scroll.setVisible(True)
         self._fit_gallery_grid(classes)
@@ -423,12 +463,25 @@ class TestSetPanel(QWidget):
         self.show_misclassified()
         self.evaluated.emit(result)
 
+    def _show_summary(self, result: EvaluationResult) -> None:
+        info = dataset_info(result.dataset_key)
+        total = int(result.confusion.sum())
+        wrong = total - int(np.trace(result.confusion))
+        self.summary.setText(fill(
+            self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
+            f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title))
+
     def _fit_gallery_grid(self, classes: list[str]) -> None:
         """Cells wide enough for the longest caption, so class names are not cut."""
         fm = self.gallery.fontMetrics()
-        longest = max(fm.horizontalAdvance(fill(self.tr("true: %1"), c)) for c in classes)
-        longest = max(longest, max(fm.horizontalAdvance(f"{c} (100%)") for c in classes))
-        grid = QSize(max(THUMB + 24, longest + 28), THUMB + 2 * fm.lineSpacing() + 14)
+        names = display_class_names(classes)
+        # Measured as laid out, with the fallback fonts: CJK glyphs stand taller than the lines
+        # of a Latin font's metrics.
+        captions = [self.gallery_model.caption(c, "100%", c) for c in names]
+        boxes = [fm.boundingRect(QRect(0, 0, 10_000, 10_000), int(Qt.AlignmentFlag.AlignLeft), c) for c in captions]
+        longest = max(box.width() for box in boxes)
+        tallest = max(max(box.height() for box in boxes), 2 * fm.lineSpacing())
+        grid = QSize(max(THUMB + 24, longest + 28), THUMB + tallest + 14)
         self.gallery.setGridSize(grid)
         self.gallery_model.item_size = QSize(grid.width() - 8, grid.height() - 4)
 
@@ -437,9 +490,24 @@ class TestSetPanel(QWidget):
             return
         rows = self.result.indices(wrong_only=True)
         self.gallery_model.set_rows(self.result, self.result.loaded.classes, rows)
-        self.gallery_title.setText(fill(self.tr("<b>Misclassified</b>: %1 images, most confident first. "
-                                                "Click one to inspect it."), f"{len(rows):,}"))
+        self._gallery_cell = None
+        self._show_gallery_title()
         self.table.clearSelection()
+
+    def _show_gallery_title(self) -> None:
+        rows = f"{self.gallery_model.rowCount():,}"
+        if self._gallery_cell is None:
+            self.gallery_title.setText(fill(self.tr("<b>Misclassified</b>: %1 images, most confident first. "
+                                                    "Click one to inspect it."), rows))
+            return
+        true, predicted = self._gallery_cell
+        names = display_class_names(self.result.loaded.classes)
+        if true == predicted:
+            text = fill(self.tr("<b>Correct</b> “%1”: %2 images, most confident first."), names[true], rows)
+        else:
+            text = fill(self.tr("<b>True “%1”, predicted “%2”</b>: %3 images, most confident first."),
+                        names[true], names[predicted], rows)
+        self.gallery_title.setText(text)
 
     def show_cell(self, true: int, predicted: int) -> None:
         if self.result is None:
@@ -447,13 +515,8 @@ class TestSetPanel(QWidget):
         classes = self.result.loaded.classes
         rows = self.result.indices(true=true, predicted=predicted)
         self.gallery_model.set_rows(self.result, classes, rows)
-        if true == predicted:
-            text = fill(self.tr("<b>Correct</b> “%1”: %2 images, most confident first."),
-                        classes[true], f"{len(rows):,}")
-        else:
-            text = fill(self.tr("<b>True “%1”, predicted “%2”</b>: %3 images, most confident first."),
-                        classes[true], classes[predicted], f"{len(rows):,}")
-        self.gallery_title.setText(text)
+        self._gallery_cell = (true, predicted)
+        self._show_gallery_title()
 
     def _cell_clicked(self, row: int, column: int) -> None:
         if self.result is not None and column < len(self.result.loaded.classes):
@@ -466,7 +529,7 @@ class TestSetPanel(QWidget):
         if self.result is None:
             return
         image = np.array(self.result.images[image_index], dtype=np.uint8)
-        true = self.result.loaded.classes[int(self.result.labels[image_index])]
+        true = display_class_name(self.result.loaded.classes[int(self.result.labels[image_index])])
         tensor = torch.from_numpy(image.astype(np.float32) / 255.0).unsqueeze(0)
         current = CurrentInput(
             preprocessed=Preprocessed(tensor=tensor, blank=False),

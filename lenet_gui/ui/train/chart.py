@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from ...core.engine import EpochResult
+from ..widgets.text import Retranslating
 from .runs_model import RunRecord, RunsModel
 
 EMA_BETA = 0.9  # smoothing of the per-batch loss: about the last 10 batches
@@ -61,7 +62,7 @@ class RunSeries:
                 self.highest_loss = max(self.highest_loss, self.batch_loss_ema[-1])
 
 
-class TrainingChart(QWidget):
+class TrainingChart(Retranslating, QWidget):
     """Two linked plots: loss (batch EMA + epoch mean) and accuracy (train + test) per epoch."""
 
     def __init__(self, model: RunsModel, parent: QWidget | None = None):
@@ -74,19 +75,10 @@ class TrainingChart(QWidget):
         self.view = pg.GraphicsLayoutWidget(self)
         self.view.setBackground("w")
         self.view.setMinimumSize(320, 180)
-        self.setAccessibleName(self.tr("Training chart"))
-        self.setAccessibleDescription(self.tr("Loss and accuracy per epoch for each run; the epoch log below "
-                                              "gives the same figures as text."))
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.acc_plot = self.view.addPlot(row=0, col=1)
         self.acc_plot.setXLink(self.loss_plot)
-        for plot, title, ylabel in (
-            (self.loss_plot, self.tr("Loss"), self.tr("cross-entropy loss")),
-            (self.acc_plot, self.tr("Accuracy"), self.tr("accuracy")),
-        ):
-            plot.setTitle(title, color="#202020", size="12pt")
-            plot.setLabel("bottom", self.tr("epoch"), color="#202020")
-            plot.setLabel("left", ylabel, color="#202020")
+        for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
             for axis in ("left", "bottom"):
@@ -118,30 +110,70 @@ class TrainingChart(QWidget):
         model.epoch_added.connect(self._draw_epochs)
         model.visibility_changed.connect(self._set_run_visible)
         model.run_removed.connect(self._remove_run)
+        self.retranslate()
+
+    def curve_names(self) -> dict[str, str]:
+        return {"batch": self.tr("batch loss (smoothed)"), "epoch_loss": self.tr("epoch loss"),
+                "train_acc": self.tr("train acc"), "test_acc": self.tr("test acc")}
+
+    def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Training chart"))
+        self.setAccessibleDescription(self.tr("Loss and accuracy per epoch for each run; the epoch log below "
+                                              "gives the same figures as text."))
+        for plot, title, ylabel in (
+            (self.loss_plot, self.tr("Loss"), self.tr("cross-entropy loss")),
+            (self.acc_plot, self.tr("Accuracy"), self.tr("accuracy")),
+        ):
+            plot.setTitle(title, color="#202020", size="12pt")
+            plot.setLabel("bottom", self.tr("epoch"), color="#202020")
+            plot.setLabel("left", ylabel, color="#202020")
+        names = self.curve_names()
+        for series in self.runs.values():
+            for key, curve in series.curves.items():
+                curve.opts["name"] = names[key]  # pyqtgraph has no setter; the legend reads it
+        self._fill_legends()
+
+    def _fill_legends(self) -> None:
+        # The legend explains the current run's line styles; older runs are told apart by colour
+        # in the runs list, which keeps the legend short on a projector.
+        series = self.runs.get(self.current)
+        for legend, keys in ((self.loss_legend, ("batch", "epoch_loss")), (self.acc_legend, ("train_acc", "test_acc"))):
+            legend.clear()
+            if series is not None:
+                for key in keys:
+                    legend.addItem(series.curves[key], series.curves[key].name())
+            legend.update()
+
+    def legend_texts(self) -> list[str]:
+        """The legends' entries, as the user reads them."""
+        return [label.text for legend in (self.loss_legend, self.acc_legend) for _sample, label in legend.items]
+
+    def axis_texts(self) -> list[str]:
+        """The plots' titles and axis labels, as the user reads them."""
+        texts = []
+        for plot in (self.loss_plot, self.acc_plot):
+            texts.append(plot.titleLabel.text)
+            texts += [plot.getAxis(side).labelText for side in ("left", "bottom")]
+        return texts
 
     # -- runs --------------------------------------------------------------------------------------
 
     def _add_run(self, run_id: int) -> None:
         record = self.model[run_id]
         series = RunSeries(record)
+        names = self.curve_names()
         series.curves = {
-            "batch": self.loss_plot.plot([], [], name=self.tr("batch loss (smoothed)")),
-            "epoch_loss": self.loss_plot.plot([], [], name=self.tr("epoch loss"), symbol="o", symbolSize=7),
-            "train_acc": self.acc_plot.plot([], [], name=self.tr("train acc"), symbol="s", symbolSize=7),
-            "test_acc": self.acc_plot.plot([], [], name=self.tr("test acc"), symbol="o", symbolSize=7),
+            "batch": self.loss_plot.plot([], [], name=names["batch"]),
+            "epoch_loss": self.loss_plot.plot([], [], name=names["epoch_loss"], symbol="o", symbolSize=7),
+            "train_acc": self.acc_plot.plot([], [], name=names["train_acc"], symbol="s", symbolSize=7),
+            "test_acc": self.acc_plot.plot([], [], name=names["test_acc"], symbol="o", symbolSize=7),
         }
         series.curves["batch"].setZValue(-1)
         self.runs[run_id] = series
         self.current = run_id
         for other_id in self.runs:
             self._style(other_id)
-        # The legend explains the current run's line styles; older runs are told apart by colour
-        # in the runs list, which keeps the legend short on a projector.
-        for legend, keys in ((self.loss_legend, ("batch", "epoch_loss")), (self.acc_legend, ("train_acc", "test_acc"))):
-            legend.clear()
-            for key in keys:
-                legend.addItem(series.curves[key], series.curves[key].name())
-            legend.update()
+        self._fill_legends()
         self._extend_x(record.config.epochs)
 
     def _set_loss_top(self, top: float) -> None:

@@ -10,7 +10,7 @@ from ...core.data import DATASETS
 from ...core.engine import OPTIMIZERS, TrainConfig, TrainingError, available_devices
 from ...core.presets import PRESET_NAMES, preset_config, preset_features
 from ..settings import Settings
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, fill
 
 
 def select_data(combo: QComboBox, data) -> bool:
@@ -21,16 +21,15 @@ def select_data(combo: QComboBox, data) -> bool:
     return index >= 0
 
 
-class RecipeForm(QWidget):
+class RecipeForm(Retranslating, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.dataset_combo = QComboBox()
         for key, info in DATASETS.items():
             self.dataset_combo.addItem(info.title, key)
         self.preset_combo = QComboBox()
-        labels = {"classic": self.tr("classic (the tutorial's recipe)"), "modern": self.tr("modern (ReLU, batch norm)")}
         for name in PRESET_NAMES:
-            self.preset_combo.addItem(labels.get(name, name), name)
+            self.preset_combo.addItem(name, name)
         self.preset_note = QLabel()
         self.preset_note.setWordWrap(True)
         self.preset_note.setStyleSheet("color: palette(placeholder-text);")
@@ -44,11 +43,9 @@ class RecipeForm(QWidget):
         validator.setNotation(QDoubleValidator.Notation.ScientificNotation)
         validator.setLocale(QLocale.c())  # 0.001 everywhere: the form the tutorial and the CLI use
         self.lr_edit.setValidator(validator)
-        self.lr_edit.setToolTip(self.tr("Learning rate (the peak rate for the one-cycle schedule), e.g. 0.001 or 1e-3"))
         self.optimizer_combo = QComboBox()
-        names = {"adam": "Adam", "adamw": "AdamW", "sgd": self.tr("SGD (momentum 0.9)")}
         for key in OPTIMIZERS:
-            self.optimizer_combo.addItem(names.get(key, key), key)
+            self.optimizer_combo.addItem(key, key)
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.device_combo = QComboBox()
@@ -58,19 +55,41 @@ class RecipeForm(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow(self.tr("&Data set:"), self.dataset_combo)
-        form.addRow(self.tr("&Preset:"), self.preset_combo)
-        form.addRow("", self.preset_note)
-        form.addRow(self.tr("&Epochs:"), self.epochs_spin)
-        form.addRow(self.tr("&Batch size:"), self.batch_spin)
-        form.addRow(self.tr("&Learning rate:"), self.lr_edit)
-        form.addRow(self.tr("&Optimizer:"), self.optimizer_combo)
-        form.addRow(self.tr("&Seed:"), self.seed_spin)  # Alt+D is the data set's
-        form.addRow(self.tr("De&vice:"), self.device_combo)
+        self.labels: dict[str, QLabel] = {}
+        for name, field in (("dataset", self.dataset_combo), ("preset", self.preset_combo), ("note", self.preset_note),
+                            ("epochs", self.epochs_spin), ("batch", self.batch_spin), ("lr", self.lr_edit),
+                            ("optimizer", self.optimizer_combo), ("seed", self.seed_spin),
+                            ("device", self.device_combo)):
+            if field is self.preset_note:
+                form.addRow("", field)
+                continue
+            label = QLabel()
+            label.setBuddy(field)
+            self.labels[name] = label
+            form.addRow(label, field)
         self.fields = (self.dataset_combo, self.preset_combo, self.epochs_spin, self.batch_spin,
                        self.lr_edit, self.optimizer_combo, self.seed_spin, self.device_combo)
         self.preset_combo.currentIndexChanged.connect(lambda _: self.apply_preset(self.preset_key))
         self.dataset_combo.currentIndexChanged.connect(lambda _: self._update_preset_note())
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        for name, text in (("dataset", self.tr("&Data set:")), ("preset", self.tr("&Preset:")),
+                           ("epochs", self.tr("&Epochs:")), ("batch", self.tr("&Batch size:")),
+                           ("lr", self.tr("&Learning rate:")), ("optimizer", self.tr("&Optimizer:")),
+                           ("seed", self.tr("&Seed:")), ("device", self.tr("De&vice:"))):
+            self.labels[name].setText(text)
+        presets = {"classic": self.tr("classic (the tutorial's recipe)"), "modern": self.tr("modern (ReLU, batch norm)")}
+        optimizers = {"adam": "Adam", "adamw": "AdamW", "sgd": self.tr("SGD (momentum 0.9)")}
+        devices = {"cpu": self.tr("CPU")}
+        for combo, texts in ((self.preset_combo, presets), (self.optimizer_combo, optimizers),
+                             (self.device_combo, devices)):
+            for index in range(combo.count()):  # texts only: the items keep their data and order
+                key = combo.itemData(index)
+                if key in texts:
+                    combo.setItemText(index, texts[key])
+        self.lr_edit.setToolTip(self.tr("Learning rate (the peak rate for the one-cycle schedule), e.g. 0.001 or 1e-3"))
+        self._update_preset_note()
 
     @property
     def dataset_key(self) -> str:

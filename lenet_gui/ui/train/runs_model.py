@@ -170,6 +170,13 @@ class RunsModel(QAbstractListModel):
 
     # -- Qt's model interface --------------------------------------------------------------------
 
+    def retranslate(self) -> None:
+        """The rows' texts are made when read, in the current language: have the views read
+        them again."""
+        if self._runs:
+            self.dataChanged.emit(self.index(0), self.index(len(self._runs) - 1),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
+
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._runs)
 
@@ -203,8 +210,13 @@ class RunsModel(QAbstractListModel):
         self.set_visible(run.run_id, Qt.CheckState(value) == Qt.CheckState.Checked)
         return True
 
+    def preset_name(self, preset: str) -> str:
+        """A preset's short name, as the list and the log write it."""
+        return {"classic": self.tr("classic"), "modern": self.tr("modern")}.get(preset, preset)
+
     def name(self, run: RunRecord) -> str:
-        return fill(self.tr("Run %1 · %2 · %3"), run.run_id, dataset_info(run.config.dataset).title, run.config.preset)
+        return fill(self.tr("Run %1 · %2 · %3"), run.run_id, dataset_info(run.config.dataset).title,
+                    self.preset_name(run.config.preset))
 
     def title(self, run: RunRecord) -> str:
         """The run's line in the list: its name and how it went."""

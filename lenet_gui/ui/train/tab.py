@@ -28,7 +28,7 @@ from ..settings import Settings
 from ..widgets.banner import ErrorBanner
 from ..widgets.data_dialog import DatasetDialog
 from ..widgets.file_dialogs import ask_save_path
-from ..widgets.text import fill
+from ..widgets.text import Retranslating, button_text, fill
 from ..workers import start_worker
 from .buttons import action_button
 from .chart import TrainingChart
@@ -49,7 +49,7 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-class TrainTab(QWidget):
+class TrainTab(Retranslating, QWidget):
     status_message = Signal(str)  # for the window's status bar
     run_state = Signal(str)  # a short, lasting summary: "Training: epoch 2/5", "Paused", "Idle"
     results_changed = Signal(bool)  # whether the selected run can be saved / exported / used
@@ -72,46 +72,68 @@ class TrainTab(QWidget):
         self.data_dialog: DatasetDialog | None = None
         self._state_epoch = 1
         self._last_run_state: str | None = None
+        # What the progress bar and the speed line say, as state (kind, values): their texts are
+        # made from it, so that a language switch mid-run rewrites them at once.
+        self._progress_state: tuple[str, tuple] = ("idle", ())
+        self._speed_values: tuple | None = None
         self._dataset_cache: dict[tuple[str, str], LoadedDataset] = {}
         self._offered: dict[int, LoadedModel] = {}  # run id -> its model, as the session offers it
         self._build_actions()
         self._build_ui()
         self.recipe.restore(self.settings)
+        self.retranslate()
         self._set_running(False)
         self._update_result_actions()
 
     # -- construction -------------------------------------------------------------------------
 
-    def _action(self, text: str, shortcut: QKeySequence | str | None, tip: str, slot) -> QAction:
-        action = QAction(text, self)
+    def _action(self, shortcut: QKeySequence | str | None, slot) -> QAction:
+        action = QAction(self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-            tip = fill(self.tr("%1 (%2)"), tip, action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
         action.triggered.connect(slot)
         return action
 
+    def _label_action(self, action: QAction, text: str, tip: str) -> None:
+        action.setText(text)
+        action.setIconText(button_text(text))  # what the buttons that show the action say
+        if not action.shortcut().isEmpty():
+            tip = fill(self.tr("%1 (%2)"), tip, action.shortcut().toString(QKeySequence.SequenceFormat.NativeText))
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+
     def _build_actions(self) -> None:
-        self.train_action = self._action(self.tr("&Train"), "Ctrl+Return", self.tr("Start training"), self.start_training)
+        self.train_action = self._action("Ctrl+Return", self.start_training)
         # Ctrl+P rather than Space: Space belongs to whichever button or field has the focus.
-        self.pause_action = self._action(self.tr("&Pause"), "Ctrl+P", self.tr("Pause or resume training"), self.toggle_pause)
-        self.stop_action = self._action(self.tr("&Stop"), "Ctrl+.", self.tr("Stop training after the current batch"), self.stop_training)
+        self.pause_action = self._action("Ctrl+P", self.toggle_pause)
+        self.stop_action = self._action("Ctrl+.", self.stop_training)
         for action in (self.train_action, self.pause_action, self.stop_action):
             # Window-wide: the window's Training menu holds them too, so the keys work from any tab.
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
-        self.save_action = self._action(self.tr("&Save checkpoint…"), QKeySequence.StandardKey.Save,
-                                        self.tr("Save the selected run's model as a checkpoint"),
-                                        self.save_checkpoint_dialog)
-        self.export_csv_action = self._action(self.tr("Export &metrics (CSV)…"), None,
-                                              self.tr("Save the selected run's per-epoch figures as CSV"),
-                                              self.export_metrics_dialog)
-        self.export_png_action = self._action(self.tr("Export &chart (PNG)…"), None,
-                                              self.tr("Save the chart as a PNG image"), self.export_chart_dialog)
-        self.use_action = self._action(self.tr("&Use in Classify"), None,
-                                       self.tr("Classify drawings and photos with the selected run's model"),
-                                       self.use_in_classify)
+        self.save_action = self._action(QKeySequence.StandardKey.Save, self.save_checkpoint_dialog)
+        self.export_csv_action = self._action(None, self.export_metrics_dialog)
+        self.export_png_action = self._action(None, self.export_chart_dialog)
+        self.use_action = self._action(None, self.use_in_classify)
+
+    def retranslate(self) -> None:
+        self._label_action(self.train_action, self.tr("&Train"), self.tr("Start training"))
+        self._label_action(self.pause_action, self.tr("&Resume") if self.paused else self.tr("&Pause"),
+                           self.tr("Pause or resume training"))
+        self._label_action(self.stop_action, self.tr("&Stop"), self.tr("Stop training after the current batch"))
+        self._label_action(self.save_action, self.tr("&Save checkpoint…"),
+                           self.tr("Save the selected run's model as a checkpoint"))
+        self._label_action(self.export_csv_action, self.tr("Export &metrics (CSV)…"),
+                           self.tr("Save the selected run's per-epoch figures as CSV"))
+        self._label_action(self.export_png_action, self.tr("Export &chart (PNG)…"),
+                           self.tr("Save the chart as a PNG image"))
+        self._label_action(self.use_action, self.tr("&Use in Classify"),
+                           self.tr("Classify drawings and photos with the selected run's model"))
+        self.recipe_box.setTitle(self.tr("Training"))
+        self.log.setPlaceholderText(self.tr("One line per epoch appears here: loss, train and test accuracy, time."))
+        self._show_progress_text()
+        self._show_speed()
+        self._emit_run_state()
 
     def _build_ui(self) -> None:
         self.recipe = RecipeForm()
@@ -122,7 +144,7 @@ class TrainTab(QWidget):
         self.stop_button = action_button(self.stop_action)
         for button in (self.train_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
-        recipe_box = QGroupBox(self.tr("Training"))
+        self.recipe_box = recipe_box = QGroupBox()
         recipe_layout = QVBoxLayout(recipe_box)
         recipe_layout.addWidget(self.recipe)
         recipe_layout.addLayout(buttons)
@@ -154,7 +176,6 @@ class TrainTab(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("epochProgress")
         self.progress.setTextVisible(True)
-        self.progress.setFormat(self.tr("Idle"))
         self.progress.setValue(0)
         self.speed_label = QLabel()
         self.speed_label.setObjectName("speedLabel")
@@ -166,7 +187,6 @@ class TrainTab(QWidget):
         self.log.setObjectName("epochLog")
         self.log.setReadOnly(True)
         self.log.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log.setPlaceholderText(self.tr("One line per epoch appears here: loss, train and test accuracy, time."))
         self.log.setMaximumBlockCount(5000)
 
         lower = QWidget()
@@ -244,8 +264,8 @@ class TrainTab(QWidget):
         self._set_running(True)
         self.session.set_training_active(True)
         self._log(fill(self.tr("— run %1: %2 on %3, %n epoch(s), batch %4, %5 lr %6 —", "", config.epochs),
-                       run.run_id, config.preset, dataset_info(config.dataset).title, config.batch_size,
-                       config.optimizer, f"{config.lr:g}"))
+                       run.run_id, self.runs.preset_name(config.preset), dataset_info(config.dataset).title,
+                       config.batch_size, config.optimizer, f"{config.lr:g}"))
         start_worker(thread)
         return True
 
@@ -258,8 +278,8 @@ class TrainTab(QWidget):
             self.status_message.emit(self.tr("Training resumed"))
         else:
             control.pause()
-            self.progress.setFormat(fill(self.tr("Paused — %1"), self.progress.format()))
             self.status_message.emit(self.tr("Training paused"))
+        self._show_progress_text()
         self._update_run_actions()
 
     def stop_training(self) -> None:
@@ -294,12 +314,38 @@ class TrainTab(QWidget):
         self._emit_run_state()
         self.train_action.setEnabled(not running)
         self.pause_action.setEnabled(running and not stopping)
-        self.pause_action.setText(self.tr("&Resume") if self.paused else self.tr("&Pause"))
+        pause_text = self.tr("&Resume") if self.paused else self.tr("&Pause")
+        self.pause_action.setText(pause_text)
+        self.pause_action.setIconText(button_text(pause_text))
         self.stop_action.setEnabled(running and not stopping)
 
-    def _emit_run_state(self, epoch: int | None = None) -> None:
-        if epoch is not None:
-            self._state_epoch = epoch
+    def _set_progress(self, kind: str, *values) -> None:
+        self._progress_state = (kind, values)
+        self._show_progress_text()
+
+    def progress_text(self) -> str:
+        """What the progress bar says, made from the run's state in the current language."""
+        kind, values = self._progress_state
+        if kind == "batch":
+            text = fill(self.tr("Epoch %1/%2 · batch %3/%4 · loss %5"), *values)
+        elif kind == "testing":
+            text = fill(self.tr("Epoch %1/%2 · testing…"), *values)
+        else:
+            text = {"loading": self.tr("Loading the data set…"), "failed": self.tr("Failed"),
+                    "stopped": self.tr("Stopped"), "done": self.tr("Done")}.get(kind, self.tr("Idle"))
+        return fill(self.tr("Paused — %1"), text) if self.paused else text
+
+    def _show_progress_text(self) -> None:
+        self.progress.setFormat(self.progress_text())
+
+    def _show_speed(self) -> None:
+        if self._speed_values is None:
+            self.speed_label.clear()
+        else:
+            self.speed_label.setText(fill(self.tr("%1 samples/s · epoch %2 left · run %3 left"), *self._speed_values))
+
+    def run_state_text(self) -> str:
+        """The short, lasting summary of the run (``run_state``), in the current language."""
         if self.thread is None:
             text = self.tr("Idle")
         elif self.thread.stop_requested:
@@ -309,6 +355,12 @@ class TrainTab(QWidget):
         else:
             template = self.tr("Paused: epoch %1/%2") if self.paused else self.tr("Training: epoch %1/%2")
             text = fill(template, self._state_epoch, self.active_run.config.epochs)
+        return text
+
+    def _emit_run_state(self, epoch: int | None = None) -> None:
+        if epoch is not None:
+            self._state_epoch = epoch
+        text = self.run_state_text()
         if text != self._last_run_state:
             self._last_run_state = text
             self.run_state.emit(text)
@@ -318,7 +370,7 @@ class TrainTab(QWidget):
     def _on_worker_status(self, code: str) -> None:
         if code == "loading":
             self.progress.setRange(0, 0)
-            self.progress.setFormat(self.tr("Loading the data set…"))
+            self._set_progress("loading")
             self.status_message.emit(self.tr("Loading the data set…"))
 
     def _on_dataset_loaded(self, dataset: LoadedDataset) -> None:
@@ -346,20 +398,18 @@ class TrainTab(QWidget):
         self._emit_run_state(epoch=last.epoch)
         self.progress.setRange(0, last.batches)
         self.progress.setValue(last.batch)
-        text = fill(self.tr("Epoch %1/%2 · batch %3/%4 · loss %5"), last.epoch, last.epochs, last.batch,
-                    last.batches, f"{last.loss:.4f}")
-        self.progress.setFormat(fill(self.tr("Paused — %1"), text) if self.paused else text)
+        self._set_progress("batch", last.epoch, last.epochs, last.batch, last.batches, f"{last.loss:.4f}")
         remaining_epochs = last.epochs - last.epoch
         epoch_seconds = last.batches * run.config.batch_size / last.samples_per_sec if last.samples_per_sec else math.nan
         run_left = last.eta_seconds + remaining_epochs * epoch_seconds
-        self.speed_label.setText(fill(self.tr("%1 samples/s · epoch %2 left · run %3 left"),
-                                      f"{last.samples_per_sec:,.0f}", format_duration(last.eta_seconds),
-                                      format_duration(run_left)))
+        self._speed_values = (f"{last.samples_per_sec:,.0f}", format_duration(last.eta_seconds),
+                              format_duration(run_left))
+        self._show_speed()
 
     def _on_evaluating(self, epoch: int) -> None:
         run = self.active_run
         epochs = run.config.epochs if run else epoch
-        self.progress.setFormat(fill(self.tr("Epoch %1/%2 · testing…"), epoch, epochs))
+        self._set_progress("testing", epoch, epochs)
 
     def _on_epoch_finished(self, result: EpochResult) -> None:
         run = self.active_run
@@ -407,20 +457,21 @@ class TrainTab(QWidget):
             self.runs.remove(run.run_id)
         if run is None or run.failure is not None:
             self.progress.setValue(0)
-            self.progress.setFormat(self.tr("Failed"))
+            self._set_progress("failed")
             self.status_message.emit(self.tr("Training failed"))
         elif run.outcome is not None and run.outcome.stopped:
-            self.progress.setFormat(self.tr("Stopped"))
+            self._set_progress("stopped")
             self.status_message.emit(self.tr("Training stopped"))
         else:
             self.progress.setValue(1)
-            self.progress.setFormat(self.tr("Done"))
+            self._set_progress("done")
             acc = run.last_test_acc
             self.status_message.emit(fill(self.tr("Training finished: test accuracy %1"),
                                           f"{acc:.3f}" if acc is not None else "–"))
         if run is not None and run.has_results:
             self._offer(run)
-        self.speed_label.clear()
+        self._speed_values = None
+        self._show_speed()
         self._update_result_actions()
 
     # -- runs ---------------------------------------------------------------------------------------
@@ -456,7 +507,7 @@ class TrainTab(QWidget):
 
     def _model_title(self, run: RunRecord) -> str:
         title = fill(self.tr("Trained: %1 (%2), run %3"), dataset_info(run.config.dataset).title,
-                     run.config.preset, run.run_id)
+                     self.runs.preset_name(run.config.preset), run.run_id)
         acc = run.outcome.history[-1].test_acc if run.outcome and run.outcome.history else None
         if acc is not None:
             title = fill(self.tr("%1, test acc %2"), title, f"{acc:.3f}")

@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
+from .text import Retranslating
 
-class ErrorBanner(QFrame):
+
+class ErrorBanner(Retranslating, QFrame):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("errorBanner")
@@ -16,15 +18,18 @@ class ErrorBanner(QFrame):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
+        self.close_button = close = QToolButton()
         close.setText("✕")
         close.setAutoRaise(True)
-        close.setToolTip(self.tr("Hide this message"))
         close.clicked.connect(self.dismiss)
         layout = QHBoxLayout(self)
         layout.addWidget(self.text, 1)
         layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.close_button.setToolTip(self.tr("Hide this message"))
 
     def show_message(self, rich_text: str) -> None:
         """``rich_text`` is rich text: escape anything that comes from outside."""
@@ -33,6 +38,10 @@ class ErrorBanner(QFrame):
 
     def dismiss(self) -> None:
         self.hide()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.close_button.setToolTip(self.tr("Hide this message"))
         self.text.clear()
 
     def plain_text(self) -> str:

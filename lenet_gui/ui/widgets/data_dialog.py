@@ -30,7 +30,7 @@ from ...core.data import (
 )
 from ..settings import Settings
 from ..workers import Worker, start_worker
-from .text import fill
+from .text import Retranslating, fill
 
 
 class DownloadCancelled(Exception):
@@ -78,7 +78,7 @@ class DownloadWorker(Worker):
             self.succeeded.emit()
 
 
-class DatasetDialog(QDialog):
+class DatasetDialog(Retranslating, QDialog):
     """Shown when a data set is in none of the data roots. Accepted once the data is there;
     ``data_root`` then names the folder that holds it."""
 
@@ -92,16 +92,11 @@ class DatasetDialog(QDialog):
         self.target = download_root(session_root)
         self.data_root: Path | None = None
         self._reporter: DownloadWorker | None = None
-        self.setWindowTitle(fill(self.tr("%1 is missing"), self.info.title))
+        self._progress_values: tuple | None = None  # (file name, bytes done, total); None: connecting
+        self._failed = False  # a download failed: the button offers to try again
         self.setMinimumWidth(520)
-
-        looked = "".join(f"<li>{root}</li>" for root in candidate_roots(session_root, self.settings.data_root or None))
-        self.message = QLabel(
-            fill(self.tr("<p>The <b>%1</b> data set was not found. LeNet Studio looked in:</p><ul>%2</ul>"
-                         "<p>Download it (about 30 MB) into <b>%3</b>, or choose a folder that already "
-                         "holds it.</p>"), self.info.title, looked, self.target / self.info.folder / "raw"),
-            self,
-        )
+        self.looked = candidate_roots(session_root, self.settings.data_root or None)
+        self.message = QLabel(self)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error = QLabel(self)
@@ -128,10 +123,10 @@ class DatasetDialog(QDialog):
         self.progress.setTextVisible(True)
         self.progress.hide()
 
-        self.download_button = QPushButton(self.tr("&Download"), self)
+        self.download_button = QPushButton(self)
         self.download_button.setDefault(True)
         self.download_button.clicked.connect(self.start_download)
-        self.choose_button = QPushButton(self.tr("&Choose folder…"), self)
+        self.choose_button = QPushButton(self)
         self.choose_button.clicked.connect(self.choose_folder)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
         buttons.rejected.connect(self.reject)
@@ -148,6 +143,28 @@ class DatasetDialog(QDialog):
         layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(self.details)
         layout.addLayout(row)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(fill(self.tr("%1 is missing"), self.info.title))
+        looked = "".join(f"<li>{root}</li>" for root in self.looked)
+        self.message.setText(
+            fill(self.tr("<p>The <b>%1</b> data set was not found. LeNet Studio looked in:</p><ul>%2</ul>"
+                         "<p>Download it (about 30 MB) into <b>%3</b>, or choose a folder that already "
+                         "holds it.</p>"), self.info.title, looked, self.target / self.info.folder / "raw"))
+        self.download_button.setText(self.tr("Try &again") if self._failed else self.tr("&Download"))
+        self.choose_button.setText(self.tr("&Choose folder…"))
+        self._show_progress_text()
+
+    def _show_progress_text(self) -> None:
+        if self._progress_values is None:
+            self.progress.setFormat(self.tr("Connecting…"))
+            return
+        name, done, total = self._progress_values
+        if total:
+            self.progress.setFormat(fill(self.tr("%1: %2 of %3 KB"), name, f"{done // 1024:,}", f"{total // 1024:,}"))
+        else:
+            self.progress.setFormat(fill(self.tr("%1: %2 KB"), name, f"{done // 1024:,}"))
 
     # -- downloading ------------------------------------------------------------------------------
 
@@ -155,7 +172,8 @@ class DatasetDialog(QDialog):
         self.error.hide()
         self.download_button.setEnabled(False)
         self.progress.setRange(0, 0)
-        self.progress.setFormat(self.tr("Connecting…"))
+        self._progress_values = None
+        self._show_progress_text()
         self.progress.show()
         # Connected before it starts: a download that fails at once must still be reported.
         self._reporter = DownloadWorker(self.key, self.target)
@@ -168,10 +186,10 @@ class DatasetDialog(QDialog):
         if total:
             self.progress.setRange(0, 1000)
             self.progress.setValue(int(1000 * done / total))
-            self.progress.setFormat(fill(self.tr("%1: %2 of %3 KB"), name, f"{done // 1024:,}", f"{total // 1024:,}"))
         else:
             self.progress.setRange(0, 0)
-            self.progress.setFormat(fill(self.tr("%1: %2 KB"), name, f"{done // 1024:,}"))
+        self._progress_values = (name, done, total)
+        self._show_progress_text()
 
     def _on_downloaded(self) -> None:
         self._detach()
@@ -186,6 +204,7 @@ class DatasetDialog(QDialog):
         self._detach()
         self.progress.hide()
         self.download_button.setEnabled(True)
+        self._failed = True
         self.download_button.setText(self.tr("Try &again"))
         if kind == NOT_WRITABLE:
             summary = fill(self.tr("The download could not be saved in %1: choose a folder that holds the "

@@ -1,5 +1,5 @@
-"""The save-file dialog every export uses: it starts in the folder last used for that kind of
-file, adds the suffix a user left out, and remembers the folder."""
+"""The save-file dialogs every export uses: they start in the folder last used for that kind of
+file, add the suffix a user left out, and remember the folder."""
 
 from __future__ import annotations
 
@@ -20,5 +20,22 @@ def ask_save_path(parent: QWidget, settings: Settings, folder_setting: str, titl
         return None
     if Path(path).suffix.lower() != suffix.lower():
         path += suffix
+    setattr(settings, folder_setting, str(Path(path).parent))
+    return path
+
+
+def ask_save_path_as(parent: QWidget, settings: Settings, folder_setting: str, title: str, default_stem: str,
+                     formats: list[tuple[str, str]]) -> str | None:
+    """:func:`ask_save_path` offering several formats: ``formats`` holds (label, suffix) pairs,
+    the first one preselected. A name that ends in none of their suffixes gets the suffix of
+    the format chosen in the dialog."""
+    filters = [f"{label} (*{suffix})" for label, suffix in formats]
+    folder = getattr(settings, folder_setting) or str(Path.home())
+    path, chosen = QFileDialog.getSaveFileName(parent, title, str(Path(folder) / (default_stem + formats[0][1])),
+                                               ";;".join(filters), filters[0])
+    if not path:
+        return None
+    if Path(path).suffix.lower() not in {suffix.lower() for _, suffix in formats}:
+        path += formats[filters.index(chosen)][1] if chosen in filters else formats[0][1]
     setattr(settings, folder_setting, str(Path(path).parent))
     return path

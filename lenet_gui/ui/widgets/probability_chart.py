@@ -9,10 +9,10 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .text import fill
+from .text import Retranslating, display_class_names, fill
 
 
-class ProbabilityChart(QWidget):
+class ProbabilityChart(Retranslating, QWidget):
     painted = Signal()  # after each repaint; benchmarks time "prediction on screen" with it
 
     def __init__(self, parent: QWidget | None = None):
@@ -20,12 +20,16 @@ class ProbabilityChart(QWidget):
         self.setObjectName("probabilityChart")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumHeight(150)
-        self.setAccessibleName(self.tr("Class probabilities"))
-        self.setAccessibleDescription(self.tr("No prediction yet"))
         self.classes: list[str] = [str(i) for i in range(10)]
         self.probabilities: np.ndarray | None = None
         self.serial = 0  # counts set_probabilities calls; a paint shows the state of this serial
         self.painted_serial = -1
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Class probabilities"))
+        self._describe()
+        self.update()  # the class names are translated when painted
 
     def sizeHint(self) -> QSize:
         return QSize(360, 300)
@@ -48,7 +52,8 @@ class ProbabilityChart(QWidget):
             self.setAccessibleDescription(self.tr("No prediction yet"))
             return
         best = np.argsort(self.probabilities)[::-1][:3]
-        parts = [fill(self.tr("%1: %2"), self.classes[i], f"{100 * self.probabilities[i]:.1f}%")
+        names = display_class_names(self.classes)
+        parts = [fill(self.tr("%1: %2"), names[i], f"{100 * self.probabilities[i]:.1f}%")
                  for i in best if i < len(self.classes)]
         self.setAccessibleDescription(", ".join(parts))
 
@@ -67,7 +72,8 @@ class ProbabilityChart(QWidget):
         bold = QFont(font)
         bold.setBold(True)
         metrics = QFontMetrics(bold)
-        name_w = max(metrics.horizontalAdvance(name) for name in self.classes) + 12
+        names = display_class_names(self.classes)
+        name_w = max(metrics.horizontalAdvance(name) for name in names) + 12
         value_w = metrics.horizontalAdvance("100.0%") + 10
         bar_x = name_w
         bar_w = max(10.0, self.width() - name_w - value_w)
@@ -80,7 +86,7 @@ class ProbabilityChart(QWidget):
         text = palette.color(QPalette.ColorRole.WindowText)
         dim = QColor(text)
         dim.setAlpha(130)
-        for i, name in enumerate(self.classes):
+        for i, name in enumerate(names):
             y = i * row_h
             is_top = i == top
             p = None if self.probabilities is None else float(self.probabilities[i])

@@ -1,0 +1,1146 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>ClassifyTab</name>
+    <message>
+        <source>Open image…</source>
+        <translation>打开图像…</translation>
+    </message>
+    <message>
+        <source>Classify a PNG, JPEG, BMP, GIF, WebP or TIFF file. You can also drop an image here or paste one (Ctrl+V).</source>
+        <translation>对 PNG、JPEG、BMP、GIF、WebP 或 TIFF 文件进行分类。也可以把图像拖放到这里，或粘贴一张（Ctrl+V）。</translation>
+    </message>
+    <message>
+        <source>Paste</source>
+        <translation>粘贴</translation>
+    </message>
+    <message>
+        <source>Classify the image on the clipboard (Ctrl+V)</source>
+        <translation>对剪贴板中的图像进行分类（Ctrl+V）</translation>
+    </message>
+    <message>
+        <source>Pen:</source>
+        <translation>笔：</translation>
+    </message>
+    <message>
+        <source>Pen width</source>
+        <translation>笔画粗细</translation>
+    </message>
+    <message>
+        <source>White ink on black</source>
+        <translation>黑底白字</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>Remove the last stroke (Ctrl+Z)</source>
+        <translation>撤销最后一笔（Ctrl+Z）</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Start again (Esc or Delete)</source>
+        <translation>重新开始（Esc 或 Delete 键）</translation>
+    </message>
+    <message>
+        <source>What the model sees (28 × 28)</source>
+        <translation>模型看到的输入（28 × 28）</translation>
+    </message>
+    <message>
+        <source>Samples:</source>
+        <translation>示例：</translation>
+    </message>
+    <message>
+        <source>Choose a model</source>
+        <translation>请选择一个模型</translation>
+    </message>
+    <message>
+        <source>%1 — %2</source>
+        <translation>%1 — %2</translation>
+    </message>
+    <message>
+        <source>The image is blank: nothing to classify</source>
+        <translation>图像是空白的：没有可分类的内容</translation>
+    </message>
+    <message>
+        <source>Draw something, or drop a photo…</source>
+        <translation>画点什么，或拖入一张照片…</translation>
+    </message>
+    <message>
+        <source>Draw something…</source>
+        <translation>画点什么…</translation>
+    </message>
+    <message>
+        <source>Your input: %1</source>
+        <translation>你的输入：%1</translation>
+    </message>
+    <message>
+        <source>Your input</source>
+        <translation>你的输入</translation>
+    </message>
+    <message>
+        <source>drawing</source>
+        <translation>手绘</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>%1 cannot be shown (%2).</source>
+        <translation>无法显示 %1（%2）。</translation>
+    </message>
+    <message>
+        <source>pasted image</source>
+        <translation>粘贴的图像</translation>
+    </message>
+    <message>
+        <source>The image from the other application is empty or unreadable.</source>
+        <translation>来自其他应用程序的图像为空或无法读取。</translation>
+    </message>
+    <message>
+        <source>Open image</source>
+        <translation>打开图像</translation>
+    </message>
+    <message>
+        <source>Images (%1);;All files (*)</source>
+        <translation>图像 (%1);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Only files on this computer can be classified; save the image first, or drag the picture itself.</source>
+        <translation>只能对本机上的文件进行分类；请先保存图像，或直接拖入图片本身。</translation>
+    </message>
+    <message>
+        <source>There is no image to classify here: use an image, or an image file.</source>
+        <translation>这里没有可分类的图像：请使用图像或图像文件。</translation>
+    </message>
+    <message>
+        <source>dropped image</source>
+        <translation>拖入的图像</translation>
+    </message>
+</context>
+<context>
+    <name>ConfusionTable</name>
+    <message>
+        <source>acc.</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>predicted: %1</source>
+        <translation>预测：%1</translation>
+    </message>
+    <message>
+        <source>accuracy on the test images of each class</source>
+        <translation>每个类别测试图像上的准确率</translation>
+    </message>
+    <message>
+        <source>%1 test images of “%2” classified as “%3”. Click to list them.</source>
+        <translation>%1 张“%2”测试图像被分类为“%3”。点击列出这些图像。</translation>
+    </message>
+</context>
+<context>
+    <name>DatasetDialog</name>
+    <message>
+        <source>%1 is missing</source>
+        <translation>缺少 %1</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The &lt;b&gt;%1&lt;/b&gt; data set was not found. LeNet Studio looked in:&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;Download it (about 30 MB) into &lt;b&gt;%3&lt;/b&gt;, or choose a folder that already holds it.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;未找到 &lt;b&gt;%1&lt;/b&gt; 数据集。LeNet Studio 查找过：&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;可以把它下载（约 30 MB）到 &lt;b&gt;%3&lt;/b&gt;，或选择一个已包含它的文件夹。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>Try &amp;again</source>
+        <translation>重试(&amp;A)</translation>
+    </message>
+    <message>
+        <source>&amp;Download</source>
+        <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Choose folder…</source>
+        <translation>选择文件夹(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Connecting…</source>
+        <translation>正在连接…</translation>
+    </message>
+    <message>
+        <source>%1: %2 of %3 KB</source>
+        <translation>%1：%2 / %3 KB</translation>
+    </message>
+    <message>
+        <source>%1: %2 KB</source>
+        <translation>%1：%2 KB</translation>
+    </message>
+    <message>
+        <source>The download ended but the files are not there.</source>
+        <translation>下载已结束，但文件不在那里。</translation>
+    </message>
+    <message>
+        <source>Folder that holds %1</source>
+        <translation>包含 %1 的文件夹</translation>
+    </message>
+    <message>
+        <source>%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ (or the raw folder itself) with the four IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (plain or .gz).</source>
+        <translation>%1 中没有 %2 数据集。请选择包含 %3/raw/ 的文件夹（或 raw 文件夹本身），其中应有四个 IDX 文件：train-images-idx3-ubyte、train-labels-idx1-ubyte、t10k-images-idx3-ubyte、t10k-labels-idx1-ubyte（未压缩或 .gz）。</translation>
+    </message>
+</context>
+<context>
+    <name>DrawingCanvas</name>
+    <message>
+        <source>Draw here, or drop an image</source>
+        <translation>在这里书写，或拖入一张图像</translation>
+    </message>
+</context>
+<context>
+    <name>ErrorBanner</name>
+    <message>
+        <source>Hide this message</source>
+        <translation>隐藏此消息</translation>
+    </message>
+</context>
+<context>
+    <name>FeatureMapView</name>
+    <message>
+        <source>No input yet: draw a digit or drop an image in the Classify tab, or pick a test image below.</source>
+        <translation>还没有输入：请在“分类”页手写一个数字或拖入一张图像，或在下方选一张测试图像。</translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>input · pixel (row %1, column %2) = %3</source>
+        <translation>输入 · 像素（第 %1 行，第 %2 列）= %3</translation>
+    </message>
+    <message>
+        <source>output · class %1 “%2”: logit %3, probability %4</source>
+        <translation>输出 · 类别 %1“%2”：logit %3，概率 %4</translation>
+    </message>
+    <message>
+        <source>%1 · unit %2 = %3</source>
+        <translation>%1 · 单元 %2 = %3</translation>
+    </message>
+    <message>
+        <source>%1 · channel %2 · (row %3, column %4) = %5</source>
+        <translation>%1 · 通道 %2 ·（第 %3 行，第 %4 列）= %5</translation>
+    </message>
+</context>
+<context>
+    <name>FilterView</name>
+    <message>
+        <source>No model loaded.</source>
+        <translation>未加载模型。</translation>
+    </message>
+    <message>
+        <source>conv1 · 6 kernels, 1×5×5</source>
+        <translation>conv1 · 6 个卷积核，1×5×5</translation>
+    </message>
+    <message>
+        <source>conv2 · 16 filters (columns) × 6 input channels (rows), 5×5</source>
+        <translation>conv2 · 16 个卷积核（列）× 6 个输入通道（行），5×5</translation>
+    </message>
+    <message>
+        <source>in %1</source>
+        <translation>输入 %1</translation>
+    </message>
+    <message>
+        <source>conv1 · kernel %1 · (row %2, column %3) = %4</source>
+        <translation>conv1 · 卷积核 %1 ·（第 %2 行，第 %3 列）= %4</translation>
+    </message>
+    <message>
+        <source>conv2 · filter %1, input channel %2 · (row %3, column %4) = %5</source>
+        <translation>conv2 · 卷积核 %1，输入通道 %2 ·（第 %3 行，第 %4 列）= %5</translation>
+    </message>
+</context>
+<context>
+    <name>GalleryModel</name>
+    <message>
+        <source>%1 (%2)
+true: %3</source>
+        <translation>%1（%2）
+真实：%3</translation>
+    </message>
+    <message>
+        <source>Test image #%1
+true class: %2
+predicted: %3 (%4)
+Click to make it the current input.</source>
+        <translation>测试图像 #%1
+真实类别：%2
+预测：%3（%4）
+点击将其设为当前输入。</translation>
+    </message>
+</context>
+<context>
+    <name>InspectTab</name>
+    <message>
+        <source>Export feature maps as PNG…</source>
+        <translation>将特征图导出为 PNG…</translation>
+    </message>
+    <message>
+        <source>Test set</source>
+        <translation>测试集</translation>
+    </message>
+    <message>
+        <source>Filters</source>
+        <translation>卷积核</translation>
+    </message>
+    <message>
+        <source>Each layer has one colour scale (its range is under it). Hover over a map to read a value; click a map to enlarge it.</source>
+        <translation>每一层共用一个色标（其范围标在下方）。将指针悬停在特征图上可读取数值；点击特征图可将其放大。</translation>
+    </message>
+    <message>
+        <source>No model loaded: choose one in the Classify tab, open a checkpoint (File ▸ Open), or train one in the Train tab.</source>
+        <translation>未加载模型：请在“分类”页选择一个，打开一个检查点（文件 ▸ 打开），或在“训练”页训练一个。</translation>
+    </message>
+    <message>
+        <source>No input yet: draw a digit or drop an image in the Classify tab, or click a test image below.</source>
+        <translation>还没有输入：请在“分类”页手写一个数字或拖入一张图像，或点击下方的一张测试图像。</translation>
+    </message>
+    <message>
+        <source>The input is blank: there is nothing to classify.</source>
+        <translation>输入是空白的：没有可分类的内容。</translation>
+    </message>
+    <message>
+        <source>This input cannot be shown: %1</source>
+        <translation>无法显示此输入：%1</translation>
+    </message>
+    <message>
+        <source>Input: %1 · model: %2 · prediction: %3 (%4)</source>
+        <translation>输入：%1 · 模型：%2 · 预测：%3（%4）</translation>
+    </message>
+    <message>
+        <source>&lt;b style=&apos;color:#c05000&apos;&gt;Weights of the model being trained&lt;/b&gt; — live, refreshed as training changes them (last update %1).</source>
+        <translation>&lt;b style=&apos;color:#c05000&apos;&gt;正在训练的模型的权重&lt;/b&gt; — 实时显示，随训练更新（最近更新 %1）。</translation>
+    </message>
+    <message>
+        <source>No model loaded.</source>
+        <translation>未加载模型。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Weights of the current model&lt;/b&gt;: %1</source>
+        <translation>&lt;b&gt;当前模型的权重&lt;/b&gt;：%1</translation>
+    </message>
+    <message>
+        <source>LeNet Studio · %1 · model: %2 · prediction: %3 (%4)</source>
+        <translation>LeNet Studio · %1 · 模型：%2 · 预测：%3（%4）</translation>
+    </message>
+    <message>
+        <source>Nothing to export</source>
+        <translation>没有可导出的内容</translation>
+    </message>
+    <message>
+        <source>There are no feature maps to export: choose an input first.</source>
+        <translation>没有可导出的特征图：请先选择一个输入。</translation>
+    </message>
+    <message>
+        <source>Cannot export</source>
+        <translation>无法导出</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: check that the folder exists and is writable.</source>
+        <translation>无法写入 %1：请检查文件夹是否存在且可写。</translation>
+    </message>
+    <message>
+        <source>Export feature maps</source>
+        <translation>导出特征图</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Feature maps saved to %1</source>
+        <translation>特征图已保存到 %1</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>LeNet Studio</source>
+        <translation>LeNet Studio</translation>
+    </message>
+    <message>
+        <source>Train</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>Classify</source>
+        <translation>分类</translation>
+    </message>
+    <message>
+        <source>Inspect</source>
+        <translation>探查</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open checkpoint…</source>
+        <translation>打开检查点(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export model…</source>
+        <translation>导出模型(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Save the current model for other tools: ONNX, a PyTorch program, or its metrics</source>
+        <translation>将当前模型保存给其他工具使用：ONNX、PyTorch 程序或其指标</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Language</source>
+        <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About LeNet Studio</source>
+        <translation>关于 LeNet Studio(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Open checkpoint</source>
+        <translation>打开检查点</translation>
+    </message>
+    <message>
+        <source>LeNet Studio checkpoints (*.pt *.pth);;All files (*)</source>
+        <translation>LeNet Studio 检查点 (*.pt *.pth);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Cannot open checkpoint</source>
+        <translation>无法打开检查点</translation>
+    </message>
+    <message>
+        <source>Opened %1</source>
+        <translation>已打开 %1</translation>
+    </message>
+    <message>
+        <source>ONNX model</source>
+        <translation>ONNX 模型</translation>
+    </message>
+    <message>
+        <source>PyTorch exported program</source>
+        <translation>PyTorch 导出程序</translation>
+    </message>
+    <message>
+        <source>Per-epoch metrics (CSV)</source>
+        <translation>每轮指标（CSV）</translation>
+    </message>
+    <message>
+        <source>Export model</source>
+        <translation>导出模型</translation>
+    </message>
+    <message>
+        <source>Exporting %1…</source>
+        <translation>正在导出 %1…</translation>
+    </message>
+    <message>
+        <source>Cannot export %1</source>
+        <translation>无法导出 %1</translation>
+    </message>
+    <message>
+        <source>Cannot export the model</source>
+        <translation>无法导出模型</translation>
+    </message>
+    <message>
+        <source>Cannot export to %1: %2</source>
+        <translation>无法导出到 %1：%2</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>已导出 %1</translation>
+    </message>
+    <message>
+        <source>About LeNet Studio</source>
+        <translation>关于 LeNet Studio</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;LeNet Studio %1&lt;/h3&gt;&lt;p&gt;Train LeNet on MNIST and Fashion-MNIST, watch it learn, classify your own drawings and photos, and look inside the network layer by layer.&lt;/p&gt;&lt;p&gt;Data sets: MNIST (Y. LeCun, C. Cortes, C. Burges); Fashion-MNIST (Zalando Research, MIT).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;LeNet Studio %1&lt;/h3&gt;&lt;p&gt;在 MNIST 和 Fashion-MNIST 上训练 LeNet，观察它如何学习，用它对你自己的手写和照片进行分类，并逐层查看网络内部。&lt;/p&gt;&lt;p&gt;数据集：MNIST（Y. LeCun、C. Cortes、C. Burges）；Fashion-MNIST（Zalando Research，MIT 许可）。&lt;/p&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>MapZoomDialog</name>
+    <message>
+        <source>Feature map</source>
+        <translation>特征图</translation>
+    </message>
+    <message>
+        <source>Layer:</source>
+        <translation>层：</translation>
+    </message>
+    <message>
+        <source>Channel:</source>
+        <translation>通道：</translation>
+    </message>
+    <message>
+        <source>%1 · channel %2</source>
+        <translation>%1 · 通道 %2</translation>
+    </message>
+    <message>
+        <source>%1 · layer shape %2 · colour scale shared by the layer: %3 to %4</source>
+        <translation>%1 · 层的形状 %2 · 全层共用的色标：%3 到 %4</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <source>Cannot load “%1”: %2</source>
+        <translation>无法加载“%1”：%2</translation>
+    </message>
+    <message>
+        <source>Open checkpoint file…</source>
+        <translation>打开检查点文件…</translation>
+    </message>
+</context>
+<context>
+    <name>RecipeForm</name>
+    <message>
+        <source>&amp;Data set:</source>
+        <translation>数据集(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>&amp;Preset:</source>
+        <translation>预设(&amp;P)：</translation>
+    </message>
+    <message>
+        <source>&amp;Epochs:</source>
+        <translation>轮数(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>&amp;Batch size:</source>
+        <translation>批量大小(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>&amp;Learning rate:</source>
+        <translation>学习率(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>&amp;Optimizer:</source>
+        <translation>优化器(&amp;O)：</translation>
+    </message>
+    <message>
+        <source>See&amp;d:</source>
+        <translation>随机种子(&amp;D)：</translation>
+    </message>
+    <message>
+        <source>De&amp;vice:</source>
+        <translation>设备(&amp;V)：</translation>
+    </message>
+    <message>
+        <source>classic (the tutorial&apos;s recipe)</source>
+        <translation>经典（教程原版配方）</translation>
+    </message>
+    <message>
+        <source>modern (ReLU, batch norm)</source>
+        <translation>现代（ReLU、批量规范化）</translation>
+    </message>
+    <message>
+        <source>SGD (momentum 0.9)</source>
+        <translation>SGD（动量 0.9）</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>Learning rate (the peak rate for the one-cycle schedule), e.g. 0.001 or 1e-3</source>
+        <translation>学习率（单周期调度时为峰值学习率），例如 0.001 或 1e-3</translation>
+    </message>
+    <message>
+        <source>Sigmoid activations, max pooling, constant learning rate, no augmentation: d2l&apos;s LeNet exactly.</source>
+        <translation>sigmoid 激活函数、最大池化、固定学习率、不做数据增广：与 d2l 的 LeNet 完全一致。</translation>
+    </message>
+    <message>
+        <source>ReLU</source>
+        <translation>ReLU</translation>
+    </message>
+    <message>
+        <source>sigmoid</source>
+        <translation>sigmoid</translation>
+    </message>
+    <message>
+        <source>one-cycle schedule</source>
+        <translation>单周期学习率调度</translation>
+    </message>
+    <message>
+        <source>cosine schedule</source>
+        <translation>余弦学习率调度</translation>
+    </message>
+    <message>
+        <source>batch norm</source>
+        <translation>批量规范化</translation>
+    </message>
+    <message>
+        <source>normalised input</source>
+        <translation>标准化输入</translation>
+    </message>
+    <message>
+        <source>weight decay %1</source>
+        <translation>权重衰减 %1</translation>
+    </message>
+    <message>
+        <source>label smoothing %1</source>
+        <translation>标签平滑 %1</translation>
+    </message>
+    <message>
+        <source>dropout %1</source>
+        <translation>暂退法（dropout）%1</translation>
+    </message>
+    <message>
+        <source>random shifts of up to %1 px</source>
+        <translation>随机平移（最多 %1 像素）</translation>
+    </message>
+    <message>
+        <source>random left-right flips</source>
+        <translation>随机左右翻转</translation>
+    </message>
+    <message>
+        <source>The learning rate %1 is not a number; write it like 0.001 or 1e-3.</source>
+        <translation>学习率 %1 不是一个数；请写成 0.001 或 1e-3 这样的形式。</translation>
+    </message>
+</context>
+<context>
+    <name>RunsModel</name>
+    <message numerus="yes">
+        <source>%n epoch(s), batch %1, %2 lr %3, seed %4, %5</source>
+        <translation>
+            <numerusform>%n 轮，批量大小 %1，%2 学习率 %3，随机种子 %4，%5</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>classic</source>
+        <translation>经典</translation>
+    </message>
+    <message>
+        <source>modern</source>
+        <translation>现代</translation>
+    </message>
+    <message>
+        <source>Run %1 · %2 · %3</source>
+        <translation>运行 %1 · %2 · %3</translation>
+    </message>
+    <message>
+        <source>%1: failed</source>
+        <translation>%1：失败</translation>
+    </message>
+    <message>
+        <source>%1: test acc %2</source>
+        <translation>%1：测试准确率 %2</translation>
+    </message>
+    <message>
+        <source>%1 (stopped)</source>
+        <translation>%1（已停止）</translation>
+    </message>
+</context>
+<context>
+    <name>RunsPanel</name>
+    <message>
+        <source>Runs</source>
+        <translation>运行记录</translation>
+    </message>
+    <message>
+        <source>Runs of this session: untick to hide one on the chart</source>
+        <translation>本次会话的各次运行：取消勾选可在图表中隐藏</translation>
+    </message>
+    <message>
+        <source>&amp;Remove run</source>
+        <translation>移除运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Remove the selected run from the chart and the list</source>
+        <translation>从图表和列表中移除所选运行</translation>
+    </message>
+</context>
+<context>
+    <name>SaliencyCanvas</name>
+    <message>
+        <source>high</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>low</source>
+        <translation>低</translation>
+    </message>
+</context>
+<context>
+    <name>SaliencyPanel</name>
+    <message>
+        <source>No input.</source>
+        <translation>没有输入。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Saliency&lt;/b&gt;: which pixels drove the score</source>
+        <translation>&lt;b&gt;显著性图&lt;/b&gt;：哪些像素决定了得分</translation>
+    </message>
+    <message>
+        <source>Method:</source>
+        <translation>方法：</translation>
+    </message>
+    <message>
+        <source>Class:</source>
+        <translation>类别：</translation>
+    </message>
+    <message>
+        <source>Plain gradients |∂score/∂pixel|</source>
+        <translation>普通梯度 |∂得分/∂像素|</translation>
+    </message>
+    <message>
+        <source>Grad-CAM on conv2</source>
+        <translation>基于 conv2 的 Grad-CAM</translation>
+    </message>
+    <message>
+        <source>Plain gradients: how much a small change of each input pixel changes the class&apos;s score.
+Grad-CAM: conv2&apos;s 16 feature maps weighted by how much each one raises the class&apos;s score, mapped back onto the input.</source>
+        <translation>普通梯度：每个输入像素的微小变化会使该类别的得分改变多少。
+Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权，再映射回输入上。</translation>
+    </message>
+    <message>
+        <source>Top class (the prediction)</source>
+        <translation>得分最高的类别（预测结果）</translation>
+    </message>
+    <message>
+        <source>%1 · %2</source>
+        <translation>%1 · %2</translation>
+    </message>
+    <message>
+        <source>%1 for “%2”, the predicted class (%3).</source>
+        <translation>%1：“%2”，即预测的类别（%3）。</translation>
+    </message>
+    <message>
+        <source>%1 for “%2” (%3); the model predicts “%4”.</source>
+        <translation>%1：“%2”（%3）；模型预测为“%4”。</translation>
+    </message>
+</context>
+<context>
+    <name>Session</name>
+    <message>
+        <source>Bundled: MNIST digits</source>
+        <translation>内置：MNIST 手写数字</translation>
+    </message>
+    <message>
+        <source>Bundled: Fashion-MNIST garments</source>
+        <translation>内置：Fashion-MNIST 服饰</translation>
+    </message>
+</context>
+<context>
+    <name>TestSetPanel</name>
+    <message>
+        <source>Rows: true class · columns: predicted class</source>
+        <translation>行：真实类别 · 列：预测类别</translation>
+    </message>
+    <message>
+        <source>All misclassified</source>
+        <translation>全部分错的</translation>
+    </message>
+    <message>
+        <source>No model loaded: open or train one to see how it does on its test set.</source>
+        <translation>未加载模型：打开或训练一个模型，即可查看它在测试集上的表现。</translation>
+    </message>
+    <message>
+        <source>This model does not say which data set it was trained on, so there is no test set to evaluate it on.</source>
+        <translation>此模型没有注明它是在哪个数据集上训练的，因此没有可用于评估的测试集。</translation>
+    </message>
+    <message>
+        <source>The %1 test set is not in %2. Download it (about 30 MB), or point LeNet Studio at a folder that holds it (command line --data-root DIR, or the environment variable LENET_DATA_ROOT).</source>
+        <translation>%2 中没有 %1 测试集。可以下载它（约 30 MB），或让 LeNet Studio 使用一个包含它的文件夹（命令行 --data-root DIR，或环境变量 LENET_DATA_ROOT）。</translation>
+    </message>
+    <message>
+        <source>Download %1</source>
+        <translation>下载 %1</translation>
+    </message>
+    <message>
+        <source>Downloading %1 (about 30 MB), then classifying its test set with “%2”…</source>
+        <translation>正在下载 %1（约 30 MB），然后用“%2”对其测试集进行分类…</translation>
+    </message>
+    <message>
+        <source>Classifying the %1 test set with “%2”…</source>
+        <translation>正在用“%2”对 %1 测试集进行分类…</translation>
+    </message>
+    <message>
+        <source>Cannot evaluate on the test set: %1</source>
+        <translation>无法在测试集上评估：%1</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Test accuracy %1&lt;/b&gt; on the %2 test images of %3 (%4 misclassified) · model: %5</source>
+        <translation>&lt;b&gt;测试准确率 %1&lt;/b&gt;，基于 %3 的 %2 张测试图像（分错 %4 张）· 模型：%5</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Misclassified&lt;/b&gt;: %1 images, most confident first. Click one to inspect it.</source>
+        <translation>&lt;b&gt;分错的图像&lt;/b&gt;：%1 张，置信度最高的在前。点击一张即可探查。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Correct&lt;/b&gt; “%1”: %2 images, most confident first.</source>
+        <translation>&lt;b&gt;分对的&lt;/b&gt;“%1”：%2 张，置信度最高的在前。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;True “%1”, predicted “%2”&lt;/b&gt;: %3 images, most confident first.</source>
+        <translation>&lt;b&gt;真实为“%1”，预测为“%2”&lt;/b&gt;：%3 张，置信度最高的在前。</translation>
+    </message>
+    <message>
+        <source>test image #%1 (true: %2)</source>
+        <translation>测试图像 #%1（真实：%2）</translation>
+    </message>
+</context>
+<context>
+    <name>TrainTab</name>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>&amp;Train</source>
+        <translation>训练(&amp;T)</translation>
+    </message>
+    <message>
+        <source>Start training</source>
+        <translation>开始训练</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Pause or resume training</source>
+        <translation>暂停或继续训练</translation>
+    </message>
+    <message>
+        <source>&amp;Stop</source>
+        <translation>停止(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Stop training after the current batch</source>
+        <translation>在当前批次结束后停止训练</translation>
+    </message>
+    <message>
+        <source>&amp;Save checkpoint…</source>
+        <translation>保存检查点(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Save the selected run&apos;s model as a checkpoint</source>
+        <translation>将所选运行的模型保存为检查点</translation>
+    </message>
+    <message>
+        <source>Export &amp;metrics (CSV)…</source>
+        <translation>导出指标 (CSV)(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Save the selected run&apos;s per-epoch figures as CSV</source>
+        <translation>将所选运行每一轮的数据保存为 CSV</translation>
+    </message>
+    <message>
+        <source>Export &amp;chart (PNG)…</source>
+        <translation>导出图表 (PNG)(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Save the chart as a PNG image</source>
+        <translation>将图表保存为 PNG 图像</translation>
+    </message>
+    <message>
+        <source>&amp;Use in Classify</source>
+        <translation>用于分类(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Classify drawings and photos with the selected run&apos;s model</source>
+        <translation>用所选运行的模型对手写和照片进行分类</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>One line per epoch appears here: loss, train and test accuracy, time.</source>
+        <translation>每一轮在这里显示一行：损失、训练准确率和测试准确率、用时。</translation>
+    </message>
+    <message>
+        <source>— run %1: %2 on %3, %4 epochs, batch %5, %6 lr %7 —</source>
+        <translation>— 运行 %1：%2，%3，%4 轮，批量大小 %5，%6 学习率 %7 —</translation>
+    </message>
+    <message>
+        <source>Training resumed</source>
+        <translation>训练已继续</translation>
+    </message>
+    <message>
+        <source>Training paused</source>
+        <translation>训练已暂停</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>Epoch %1/%2 · batch %3/%4 · loss %5</source>
+        <translation>第 %1/%2 轮 · 批次 %3/%4 · 损失 %5</translation>
+    </message>
+    <message>
+        <source>Epoch %1/%2 · testing…</source>
+        <translation>第 %1/%2 轮 · 正在测试…</translation>
+    </message>
+    <message>
+        <source>Loading the data set…</source>
+        <translation>正在加载数据集…</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>Paused — %1</source>
+        <translation>已暂停 — %1</translation>
+    </message>
+    <message>
+        <source>%1 samples/s · epoch %2 left · run %3 left</source>
+        <translation>%1 样本/秒 · 本轮剩余 %2 · 全部剩余 %3</translation>
+    </message>
+    <message>
+        <source>Loading data…</source>
+        <translation>正在加载数据…</translation>
+    </message>
+    <message>
+        <source>Paused: epoch %1/%2</source>
+        <translation>已暂停：第 %1/%2 轮</translation>
+    </message>
+    <message>
+        <source>Training: epoch %1/%2</source>
+        <translation>训练中：第 %1/%2 轮</translation>
+    </message>
+    <message numerus="yes">
+        <source>training on %1 (%n thread(s)), %2 training and %3 test images from %4</source>
+        <translation>
+            <numerusform>在 %1 上训练（%n 个线程），%2 张训练图像和 %3 张测试图像，来自 %4</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Training run %1 on %2…</source>
+        <translation>正在 %2 上进行第 %1 次运行…</translation>
+    </message>
+    <message numerus="yes">
+        <source>stopped after %1 of %n epoch(s)</source>
+        <translation>
+            <numerusform>在 %n 轮中的第 %1 轮后停止</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Training diverged</source>
+        <translation>训练发散</translation>
+    </message>
+    <message>
+        <source>Data set problem</source>
+        <translation>数据集有问题</translation>
+    </message>
+    <message>
+        <source>Cannot train</source>
+        <translation>无法训练</translation>
+    </message>
+    <message>
+        <source>Out of memory</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <source>Training failed</source>
+        <translation>训练失败</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+    <message>
+        <source>Training stopped</source>
+        <translation>训练已停止</translation>
+    </message>
+    <message>
+        <source>Training finished: test accuracy %1</source>
+        <translation>训练完成：测试准确率 %1</translation>
+    </message>
+    <message>
+        <source>Trained: %1 (%2), run %3</source>
+        <translation>已训练：%1（%2），运行 %3</translation>
+    </message>
+    <message>
+        <source>%1, test acc %2</source>
+        <translation>%1，测试准确率 %2</translation>
+    </message>
+    <message>
+        <source>%1 is now the model in use</source>
+        <translation>%1 现在是正在使用的模型</translation>
+    </message>
+    <message>
+        <source>Save checkpoint</source>
+        <translation>保存检查点</translation>
+    </message>
+    <message>
+        <source>LeNet Studio checkpoints (*.pt)</source>
+        <translation>LeNet Studio 检查点 (*.pt)</translation>
+    </message>
+    <message>
+        <source>saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Export metrics</source>
+        <translation>导出指标</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>已导出 %1</translation>
+    </message>
+    <message>
+        <source>Export chart</source>
+        <translation>导出图表</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Cannot write the chart to %1.</source>
+        <translation>无法将图表写入 %1。</translation>
+    </message>
+    <message>
+        <source>The %1 data set is missing</source>
+        <translation>缺少 %1 数据集</translation>
+    </message>
+</context>
+<context>
+    <name>TrainingChart</name>
+    <message>
+        <source>batch loss (smoothed)</source>
+        <translation>批次损失（平滑）</translation>
+    </message>
+    <message>
+        <source>epoch loss</source>
+        <translation>每轮损失</translation>
+    </message>
+    <message>
+        <source>train acc</source>
+        <translation>训练准确率</translation>
+    </message>
+    <message>
+        <source>test acc</source>
+        <translation>测试准确率</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>cross-entropy loss</source>
+        <translation>交叉熵损失</translation>
+    </message>
+    <message>
+        <source>Accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>accuracy</source>
+        <translation>准确率</translation>
+    </message>
+    <message>
+        <source>epoch</source>
+        <translation>轮次</translation>
+    </message>
+</context>
+<context>
+    <name>classes</name>
+    <message>
+        <source>T-shirt/top</source>
+        <translation>T恤/上衣</translation>
+    </message>
+    <message>
+        <source>Trouser</source>
+        <translation>裤子</translation>
+    </message>
+    <message>
+        <source>Pullover</source>
+        <translation>套头衫</translation>
+    </message>
+    <message>
+        <source>Dress</source>
+        <translation>连衣裙</translation>
+    </message>
+    <message>
+        <source>Coat</source>
+        <translation>外套</translation>
+    </message>
+    <message>
+        <source>Sandal</source>
+        <translation>凉鞋</translation>
+    </message>
+    <message>
+        <source>Shirt</source>
+        <translation>衬衫</translation>
+    </message>
+    <message>
+        <source>Sneaker</source>
+        <translation>运动鞋</translation>
+    </message>
+    <message>
+        <source>Bag</source>
+        <translation>包</translation>
+    </message>
+    <message>
+        <source>Ankle boot</source>
+        <translation>短靴</translation>
+    </message>
+</context>
+</TS>
