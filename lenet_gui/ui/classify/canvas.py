@@ -109,10 +109,6 @@ class DrawingCanvas(Retranslating, QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(200, 200)
-        self.setAccessibleName(self.tr("Drawing canvas"))
-        self.setAccessibleDescription(self.tr("Draw a digit or a garment with the mouse or a pen; the model "
-                                              "classifies the drawing as you draw. Ctrl+Z undoes a stroke, "
-                                              "Escape clears."))
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.strokes: list[Stroke] = []
@@ -123,6 +119,7 @@ class DrawingCanvas(Retranslating, QWidget):
         self._screen_cache: QPixmap | None = None
         self._screen_side = 0
         self._raster_cache: QImage | None = None
+        self.retranslate()
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -282,6 +279,10 @@ class DrawingCanvas(Retranslating, QWidget):
         painter.drawRect(square.adjusted(0, 0, -1, -1))
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Drawing canvas"))
+        self.setAccessibleDescription(self.tr("Draw a digit or a garment with the mouse or a pen; the model "
+                                              "classifies the drawing as you draw. Ctrl+Z undoes a stroke, "
+                                              "Escape clears."))
         self.update()  # the hint on an empty canvas is translated when painted
 
     def resizeEvent(self, event) -> None:

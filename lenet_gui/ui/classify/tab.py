@@ -149,8 +149,6 @@ class ClassifyTab(Retranslating, QWidget):
         self.original_view.setObjectName("originalView")
         self.input_view = ImageView(smooth=False)
         self.input_view.setObjectName("modelInputView")
-        self.original_view.setAccessibleName(self.tr("Your input"))
-        self.input_view.setAccessibleName(self.tr("What the model sees, 28 × 28 pixels"))
         views.addWidget(self.original_caption, 0, 0)
         views.addWidget(self.input_caption, 0, 1)
         views.addWidget(self.original_view, 1, 0)
@@ -201,22 +199,22 @@ class ClassifyTab(Retranslating, QWidget):
     def _build_actions(self) -> None:
         """What the window's Image menu offers. Opening and pasting work from any tab (they bring
         this one to the front); undo and clear act on the drawing, so only while it is on show."""
-        def action(text: str, keys: list[QKeySequence], slot) -> QAction:
-            made = QAction(text, self)
+        def action(keys: list[QKeySequence], slot) -> QAction:
+            made = QAction(self)
             made.setShortcuts(keys)
             made.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             made.triggered.connect(slot)
             self.addAction(made)  # the keys work here even where no menu holds the action
             return made
 
-        self.open_image_action = action(self.tr("&Open image…"), [QKeySequence("Ctrl+Shift+O")],
+        self.open_image_action = action([QKeySequence("Ctrl+Shift+O")],
                                         self._open_image_from_anywhere)
-        self.paste_action = action(self.tr("&Paste image"), [QKeySequence(QKeySequence.StandardKey.Paste)],
+        self.paste_action = action([QKeySequence(QKeySequence.StandardKey.Paste)],
                                    self._paste_from_anywhere)
-        self.undo_action = action(self.tr("&Undo stroke"), [QKeySequence(QKeySequence.StandardKey.Undo)],
+        self.undo_action = action([QKeySequence(QKeySequence.StandardKey.Undo)],
                                   self.canvas.undo)
-        self.clear_action = action(self.tr("&Clear drawing"),
-                                   [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)], self.clear)
+        self.clear_action = action(
+            [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)], self.clear)
         self._drawing_actions = (self.undo_action, self.clear_action)
         for made in self._drawing_actions:
             made.setEnabled(False)
@@ -230,6 +228,12 @@ class ClassifyTab(Retranslating, QWidget):
         self.paste()
 
     def retranslate(self) -> None:
+        self.open_image_action.setText(self.tr("&Open image…"))
+        self.paste_action.setText(self.tr("&Paste image"))
+        self.undo_action.setText(self.tr("&Undo stroke"))
+        self.clear_action.setText(self.tr("&Clear drawing"))
+        self.original_view.setAccessibleName(self.tr("Your input"))
+        self.input_view.setAccessibleName(self.tr("What the model sees, 28 × 28 pixels"))
         self.open_image_button.setText(self.tr("Open image…"))
         self.open_image_button.setToolTip(self.tr("Classify a PNG, JPEG, BMP, GIF, WebP or TIFF file. "
                                                   "You can also drop an image here or paste one (Ctrl+V)."))

@@ -31,9 +31,6 @@ class FilterView(Retranslating, QWidget):
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(360, 120)
-        self.setAccessibleName(self.tr("Learned filters"))
-        self.setAccessibleDescription(self.tr("The 5 × 5 kernels of conv1 and conv2: blue negative, white zero, "
-                                              "red positive."))
         self.weights: dict[str, np.ndarray] = {}  # "conv1": 6x1x5x5, "conv2": 16x6x5x5
         self.ranges: dict[str, tuple[float, float]] = {}
         self.colors: dict[str, np.ndarray] = {}
@@ -42,8 +39,12 @@ class FilterView(Retranslating, QWidget):
         self._legend = lut_image(WEIGHT_LUT)
         self._layout_size = QSize()
         self.message = self.tr("No model loaded.")
+        self.retranslate()
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Learned filters"))
+        self.setAccessibleDescription(self.tr("The 5 × 5 kernels of conv1 and conv2: blue negative, white zero, "
+                                              "red positive."))
         self._layout_size = QSize()  # the titles' widths
         self.update()
 

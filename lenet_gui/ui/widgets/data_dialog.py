@@ -94,6 +94,7 @@ class DatasetDialog(Retranslating, QDialog):
         self._reporter: DownloadWorker | None = None
         self._progress_values: tuple | None = None  # (file name, bytes done, total); None: connecting
         self._failed = False  # a download failed: the button offers to try again
+        self._error_text = None  # makes the error shown, in the current language
         self.setMinimumWidth(520)
         self.looked = candidate_roots(session_root, self.settings.data_root or None)
         self.message = QLabel(self)
@@ -108,7 +109,6 @@ class DatasetDialog(Retranslating, QDialog):
         # The raw reasons (addresses, system errors) for whoever wants them, out of the way.
         self.details_button = QToolButton(self)
         self.details_button.setObjectName("datasetErrorDetailsButton")
-        self.details_button.setText(self.tr("&Details"))
         self.details_button.setCheckable(True)
         self.details_button.setArrowType(Qt.ArrowType.RightArrow)
         self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -154,6 +154,9 @@ class DatasetDialog(Retranslating, QDialog):
                          "holds it.</p>"), self.info.title, looked, self.target / self.info.folder / "raw"))
         self.download_button.setText(self.tr("Try &again") if self._failed else self.tr("&Download"))
         self.choose_button.setText(self.tr("&Choose folder…"))
+        self.details_button.setText(self.tr("&Details"))
+        if self._error_text is not None:
+            self.error.setText(self._error_text())
         self._show_progress_text()
 
     def _show_progress_text(self) -> None:
@@ -206,16 +209,17 @@ class DatasetDialog(Retranslating, QDialog):
         self.download_button.setEnabled(True)
         self._failed = True
         self.download_button.setText(self.tr("Try &again"))
+        self.show_error(lambda: self._failure_summary(kind), details)
+
+    def _failure_summary(self, kind: str) -> str:
         if kind == NOT_WRITABLE:
-            summary = fill(self.tr("The download could not be saved in %1: choose a folder that holds the "
-                                   "data set, or start LeNet Studio with --data-root set to a folder you can "
-                                   "write to."), self.target)
-        elif kind == UNREACHABLE:
-            summary = self.tr("The download failed because the data set's servers could not be reached: check "
-                              "the internet connection and try again, or choose a folder that holds the data set.")
-        else:
-            summary = self.tr("The download failed: try again, or choose a folder that holds the data set.")
-        self.show_error(summary, details)
+            return fill(self.tr("The download could not be saved in %1: choose a folder that holds the "
+                                "data set, or start LeNet Studio with --data-root set to a folder you can "
+                                "write to."), self.target)
+        if kind == UNREACHABLE:
+            return self.tr("The download failed because the data set's servers could not be reached: check "
+                           "the internet connection and try again, or choose a folder that holds the data set.")
+        return self.tr("The download failed: try again, or choose a folder that holds the data set.")
 
     def _show_details(self, shown: bool) -> None:
         self.details.setVisible(shown)
@@ -259,18 +263,20 @@ class DatasetDialog(Retranslating, QDialog):
                 self._detach()
                 self.accept()
                 return True
-        self.show_error(
+        self.show_error(lambda: (
             fill(self.tr("%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ "
                          "(or the raw folder itself) with the four IDX files: train-images-idx3-ubyte, "
                          "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
-                         "(plain or .gz)."), folder, self.info.title, self.info.folder)
+                         "(plain or .gz)."), folder, self.info.title, self.info.folder))
         )
         return False
 
-    def show_error(self, message: str, details: str = "") -> None:
-        """``message``: one sentence, what happened and what to do; ``details``: the raw reasons,
-        behind the Details button."""
-        self.error.setText(message)
+    def show_error(self, message, details: str = "") -> None:
+        """``message``: one sentence, what happened and what to do (or a function that makes it,
+        so that a language switch rewrites it); ``details``: the raw reasons, behind the Details
+        button."""
+        self._error_text = message if callable(message) else (lambda: message)
+        self.error.setText(self._error_text())
         self.error.show()
         self.details.setPlainText(details)
         self.details_button.setVisible(bool(details))

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QMenuBar, QTableWidget, QTableWidgetItem,
     QTabWidget, QVBoxLayout,
 )
 
-from .text import fill
+from .text import Retranslating, button_text, fill
 
 
 def plain(text: str) -> str:
-    """A menu or tab title without its mnemonic marks and trailing dots."""
-    return re.sub(r"&(.)", r"\1", text).rstrip("…").rstrip(".").strip()
+    """A menu or tab title without its mnemonic marks (the "(&T)" form too) and trailing dots."""
+    return button_text(text).rstrip("…").rstrip(".").strip()
 
 
 def mnemonic(text: str) -> str | None:
@@ -53,32 +53,42 @@ def shortcut_rows(menu_bar: QMenuBar, tabs: QTabWidget | None = None) -> list[tu
     return rows
 
 
-class ShortcutsDialog(QDialog):
+class ShortcutsDialog(Retranslating, QDialog):
     def __init__(self, menu_bar: QMenuBar, tabs: QTabWidget | None = None, parent=None):
         super().__init__(parent)
         self.setObjectName("shortcutsDialog")
-        self.setWindowTitle(self.tr("Keyboard shortcuts"))
-        rows = shortcut_rows(menu_bar, tabs)
-        self.table = QTableWidget(len(rows), 3, self)
+        self.menu_bar, self.tabs = menu_bar, tabs
+        self.table = QTableWidget(0, 3, self)
         self.table.setObjectName("shortcutsTable")
-        self.table.setHorizontalHeaderLabels([self.tr("Menu"), self.tr("Action"), self.tr("Keys")])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                self.table.setItem(r, c, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.setAccessibleName(self.tr("Keyboard shortcuts"))
-        self.table.setAccessibleDescription(fill(self.tr("%1 shortcuts: menu, action and keys on each row"),
-                                                 len(rows)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(560, 480)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(self.tr("Keyboard shortcuts"))
+        self.table.setHorizontalHeaderLabels([self.tr("Menu"), self.tr("Action"), self.tr("Keys")])
+        self.table.setAccessibleName(self.tr("Keyboard shortcuts"))
+        self._fill()
+        # The menus read here may get their own language change after this dialog does.
+        QTimer.singleShot(0, self, self._fill)
+
+    def _fill(self) -> None:
+        rows = shortcut_rows(self.menu_bar, self.tabs)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setAccessibleDescription(fill(self.tr("%1 shortcuts: menu, action and keys on each row"),
+                                                 len(rows)))
 
     def rows(self) -> list[tuple[str, str, str]]:
         return [tuple(self.table.item(r, c).text() for c in range(3)) for r in range(self.table.rowCount())]
