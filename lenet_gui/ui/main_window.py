@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import __version__
 from ..core.checkpoint import CheckpointError
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
+from . import theme
 from .session import Session
 from .settings import Settings
 from .train.tab import TrainTab
@@ -109,6 +110,16 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
             self.view_menu.addAction(action)
             self.tab_actions.append(action)
+        self.view_menu.addSeparator()
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for choice, text in ((theme.SYSTEM, self.tr("Colours of the &system")), (theme.LIGHT, self.tr("&Light")),
+                             (theme.DARK, self.tr("&Dark"))):
+            action = QAction(text, self.theme_group)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, c=choice: self.set_theme(c))
+            self.view_menu.addAction(action)
+            self.theme_actions[choice] = action
 
         self.help_menu = bar.addMenu(self.tr("&Help"))
         self.shortcuts_action = QAction(self.tr("&Keyboard shortcuts"), self)
@@ -146,6 +157,18 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(fill(self.tr("Opened %1"), path), 5000)
         return True
 
+    def set_theme(self, choice: str) -> None:
+        """Light, dark, or the system's scheme (followed as it changes); remembered."""
+        if choice not in theme.CHOICES:
+            choice = theme.SYSTEM
+        self.settings.theme = choice
+        self.theme_actions[choice].setChecked(True)
+        theme.apply(choice)
+
+    def _system_scheme_changed(self, *_args) -> None:
+        if self.settings.theme == theme.SYSTEM:
+            theme.apply(theme.SYSTEM)
+
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self.menuBar(), self.tabs, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -173,6 +196,10 @@ class MainWindow(QMainWindow):
         tab = self.settings.window_tab
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+        self.set_theme(self.settings.theme)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):  # Qt 6.5+
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
 
     def _first_size(self) -> None:
         """The preferred size where the screen has room for it, else the screen's free area

@@ -39,6 +39,7 @@ class _Key:
 class Settings:
     window_geometry = _Key("window/geometry", None, QByteArray)
     window_tab = _Key("window/tab", 0, int)
+    theme = _Key("view/theme", "system", str)  # "system", "light" or "dark" (ui/theme.py)
 
     # The folders the file dialogs last used, per kind of file.
     checkpoints_folder = _Key("paths/checkpoints", "", str)

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from ...core.engine import EpochResult
@@ -72,7 +72,6 @@ class TrainingChart(QWidget):
         self.current: int | None = None
         pg.setConfigOptions(antialias=True)
         self.view = pg.GraphicsLayoutWidget(self)
-        self.view.setBackground("w")
         self.view.setMinimumSize(320, 180)
         self.setAccessibleName(self.tr("Training chart"))
         self.setAccessibleDescription(self.tr("Loss and accuracy per epoch for each run; the epoch log below "
@@ -80,19 +79,13 @@ class TrainingChart(QWidget):
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.acc_plot = self.view.addPlot(row=0, col=1)
         self.acc_plot.setXLink(self.loss_plot)
-        for plot, title, ylabel in (
-            (self.loss_plot, self.tr("Loss"), self.tr("cross-entropy loss")),
-            (self.acc_plot, self.tr("Accuracy"), self.tr("accuracy")),
-        ):
-            plot.setTitle(title, color="#202020", size="12pt")
-            plot.setLabel("bottom", self.tr("epoch"), color="#202020")
-            plot.setLabel("left", ylabel, color="#202020")
+        self._texts = {self.loss_plot: (self.tr("Loss"), self.tr("cross-entropy loss")),
+                       self.acc_plot: (self.tr("Accuracy"), self.tr("accuracy"))}
+        for plot in (self.loss_plot, self.acc_plot):
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
             for axis in ("left", "bottom"):
                 item = plot.getAxis(axis)
-                item.setTextPen("#303030")
-                item.setPen("#808080")
                 # An axis paints its grid across the whole plot, so every new batch point would
                 # replay it (about half of a repaint). Cached as a pixmap, it is redrawn only when
                 # its range changes: this keeps each repaint short, and the window responsive.
@@ -106,10 +99,10 @@ class TrainingChart(QWidget):
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self._loss_top = 0.0
         self._set_loss_top(2.5)
-        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextColor="#202020",
-                                                    brush=pg.mkBrush(255, 255, 255, 210))
-        self.acc_legend = self.acc_plot.addLegend(offset=(-10, -10), labelTextColor="#202020",
-                                                  brush=pg.mkBrush(255, 255, 255, 210))
+        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10))
+        self.acc_legend = self.acc_plot.addLegend(offset=(-10, -10))
+        self.background = QColor("white")
+        self._apply_palette()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -118,6 +111,36 @@ class TrainingChart(QWidget):
         model.epoch_added.connect(self._draw_epochs)
         model.visibility_changed.connect(self._set_run_visible)
         model.run_removed.connect(self._remove_run)
+
+    # -- colours -----------------------------------------------------------------------------------
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # light / dark switched
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def _apply_palette(self) -> None:
+        """The plots in the window's colours: paper from Base, text from Text, axes from Mid."""
+        palette = self.palette()
+        self.background = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        axis_pen = palette.color(QPalette.ColorRole.Mid)
+        self.view.setBackground(self.background)
+        for plot, (title, ylabel) in self._texts.items():
+            plot.setTitle(title, color=text.name(), size="12pt")
+            plot.setLabel("bottom", self.tr("epoch"), color=text.name())
+            plot.setLabel("left", ylabel, color=text.name())
+            for axis in ("left", "bottom"):
+                item = plot.getAxis(axis)
+                item.setTextPen(text)
+                item.setPen(axis_pen)
+        legend_brush = QColor(self.background)
+        legend_brush.setAlpha(210)
+        for legend in (self.loss_legend, self.acc_legend):
+            legend.setBrush(pg.mkBrush(legend_brush))
+            legend.setLabelTextColor(text)
+        for run_id in self.runs:
+            self._style(run_id)
 
     # -- runs --------------------------------------------------------------------------------------
 
@@ -180,7 +203,7 @@ class TrainingChart(QWidget):
         curves["epoch_loss"].setSymbolBrush(color)
         curves["epoch_loss"].setSymbolPen(color)
         curves["train_acc"].setPen(dashed)
-        curves["train_acc"].setSymbolBrush(pg.mkBrush("w"))
+        curves["train_acc"].setSymbolBrush(pg.mkBrush(self.background))  # hollow
         curves["train_acc"].setSymbolPen(pg.mkPen(color, width=1.5))
         curves["test_acc"].setPen(solid)
         curves["test_acc"].setSymbolBrush(color)
