@@ -491,6 +491,18 @@ Click to make it the current input.</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
+        <source>Colours of the &amp;system</source>
+        <translation>跟随系统颜色(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Light</source>
+        <translation>浅色(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Dark</source>
+        <translation>深色(&amp;D)</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>

@@ -17,6 +17,7 @@ from ..core.checkpoint import CheckpointError, LoadedModel
 from ..core.export import EXPORT_FORMATS, ExportError, export
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
+from . import theme
 from .session import Session
 from .settings import Settings
 from .train.tab import TrainTab
@@ -157,6 +158,15 @@ class MainWindow(Retranslating, QMainWindow):
             action.triggered.connect(lambda _=False, c=code: self.set_language(c))
             self.language_menu.addAction(action)
             self.language_actions[code] = action
+        self.view_menu.addSeparator()
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for choice in (theme.SYSTEM, theme.LIGHT, theme.DARK):
+            action = QAction(self.theme_group)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, c=choice: self.set_theme(c))
+            self.view_menu.addAction(action)
+            self.theme_actions[choice] = action
 
         self.help_menu = bar.addMenu("")
         self.shortcuts_action = QAction(self)
@@ -186,6 +196,9 @@ class MainWindow(Retranslating, QMainWindow):
         self.image_menu.setTitle(self.tr("I&mage"))
         self.view_menu.setTitle(self.tr("Vie&w"))
         self.language_menu.setTitle(self.tr("&Language"))
+        for choice, text in ((theme.SYSTEM, self.tr("Colours of the &system")), (theme.LIGHT, self.tr("&Light")),
+                             (theme.DARK, self.tr("&Dark"))):
+            self.theme_actions[choice].setText(text)
         self.help_menu.setTitle(self.tr("&Help"))
         self.shortcuts_action.setText(self.tr("&Keyboard shortcuts"))
         self.about_action.setText(self.tr("&About LeNet Studio"))
@@ -223,6 +236,18 @@ class MainWindow(Retranslating, QMainWindow):
         self.settings.checkpoints_folder = str(Path(path).parent)
         self.statusBar().showMessage(fill(self.tr("Opened %1"), path), 5000)
         return True
+
+    def set_theme(self, choice: str) -> None:
+        """Light, dark, or the system's scheme (followed as it changes); remembered."""
+        if choice not in theme.CHOICES:
+            choice = theme.SYSTEM
+        self.settings.theme = choice
+        self.theme_actions[choice].setChecked(True)
+        theme.apply(choice)
+
+    def _system_scheme_changed(self, *_args) -> None:
+        if self.settings.theme == theme.SYSTEM:
+            theme.apply(theme.SYSTEM)
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self.menuBar(), self.tabs, self)
@@ -303,6 +328,10 @@ class MainWindow(Retranslating, QMainWindow):
         tab = self.settings.window_tab
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+        self.set_theme(self.settings.theme)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):  # Qt 6.5+
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
 
     def _first_size(self) -> None:
         """The preferred size where the screen has room for it, else the screen's free area
