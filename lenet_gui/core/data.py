@@ -46,6 +46,10 @@ class DatasetError(RuntimeError):
     """A data set is missing, unreadable or damaged. The message says what to do."""
 
 
+class DatasetFolderNotWritable(DatasetError):
+    """A download cannot write into the data folder (as opposed to reaching no server)."""
+
+
 @dataclass(frozen=True)
 class DatasetInfo:
     key: str
@@ -432,7 +436,7 @@ def download_dataset(
         probe = tempfile.NamedTemporaryFile(dir=raw, prefix=".write-test-", delete=True)
         probe.close()
     except OSError as exc:
-        raise DatasetError(
+        raise DatasetFolderNotWritable(
             f"Cannot write the {info.title} data set into {raw}: {exc.strerror or exc}. Choose a "
             f"folder you can write to with --data-root DIR or {ENV_DATA_ROOT}=DIR."
         ) from None

@@ -84,6 +84,26 @@
         <translation>你的输入</translation>
     </message>
     <message>
+        <source>&amp;Open image…</source>
+        <translation>打开图像(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;Paste image</source>
+        <translation>粘贴图像(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Undo stroke</source>
+        <translation>撤销笔画(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Clear drawing</source>
+        <translation>清除手写(&amp;C)</translation>
+    </message>
+    <message>
+        <source>What the model sees, 28 × 28 pixels</source>
+        <translation>模型看到的输入，28 × 28 像素</translation>
+    </message>
+    <message>
         <source>drawing</source>
         <translation>手绘</translation>
     </message>
@@ -166,6 +186,10 @@
         <translation>选择文件夹(&amp;C)…</translation>
     </message>
     <message>
+        <source>&amp;Details</source>
+        <translation>详细信息(&amp;D)</translation>
+    </message>
+    <message>
         <source>Connecting…</source>
         <translation>正在连接…</translation>
     </message>
@@ -182,6 +206,18 @@
         <translation>下载已结束，但文件不在那里。</translation>
     </message>
     <message>
+        <source>The download could not be saved in %1: choose a folder that holds the data set, or start LeNet Studio with --data-root set to a folder you can write to.</source>
+        <translation>下载的文件无法保存到 %1：请选择一个包含该数据集的文件夹，或用 --data-root 指定一个可写的文件夹来启动 LeNet Studio。</translation>
+    </message>
+    <message>
+        <source>The download failed because the data set&apos;s servers could not be reached: check the internet connection and try again, or choose a folder that holds the data set.</source>
+        <translation>下载失败，因为无法连接数据集的服务器：请检查网络连接后重试，或选择一个包含该数据集的文件夹。</translation>
+    </message>
+    <message>
+        <source>The download failed: try again, or choose a folder that holds the data set.</source>
+        <translation>下载失败：请重试，或选择一个包含该数据集的文件夹。</translation>
+    </message>
+    <message>
         <source>Folder that holds %1</source>
         <translation>包含 %1 的文件夹</translation>
     </message>
@@ -195,6 +231,14 @@
     <message>
         <source>Draw here, or drop an image</source>
         <translation>在这里书写，或拖入一张图像</translation>
+    </message>
+    <message>
+        <source>Drawing canvas</source>
+        <translation>手写画布</translation>
+    </message>
+    <message>
+        <source>Draw a digit or a garment with the mouse or a pen; the model classifies the drawing as you draw. Ctrl+Z undoes a stroke, Escape clears.</source>
+        <translation>用鼠标或手写笔画一个数字或一件服饰；模型会边画边分类。Ctrl+Z 撤销一笔，Esc 清除。</translation>
     </message>
 </context>
 <context>
@@ -219,6 +263,14 @@
         <translation>输出</translation>
     </message>
     <message>
+        <source>Feature maps</source>
+        <translation>特征图</translation>
+    </message>
+    <message>
+        <source>The output of every layer of LeNet for the current input, from the 28 × 28 input to the 10 class scores.</source>
+        <translation>LeNet 每一层对当前输入的输出，从 28 × 28 的输入到 10 个类别的得分。</translation>
+    </message>
+    <message>
         <source>input · pixel (row %1, column %2) = %3</source>
         <translation>输入 · 像素（第 %1 行，第 %2 列）= %3</translation>
     </message>
@@ -240,6 +292,14 @@
     <message>
         <source>No model loaded.</source>
         <translation>未加载模型。</translation>
+    </message>
+    <message>
+        <source>Learned filters</source>
+        <translation>学到的卷积核</translation>
+    </message>
+    <message>
+        <source>The 5 × 5 kernels of conv1 and conv2: blue negative, white zero, red positive.</source>
+        <translation>conv1 和 conv2 的 5 × 5 卷积核：蓝色为负，白色为零，红色为正。</translation>
     </message>
     <message>
         <source>conv1 · 6 kernels, 1×5×5</source>
@@ -286,6 +346,10 @@ Click to make it the current input.</source>
     <message>
         <source>Export feature maps as PNG…</source>
         <translation>将特征图导出为 PNG…</translation>
+    </message>
+    <message>
+        <source>Export &amp;feature maps (PNG)…</source>
+        <translation>导出特征图 (PNG)(&amp;F)…</translation>
     </message>
     <message>
         <source>Test set</source>
@@ -375,18 +439,6 @@ Click to make it the current input.</source>
         <translation>LeNet Studio</translation>
     </message>
     <message>
-        <source>Train</source>
-        <translation>训练</translation>
-    </message>
-    <message>
-        <source>Classify</source>
-        <translation>分类</translation>
-    </message>
-    <message>
-        <source>Inspect</source>
-        <translation>探查</translation>
-    </message>
-    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -407,16 +459,56 @@ Click to make it the current input.</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <source>&amp;View</source>
-        <translation>视图(&amp;V)</translation>
+        <source>&amp;Train</source>
+        <translation>训练(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Classify</source>
+        <translation>分类(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Inspect</source>
+        <translation>探查(&amp;I)</translation>
+    </message>
+    <message>
+        <source>%1 tab</source>
+        <translation>“%1”页</translation>
+    </message>
+    <message>
+        <source>Trai&amp;ning</source>
+        <translation>训练(&amp;N)</translation>
+    </message>
+    <message>
+        <source>I&amp;mage</source>
+        <translation>图像(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Vie&amp;w</source>
+        <translation>视图(&amp;W)</translation>
     </message>
     <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
+        <source>Colours of the &amp;system</source>
+        <translation>跟随系统颜色(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Light</source>
+        <translation>浅色(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Dark</source>
+        <translation>深色(&amp;D)</translation>
+    </message>
+    <message>
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
     </message>
     <message>
         <source>&amp;About LeNet Studio</source>
@@ -522,6 +614,21 @@ Click to make it the current input.</source>
     </message>
 </context>
 <context>
+    <name>ProbabilityChart</name>
+    <message>
+        <source>Class probabilities</source>
+        <translation>类别概率</translation>
+    </message>
+    <message>
+        <source>No prediction yet</source>
+        <translation>还没有预测</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1：%2</translation>
+    </message>
+</context>
+<context>
     <name>RecipeForm</name>
     <message>
         <source>&amp;Data set:</source>
@@ -548,12 +655,12 @@ Click to make it the current input.</source>
         <translation>优化器(&amp;O)：</translation>
     </message>
     <message>
-        <source>See&amp;d:</source>
-        <translation>随机种子(&amp;D)：</translation>
-    </message>
-    <message>
         <source>De&amp;vice:</source>
         <translation>设备(&amp;V)：</translation>
+    </message>
+    <message>
+        <source>&amp;Seed:</source>
+        <translation>随机种子(&amp;S)：</translation>
     </message>
     <message>
         <source>classic (the tutorial&apos;s recipe)</source>
@@ -683,6 +790,14 @@ Click to make it the current input.</source>
 <context>
     <name>SaliencyCanvas</name>
     <message>
+        <source>Saliency map</source>
+        <translation>显著性图</translation>
+    </message>
+    <message>
+        <source>The input with the pixels that drove the chosen class&apos;s score highlighted, from dark (low) to yellow (high).</source>
+        <translation>输入图像，其中决定所选类别得分的像素被高亮显示，从暗色（低）到黄色（高）。</translation>
+    </message>
+    <message>
         <source>high</source>
         <translation>高</translation>
     </message>
@@ -752,6 +867,41 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     </message>
 </context>
 <context>
+    <name>ShortcutsDialog</name>
+    <message>
+        <source>Open the %1 menu</source>
+        <translation>打开“%1”菜单</translation>
+    </message>
+    <message>
+        <source>Tabs</source>
+        <translation>标签页</translation>
+    </message>
+    <message>
+        <source>Show the %1 tab</source>
+        <translation>显示“%1”页</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Menu</source>
+        <translation>菜单</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>%1 shortcuts: menu, action and keys on each row</source>
+        <translation>%1 个快捷键：每行为菜单、操作和按键</translation>
+    </message>
+</context>
+<context>
     <name>TestSetPanel</name>
     <message>
         <source>Rows: true class · columns: predicted class</source>
@@ -770,12 +920,12 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>此模型没有注明它是在哪个数据集上训练的，因此没有可用于评估的测试集。</translation>
     </message>
     <message>
-        <source>The %1 test set is not in %2. Download it (about 30 MB), or point LeNet Studio at a folder that holds it (command line --data-root DIR, or the environment variable LENET_DATA_ROOT).</source>
-        <translation>%2 中没有 %1 测试集。可以下载它（约 30 MB），或让 LeNet Studio 使用一个包含它的文件夹（命令行 --data-root DIR，或环境变量 LENET_DATA_ROOT）。</translation>
+        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about 30 MB).</source>
+        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 30 MB）。</translation>
     </message>
     <message>
-        <source>Download %1</source>
-        <translation>下载 %1</translation>
+        <source>Choose folder or download %1…</source>
+        <translation>选择文件夹或下载 %1…</translation>
     </message>
     <message>
         <source>Downloading %1 (about 30 MB), then classifying its test set with “%2”…</source>
@@ -888,9 +1038,11 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <source>One line per epoch appears here: loss, train and test accuracy, time.</source>
         <translation>每一轮在这里显示一行：损失、训练准确率和测试准确率、用时。</translation>
     </message>
-    <message>
-        <source>— run %1: %2 on %3, %4 epochs, batch %5, %6 lr %7 —</source>
-        <translation>— 运行 %1：%2，%3，%4 轮，批量大小 %5，%6 学习率 %7 —</translation>
+    <message numerus="yes">
+        <source>— run %1: %2 on %3, %n epoch(s), batch %4, %5 lr %6 —</source>
+        <translation>
+            <numerusform>— 运行 %1：%2，%3，%n 轮，批量大小 %4，%5 学习率 %6 —</numerusform>
+        </translation>
     </message>
     <message>
         <source>Training resumed</source>
@@ -1078,6 +1230,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>test acc</source>
         <translation>测试准确率</translation>
+    </message>
+    <message>
+        <source>Training chart</source>
+        <translation>训练图表</translation>
+    </message>
+    <message>
+        <source>Loss and accuracy per epoch for each run; the epoch log below gives the same figures as text.</source>
+        <translation>每次运行每一轮的损失和准确率；下方的轮次日志以文字给出相同的数据。</translation>
     </message>
     <message>
         <source>Loss</source>

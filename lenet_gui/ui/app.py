@@ -30,6 +30,13 @@ def make_application(argv: list[str] | None = None) -> QApplication:
 def run_app(data_root: str | None = None, language: str | None = None) -> int:
     """``language``: a code of ``i18n.LANGUAGES`` for this start only; None: the saved choice,
     or the system's language when there is none."""
+    # Before Qt, whose own failure here is an abort that names no package.
+    from .platform_check import platform_problem
+
+    problem = platform_problem()
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 1
     app = make_application()
     from . import i18n
     from .main_window import MainWindow

@@ -7,8 +7,8 @@ import dataclasses
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer, Signal
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from .. import app_version
@@ -17,16 +17,24 @@ from ..core.checkpoint import CheckpointError, LoadedModel
 from ..core.export import EXPORT_FORMATS, ExportError, export
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
+from . import theme
 from .session import Session
 from .settings import Settings
 from .train.tab import TrainTab
 from .train.worker import keep_window_thread_off_the_training_cores, warm_up_training_imports
 from .widgets.file_dialogs import ask_save_path_as
-from .widgets.text import Retranslating, fill
+from .widgets.shortcuts_dialog import ShortcutsDialog
+from .widgets.text import Retranslating, button_text, fill
 from .workers import Worker, start_worker
 
 
 WARM_UP_DELAY_MS = 300
+STATUS_MESSAGE_MS = 10_000
+PREFERRED_SIZE = QSize(1280, 820)
+# Room left around the window for what a window manager adds (borders, and a title bar above
+# the window's own geometry, TITLE_BAR high).
+FRAME_ALLOWANCE = QSize(16, 48)
+TITLE_BAR = 36
 
 
 class _ExportWorker(Worker):
@@ -66,9 +74,10 @@ class MainWindow(Retranslating, QMainWindow):
         self._build_tabs()
         self._build_menus()
         self.statusBar().showMessage(self.tr("Ready"))
-        # Messages stay until the next one; the run's state sits in its own corner, where menu
-        # hints (which clear the message area) cannot wipe it.
-        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text))
+        # Messages report events and fade after a while (a "Training finished" would otherwise
+        # outlive its truth); the run's lasting state sits in its own corner, where menu hints
+        # (which clear the message area) cannot wipe it.
+        self.train_tab.status_message.connect(lambda text: self.statusBar().showMessage(text, STATUS_MESSAGE_MS))
         self.run_state_label = QLabel(self.train_tab.run_state_text())
         self.run_state_label.setObjectName("runState")
         self.statusBar().addPermanentWidget(self.run_state_label)
@@ -96,7 +105,8 @@ class MainWindow(Retranslating, QMainWindow):
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_checkpoint_dialog)
         self.file_menu.addAction(self.open_action)
-        # The Train tab owns these actions: it knows when there is a trained model to save.
+        # The tabs own their actions (they know when each can run); the menus make them reachable,
+        # keys included, from any tab.
         self.file_menu.addAction(self.train_tab.save_action)
         self.file_menu.addSeparator()
         self.export_model_action = QAction(self)
@@ -107,13 +117,37 @@ class MainWindow(Retranslating, QMainWindow):
         self._update_export_action()
         self.file_menu.addAction(self.train_tab.export_csv_action)
         self.file_menu.addAction(self.train_tab.export_png_action)
+        self.file_menu.addAction(self.inspect_tab.export_action)
         self.file_menu.addSeparator()
         self.quit_action = QAction(self)
         self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         self.file_menu.addAction(self.quit_action)
+
+        # Mnemonics chosen to differ from the tabs' (T, C, I) and the Train form's labels.
+        self.training_menu = bar.addMenu("")
+        for action in (self.train_tab.train_action, self.train_tab.pause_action, self.train_tab.stop_action):
+            self.training_menu.addAction(action)
+        self.training_menu.addSeparator()
+        self.training_menu.addAction(self.train_tab.use_action)
+
+        self.image_menu = bar.addMenu("")
+        for action in (self.classify_tab.open_image_action, self.classify_tab.paste_action):
+            self.image_menu.addAction(action)
+        self.image_menu.addSeparator()
+        for action in (self.classify_tab.undo_action, self.classify_tab.clear_action):
+            self.image_menu.addAction(action)
+
         self.view_menu = bar.addMenu("")
+        self.tab_actions: list[QAction] = []
+        for index in range(self.tabs.count()):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            self.view_menu.addAction(action)
+            self.tab_actions.append(action)
+        self.view_menu.addSeparator()
         self.language_menu = self.view_menu.addMenu("")
         self.language_group = QActionGroup(self)
         self.language_actions: dict[str, QAction] = {}
@@ -124,7 +158,21 @@ class MainWindow(Retranslating, QMainWindow):
             action.triggered.connect(lambda _=False, c=code: self.set_language(c))
             self.language_menu.addAction(action)
             self.language_actions[code] = action
+        self.view_menu.addSeparator()
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for choice in (theme.SYSTEM, theme.LIGHT, theme.DARK):
+            action = QAction(self.theme_group)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, c=choice: self.set_theme(c))
+            self.view_menu.addAction(action)
+            self.theme_actions[choice] = action
+
         self.help_menu = bar.addMenu("")
+        self.shortcuts_action = QAction(self)
+        self.shortcuts_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.help_menu.addAction(self.shortcuts_action)
         self.about_action = QAction(self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
@@ -132,18 +180,27 @@ class MainWindow(Retranslating, QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("LeNet Studio"))
-        for tab, text in ((self.train_tab, self.tr("Train")), (self.classify_tab, self.tr("Classify")),
-                          (self.inspect_tab, self.tr("Inspect"))):
+        # Alt+T, Alt+C, Alt+I: letters that no menu or label of any tab uses.
+        for tab, text in ((self.train_tab, self.tr("&Train")), (self.classify_tab, self.tr("&Classify")),
+                          (self.inspect_tab, self.tr("&Inspect"))):
             self.tabs.setTabText(self.tabs.indexOf(tab), text)
+        for index, action in enumerate(self.tab_actions):
+            action.setText(fill(self.tr("%1 tab"), button_text(self.tabs.tabText(index))))
         self.file_menu.setTitle(self.tr("&File"))
         self.open_action.setText(self.tr("&Open checkpoint…"))
         self.export_model_action.setText(self.tr("&Export model…"))
         self.export_model_action.setStatusTip(
             self.tr("Save the current model for other tools: ONNX, a PyTorch program, or its metrics"))
         self.quit_action.setText(self.tr("&Quit"))
-        self.view_menu.setTitle(self.tr("&View"))
+        self.training_menu.setTitle(self.tr("Trai&ning"))
+        self.image_menu.setTitle(self.tr("I&mage"))
+        self.view_menu.setTitle(self.tr("Vie&w"))
         self.language_menu.setTitle(self.tr("&Language"))
+        for choice, text in ((theme.SYSTEM, self.tr("Colours of the &system")), (theme.LIGHT, self.tr("&Light")),
+                             (theme.DARK, self.tr("&Dark"))):
+            self.theme_actions[choice].setText(text)
         self.help_menu.setTitle(self.tr("&Help"))
+        self.shortcuts_action.setText(self.tr("&Keyboard shortcuts"))
         self.about_action.setText(self.tr("&About LeNet Studio"))
         self.run_state_label.setText(self.train_tab.run_state_text())
         for code, action in self.language_actions.items():
@@ -179,6 +236,24 @@ class MainWindow(Retranslating, QMainWindow):
         self.settings.checkpoints_folder = str(Path(path).parent)
         self.statusBar().showMessage(fill(self.tr("Opened %1"), path), 5000)
         return True
+
+    def set_theme(self, choice: str) -> None:
+        """Light, dark, or the system's scheme (followed as it changes); remembered."""
+        if choice not in theme.CHOICES:
+            choice = theme.SYSTEM
+        self.settings.theme = choice
+        self.theme_actions[choice].setChecked(True)
+        theme.apply(choice)
+
+    def _system_scheme_changed(self, *_args) -> None:
+        if self.settings.theme == theme.SYSTEM:
+            theme.apply(theme.SYSTEM)
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.menuBar(), self.tabs, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def export_format_labels(self) -> dict[str, str]:
         """The file dialog's name for each format of core.export's table (its own description
@@ -247,11 +322,32 @@ class MainWindow(Retranslating, QMainWindow):
 
     def _restore_settings(self) -> None:
         geometry = self.settings.window_geometry
+        # restoreGeometry brings a geometry saved on other screens inside the current ones.
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1280, 820)
+            self._first_size()
         tab = self.settings.window_tab
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+        self.set_theme(self.settings.theme)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):  # Qt 6.5+
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
+
+    def _first_size(self) -> None:
+        """The preferred size where the screen has room for it, else the screen's free area
+        (what panels and docks leave), leaving room for the title bar; centred there."""
+        area = self._available_area(self.geometry().center())
+        minimum = self.minimumSizeHint()
+        width = max(minimum.width(), min(PREFERRED_SIZE.width(), area.width() - FRAME_ALLOWANCE.width()))
+        height = max(minimum.height(), min(PREFERRED_SIZE.height(), area.height() - FRAME_ALLOWANCE.height()))
+        self.resize(width, height)
+        spare = QSize(area.width() - FRAME_ALLOWANCE.width() - width, area.height() - FRAME_ALLOWANCE.height() - height)
+        self.move(area.x() + FRAME_ALLOWANCE.width() // 2 + max(0, spare.width() // 2),
+                  area.y() + TITLE_BAR + max(0, spare.height() // 2))
+
+    def _available_area(self, point) -> QRect:
+        screen = QGuiApplication.screenAt(point) or self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -41,6 +41,7 @@ class Settings:
     window_tab = _Key("window/tab", 0, int)
     # A code of ui.i18n.LANGUAGES ("en", "zh_CN"); empty: follow the system's locale.
     language = _Key("window/language", "", str)
+    theme = _Key("view/theme", "system", str)  # "system", "light" or "dark" (ui/theme.py)
 
     # The folders the file dialogs last used, per kind of file.
     checkpoints_folder = _Key("paths/checkpoints", "", str)

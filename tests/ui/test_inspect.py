@@ -491,7 +491,7 @@ def test_main_window_has_the_inspect_tab(qtbot, tmp_path):
 
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
     assert "Inspect" in titles
     assert window.tabs.widget(titles.index("Inspect")).objectName() == "inspectTab"
 
@@ -593,8 +593,58 @@ def test_missing_data_set_gives_a_message_not_a_crash(qtbot, tab, session, tmp_p
     session.set_model(make_model(dataset="mnist"))
     text = tab.test_set.summary.text()
     assert "MNIST test set is not in" in text and str(tmp_path) in text
-    assert tab.test_set.action_button.isVisible() and "Download" in tab.test_set.action_button.text()
+    assert tab.test_set.action_button.isVisible() and "download" in tab.test_set.action_button.text().lower()
     assert not tab.test_set.busy and tab.test_set.result is None
+
+
+def test_the_missing_test_set_can_be_found_by_choosing_its_folder(qtbot, tab, session, tmp_path, monkeypatch,
+                                                                   fake_data_root):
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    session.data_root = str(tmp_path / "nowhere")
+    tab.resize(1200, 800)
+    tab.show()
+    tab.lower_tabs.setCurrentWidget(tab.test_set)
+    qtbot.waitExposed(tab)
+    session.set_model(make_model(dataset="mnist"))
+    panel = tab.test_set
+    assert panel.action_button.isVisible()
+    panel.action_button.click()
+    dialog = panel.data_dialog
+    assert dialog is not None and dialog.isVisible()
+    # The same two ways out as the Train tab's dialog.
+    assert dialog.download_button.isVisible() and dialog.choose_button.isVisible()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(fake_data_root / "MNIST"))
+    with qtbot.waitSignal(panel.evaluated, timeout=60_000) as evaluated:
+        dialog.choose_button.click()
+    result = evaluated.args[0]
+    fake_test = (fake_data_root / "MNIST" / "raw" / "t10k-labels-idx1-ubyte").stat().st_size - 8
+    assert int(result.confusion.sum()) == fake_test  # the chosen folder's test set, every image
+    assert session.settings.data_root == str(fake_data_root)  # remembered for the next time
+    assert not panel.action_button.isVisible() and "Test accuracy" in panel.summary.text()
+
+
+def test_a_failed_download_says_what_to_do_in_one_sentence_with_details_behind_a_button(qtbot, tmp_path,
+                                                                                         monkeypatch):
+    from lenet_gui.ui.settings import Settings
+    from lenet_gui.ui.widgets.data_dialog import DatasetDialog
+
+    monkeypatch.setenv("LENET_MIRRORS", "http://127.0.0.1:9/")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings = Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    dialog = DatasetDialog("mnist", str(tmp_path / "data"), settings)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.download_button.click()
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=20_000)
+    text = dialog.error.text()
+    assert text.count(". ") == 0 and text.endswith(".") and "try again" in text  # one sentence
+    assert "127.0.0.1" not in text and "Errno" not in text and "--data-root" not in text
+    assert dialog.details_button.isVisible() and not dialog.details.isVisible()
+    dialog.details_button.click()
+    assert dialog.details.isVisible() and "127.0.0.1:9" in dialog.details.toPlainText()
 
 
 def test_a_data_folder_chosen_in_the_dialog_is_used_by_the_test_set_after_a_restart(

@@ -263,9 +263,14 @@ def test_results_can_be_saved_exported_and_used_in_classify(qtbot, window, tmp_p
     assert tab.start_training()
     _wait_done(qtbot, tab)
     run = tab.runs[1]
+    # Offered in the Classify tab's picker as soon as the run has ended, before "Use in Classify".
+    assert len(window.session.model_entries()) == models_before + 1
+    titles = [classify.model_combo.itemText(i) for i in range(classify.model_combo.count())]
+    assert any("run 1" in t for t in titles), titles
+    assert "run 1" not in classify.model_combo.currentText()  # offered, not imposed
 
     assert tab.use_in_classify()
-    assert len(window.session.model_entries()) == models_before + 1
+    assert len(window.session.model_entries()) == models_before + 1  # the same entry, not a second
     loaded = window.session.current_model
     assert isinstance(loaded, LoadedModel)
     assert loaded.classes == [str(d) for d in range(10)] and loaded.input_kind == "digit"
@@ -453,8 +458,9 @@ def test_missing_data_set_offers_a_download_then_a_folder(qtbot, window, tmp_pat
 
     dialog.download_button.click()
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=20_000)
-    assert "could not be downloaded" in dialog.error.text()
-    assert "--data-root" in dialog.error.text()
+    assert "could not be reached" in dialog.error.text()
+    assert "could not be downloaded" in dialog.details.toPlainText()
+    assert "--data-root" in dialog.details.toPlainText()
     assert dialog.download_button.isEnabled()
 
     assert not dialog.use_folder(tmp_path)
@@ -567,7 +573,7 @@ def test_a_download_that_fails_before_the_dialog_listens_is_still_reported(qtbot
     dialog = tab.data_dialog
     dialog.download_button.click()
     qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=20_000)
-    assert "could not be downloaded" in dialog.error.text()
+    assert "could not be reached" in dialog.error.text()
     assert dialog.download_button.isEnabled() and not dialog.progress.isVisible()
 
 
@@ -634,7 +640,7 @@ def test_shortcuts_are_set_and_shown_in_tooltips(qtbot, window):
     assert tab.export_png_action in window.file_menu.actions()
 
 
-def test_keyboard_shortcuts_drive_a_run_while_the_train_tab_shows(qtbot, window):
+def test_keyboard_shortcuts_drive_a_run_from_another_tab(qtbot, window):
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5000)
     tab = window.train_tab
@@ -642,15 +648,11 @@ def test_keyboard_shortcuts_drive_a_run_while_the_train_tab_shows(qtbot, window)
     _recipe(tab, epochs=3, batch=32)
     ctrl = Qt.KeyboardModifier.ControlModifier
 
-    other = QWidget()
-    window.tabs.addTab(other, "Other")
-    window.tabs.setCurrentWidget(other)
-    qtbot.keyClick(other, Qt.Key.Key_Return, ctrl)
-    assert not tab.running  # the keys belong to the Train tab only
+    window.tabs.setCurrentWidget(window.inspect_tab)
+    qtbot.keyClick(window.inspect_tab, Qt.Key.Key_Return, ctrl)
+    assert tab.running  # the Training menu holds the keys: they work from any tab
 
     window.tabs.setCurrentWidget(tab)
-    qtbot.keyClick(tab.recipe.epochs_spin, Qt.Key.Key_Return, ctrl)
-    assert tab.running
     qtbot.waitUntil(lambda: _batch_count(tab, 1) > 0, timeout=RUN_TIMEOUT_MS)
     qtbot.keyClick(tab.log, Qt.Key.Key_P, ctrl)
     assert tab.pause_action.text().replace("&", "") == "Resume"

@@ -269,7 +269,7 @@ def test_every_visible_text_of_the_window_is_chinese(qtbot, settings, english_af
     assert left == [], "texts left in English:\n" + "\n".join(map(repr, left))
     assert any("短靴" in text for _w, text in garments), "the garment class names are not shown translated"
     # Spot checks against the book's terms, independent of the walk.
-    assert window.tabs.tabText(0) == "训练"
+    assert window.tabs.tabText(0) == "训练(&T)"
     assert window.train_tab.recipe.labels["batch"].text() == "批量大小(&B)："
     assert window.train_tab.recipe.labels["lr"].text() == "学习率(&L)："
     assert window.inspect_tab.maps.layer_title("input") == "输入"
@@ -308,13 +308,13 @@ def test_switching_the_language_updates_every_visible_text_at_once(qtbot, settin
     assert untranslated(english, model_titles(window)) != [], "the check must see English texts in English"
 
     window.language_actions["zh_CN"].trigger()
-    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "训练", timeout=5000)
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "训练(&T)", timeout=5000)
     assert untranslated(window_texts(window), model_titles(window)) == []
     assert Settings(settings).language == "zh_CN", "the choice is remembered"
     assert window.language_actions["zh_CN"].isChecked()
 
     window.language_actions["en"].trigger()
-    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "Train", timeout=5000)
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "&Train", timeout=5000)
     still_chinese = [(w, t) for w, t in window_texts(window) if CJK.search(t) and t != i18n.LANGUAGES["zh_CN"]]
     assert still_chinese == []
     assert Settings(settings).language == "en"
@@ -337,7 +337,7 @@ def test_switching_mid_training_rewrites_the_run_s_texts_and_the_run_goes_on(
     assert window.run_state_label.text().startswith("Paused: epoch")
 
     window.set_language("zh_CN")
-    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "训练", timeout=5000)
+    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "训练(&T)", timeout=5000)
     window.tabs.setCurrentWidget(tab)
     assert tab.running
     assert tab.progress.format().startswith("已暂停 — 第 1/2 轮 · 批次"), tab.progress.format()

@@ -63,10 +63,16 @@ class Stroke:
 
 
 def _paint_path(painter: QPainter, path: QPainterPath, width_px: float, colour: QColor) -> None:
+    # Stroked as the flattened polyline: where a curve piece turns sharply (a cusp, the pen going
+    # back the way it came) Qt's stroker offsets the curve without rounding the turn, which
+    # leaves a notch or a dark seam inside the ink; between line segments the round join fills it.
+    flat = QPainterPath()
+    for polygon in path.toSubpathPolygons():
+        flat.addPolygon(polygon)
     painter.setPen(QPen(colour, max(0.5, width_px), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                         Qt.PenJoinStyle.RoundJoin))
     painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.drawPath(path)
+    painter.drawPath(flat)
 
 
 def _paint_chunks(painter: QPainter, stroke: Stroke, side: float, colour: QColor, first: int, count: int) -> None:
@@ -102,7 +108,7 @@ class DrawingCanvas(Retranslating, QWidget):
         self.setObjectName("drawingCanvas")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(240, 240)
+        self.setMinimumSize(200, 200)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.strokes: list[Stroke] = []
@@ -113,6 +119,7 @@ class DrawingCanvas(Retranslating, QWidget):
         self._screen_cache: QPixmap | None = None
         self._screen_side = 0
         self._raster_cache: QImage | None = None
+        self.retranslate()
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -272,6 +279,10 @@ class DrawingCanvas(Retranslating, QWidget):
         painter.drawRect(square.adjusted(0, 0, -1, -1))
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Drawing canvas"))
+        self.setAccessibleDescription(self.tr("Draw a digit or a garment with the mouse or a pen; the model "
+                                              "classifies the drawing as you draw. Ctrl+Z undoes a stroke, "
+                                              "Escape clears."))
         self.update()  # the hint on an empty canvas is translated when painted
 
     def resizeEvent(self, event) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon, QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
     QToolButton, QVBoxLayout, QWidget,
@@ -194,22 +194,46 @@ class ClassifyTab(Retranslating, QWidget):
         samples.addStretch(1)
         outer.addLayout(samples)
 
-        # Window-wide while this tab is shown (the focus may well be on the tab bar when a user
-        # presses Ctrl+V), and switched off while another tab is, so that no key is ambiguous.
-        self._shortcuts: list[QShortcut] = []
-        for keys, slot in (
-            (QKeySequence(QKeySequence.StandardKey.Undo), self.canvas.undo),
-            (QKeySequence(Qt.Key.Key_Escape), self.clear),
-            (QKeySequence(Qt.Key.Key_Delete), self.clear),
-            (QKeySequence(QKeySequence.StandardKey.Paste), self.paste),
-        ):
-            shortcut = QShortcut(keys, self)
-            shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
-            shortcut.setEnabled(False)
-            shortcut.activated.connect(slot)
-            self._shortcuts.append(shortcut)
+        self._build_actions()
+
+    def _build_actions(self) -> None:
+        """What the window's Image menu offers. Opening and pasting work from any tab (they bring
+        this one to the front); undo and clear act on the drawing, so only while it is on show."""
+        def action(keys: list[QKeySequence], slot) -> QAction:
+            made = QAction(self)
+            made.setShortcuts(keys)
+            made.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            made.triggered.connect(slot)
+            self.addAction(made)  # the keys work here even where no menu holds the action
+            return made
+
+        self.open_image_action = action([QKeySequence("Ctrl+Shift+O")],
+                                        self._open_image_from_anywhere)
+        self.paste_action = action([QKeySequence(QKeySequence.StandardKey.Paste)],
+                                   self._paste_from_anywhere)
+        self.undo_action = action([QKeySequence(QKeySequence.StandardKey.Undo)],
+                                  self.canvas.undo)
+        self.clear_action = action(
+            [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)], self.clear)
+        self._drawing_actions = (self.undo_action, self.clear_action)
+        for made in self._drawing_actions:
+            made.setEnabled(False)
+
+    def _open_image_from_anywhere(self) -> None:
+        self.session.request_tab("classify")
+        self.open_image_dialog()
+
+    def _paste_from_anywhere(self) -> None:
+        self.session.request_tab("classify")
+        self.paste()
 
     def retranslate(self) -> None:
+        self.open_image_action.setText(self.tr("&Open image…"))
+        self.paste_action.setText(self.tr("&Paste image"))
+        self.undo_action.setText(self.tr("&Undo stroke"))
+        self.clear_action.setText(self.tr("&Clear drawing"))
+        self.original_view.setAccessibleName(self.tr("Your input"))
+        self.input_view.setAccessibleName(self.tr("What the model sees, 28 × 28 pixels"))
         self.open_image_button.setText(self.tr("Open image…"))
         self.open_image_button.setToolTip(self.tr("Classify a PNG, JPEG, BMP, GIF, WebP or TIFF file. "
                                                   "You can also drop an image here or paste one (Ctrl+V)."))
@@ -253,13 +277,13 @@ class ClassifyTab(Retranslating, QWidget):
         return self.tr("drawing") if source.origin == "drawing" else source.description
 
     def showEvent(self, event) -> None:
-        for shortcut in self._shortcuts:
-            shortcut.setEnabled(True)
+        for made in self._drawing_actions:
+            made.setEnabled(True)
         super().showEvent(event)
 
     def hideEvent(self, event) -> None:
-        for shortcut in self._shortcuts:
-            shortcut.setEnabled(False)
+        for made in self._drawing_actions:
+            made.setEnabled(False)
         super().hideEvent(event)
 
     def _restore_settings(self) -> None:
@@ -267,6 +291,7 @@ class ClassifyTab(Retranslating, QWidget):
         width = self.settings.pen_width or round(DrawingCanvas.DEFAULT_PEN_WIDTH * 1000)
         self.ink_toggle.setChecked(bool(white))
         self.canvas.set_white_on_black(bool(white))
+        self._match_canvas_paper()
         self.pen_slider.setValue(int(width))
         self.canvas.set_pen_width(self.pen_slider.value() / 1000)
 
@@ -488,9 +513,15 @@ class ClassifyTab(Retranslating, QWidget):
 
     def _on_ink_toggled(self, checked: bool) -> None:
         self.canvas.set_white_on_black(checked)
+        self._match_canvas_paper()
         self.settings.white_on_black = checked
         if self._input is not None and self._input.origin == "drawing":
             self._refresh()
+
+    def _match_canvas_paper(self) -> None:
+        """The input preview on the canvas's paper, so that an empty one sits beside the empty
+        canvas as the same colour rather than a white square beside a black one."""
+        self.original_view.set_background(QColor(0, 0, 0) if self.canvas.white_on_black else QColor(255, 255, 255))
 
     def shutdown(self) -> None:
         self._live_timer.stop()

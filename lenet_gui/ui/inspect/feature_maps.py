@@ -113,7 +113,7 @@ class FeatureMapView(Retranslating, QWidget):
         self.setObjectName("featureMapView")
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(640, 260)
+        self.setMinimumSize(480, 150)
         self.source_classes: list[str] = [str(i) for i in range(10)]  # as core and the model name them
         self.classes = list(self.source_classes)  # as painted, in the window's language
         self.probabilities: np.ndarray | None = None
@@ -142,6 +142,9 @@ class FeatureMapView(Retranslating, QWidget):
         return {INPUT_KEY: self.tr("input"), OUTPUT_KEY: self.tr("output")}.get(key, key)
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Feature maps"))
+        self.setAccessibleDescription(self.tr("The output of every layer of LeNet for the current input, "
+                                              "from the 28 × 28 input to the 10 class scores."))
         for key, layer in self.layers.items():
             layer.title = self.layer_title(key)
         self.classes = display_class_names(self.source_classes)

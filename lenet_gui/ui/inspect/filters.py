@@ -30,7 +30,7 @@ class FilterView(Retranslating, QWidget):
         self.setObjectName("filterView")
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(480, 200)
+        self.setMinimumSize(360, 120)
         self.weights: dict[str, np.ndarray] = {}  # "conv1": 6x1x5x5, "conv2": 16x6x5x5
         self.ranges: dict[str, tuple[float, float]] = {}
         self.colors: dict[str, np.ndarray] = {}
@@ -39,8 +39,12 @@ class FilterView(Retranslating, QWidget):
         self._legend = lut_image(WEIGHT_LUT)
         self._layout_size = QSize()
         self.message = self.tr("No model loaded.")
+        self.retranslate()
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Learned filters"))
+        self.setAccessibleDescription(self.tr("The 5 × 5 kernels of conv1 and conv2: blue negative, white zero, "
+                                              "red positive."))
         self._layout_size = QSize()  # the titles' widths
         self.update()
 
@@ -204,3 +208,7 @@ class FilterView(Retranslating, QWidget):
     def mouseMoveEvent(self, event) -> None:
         report_hover(self, event, self.describe_at(event.position()) or "")
         super().mouseMoveEvent(event)
+
+    def leaveEvent(self, event) -> None:
+        self.hovered.emit("")  # the read-out describes what is under the pointer, nothing else
+        super().leaveEvent(event)

@@ -43,16 +43,20 @@ def overlay(image28: np.ndarray, saliency: np.ndarray) -> np.ndarray:
 class SaliencyCanvas(Retranslating, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumSize(180, 160)
+        self.setMinimumSize(140, 100)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image: QImage | None = None
         self.legend = lut_image(SALIENCY_LUT, vertical=True)
         self.message = ""
+        self.retranslate()
 
     def sizeHint(self) -> QSize:
         return QSize(260, 240)
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Saliency map"))
+        self.setAccessibleDescription(self.tr("The input with the pixels that drove the chosen class's score "
+                                              "highlighted, from dark (low) to yellow (high)."))
         self.update()  # the legend is translated when painted
 
     def set_image(self, argb: np.ndarray | None, message: str = "") -> None:
@@ -104,6 +108,9 @@ class SaliencyPanel(Retranslating, QWidget):
         self.method_combo.addItem("", "gradcam")
         self.class_combo = QComboBox()
         self.class_combo.setObjectName("saliencyClass")
+        for combo in (self.method_combo, self.class_combo):  # long names elide rather than widen the panel
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         self.canvas = SaliencyCanvas()
         self.caption = TextLine(lines=3)
         self.title = QLabel()
@@ -224,7 +231,9 @@ class SaliencyPanel(Retranslating, QWidget):
     def _class_texts(self) -> None:
         self.class_combo.setItemText(0, self.tr("Top class (the prediction)"))
         for index, name in enumerate(self.classes):
-            self.class_combo.setItemText(index + 1, fill(self.tr("%1 · %2"), index, display_class_name(name)))
+            # Digits are their own names: "0", not "0 · 0".
+            text = name if name == str(index) else fill(self.tr("%1 · %2"), index, display_class_name(name))
+            self.class_combo.setItemText(index + 1, text)
 
     def set_input(self, predictor: Predictor | None, tensor: torch.Tensor | None,
                   prediction: Prediction | None, message: str = "") -> None:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -64,6 +65,10 @@ class InspectTab(Retranslating, QWidget):
         self.export_button = QPushButton()
         self.export_button.setObjectName("exportFeatureMaps")
         self.export_button.clicked.connect(self.export_dialog)
+        # The window's File menu offers it from any tab; it brings this tab (and its maps) up first.
+        self.export_action = QAction(self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(self._export_from_anywhere)
         header = QHBoxLayout()
         header.addWidget(self.input_label, 1)
         header.addWidget(self.export_button)
@@ -112,13 +117,13 @@ class InspectTab(Retranslating, QWidget):
         lower.addWidget(self.lower_tabs)
         lower.setStretchFactor(0, 0)
         lower.setStretchFactor(1, 1)
-        lower.setSizes([300, 980])
+        lower.setSizes([230, 1050])
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(maps_box)
         self.splitter.addWidget(lower)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([430, 370])
+        self.splitter.setSizes([380, 420])
         self.splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.splitter)
@@ -136,6 +141,7 @@ class InspectTab(Retranslating, QWidget):
 
     def retranslate(self) -> None:
         self.export_button.setText(self.tr("Export feature maps as PNG…"))
+        self.export_action.setText(self.tr("Export &feature maps (PNG)…"))
         self.hover_label.setText(self.hover_hint())
         self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.test_set), self.tr("Test set"))
         self.lower_tabs.setTabText(self.lower_tabs.indexOf(self.filters_page), self.tr("Filters"))
@@ -200,6 +206,7 @@ class InspectTab(Retranslating, QWidget):
                 return
         self.prediction = prediction
         self.shown_input = current
+        self.hover_label.setText(self.hover_hint())  # a read-out of the previous input is no longer true
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
                            prediction.probabilities, loaded.classes)
         self.saliency.set_input(self.predictor, tensor, prediction)
@@ -211,6 +218,7 @@ class InspectTab(Retranslating, QWidget):
             self.zoom_dialog.refresh()
 
     def _no_input(self, message: str) -> None:
+        self.hover_label.setText(self.hover_hint())
         self.maps.set_message(message)
         self.saliency.set_input(None, None, None, message)
         self.input_label.setText(message)
@@ -251,7 +259,10 @@ class InspectTab(Retranslating, QWidget):
         if loaded is None:
             self.filters.set_message(self.tr("No model loaded."))
             self.filters_source.setText("")
+            self.filters_hover.setText(" ")
             return
+        if not self.filters.underMouse():
+            self.filters_hover.setText(" ")  # other weights: what was read out is gone
         model = loaded.model
         self.filters.set_weights(model.conv1.weight.detach().numpy(), model.conv2.weight.detach().numpy())
         self.filters_source.setText(fill(self.tr("<b>Weights of the current model</b>: %1"),
@@ -279,6 +290,10 @@ class InspectTab(Retranslating, QWidget):
                                 fill(self.tr("Cannot write %1: check that the folder exists and is writable."), path))
             return False
         return True
+
+    def _export_from_anywhere(self) -> None:
+        self.session.request_tab("inspect")
+        self.export_dialog()
 
     def export_dialog(self) -> None:
         path = ask_save_path(self, self.settings, "exports_folder", self.tr("Export feature maps"),

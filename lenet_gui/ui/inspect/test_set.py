@@ -16,11 +16,13 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QT
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListView,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
@@ -33,6 +35,7 @@ from ...core.data import DataSplit, DatasetError, dataset_info, download_root, l
 from ...core.evaluation import EvaluationResult, evaluate_split
 from ...core.preprocess import Preprocessed
 from ..session import CurrentInput, Session
+from ..widgets.data_dialog import DatasetDialog
 from ..widgets.deferred import WhenVisible
 from ..widgets.text import Retranslating, display_class_name, display_class_names, fill
 from ..workers import Worker, start_worker
@@ -149,10 +152,12 @@ class ConfusionTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.horizontalHeader().setDefaultSectionSize(44)
         self.horizontalHeader().setMinimumSectionSize(20)
-        self.verticalHeader().setDefaultSectionSize(22)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        # The whole matrix is always shown at its own size (the panel scrolls when space is
+        # short): a table that scrolls inside itself hides the accuracy column behind its bars.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.counts = np.zeros((0, 0), dtype=np.int64)
 
     def show_result(self, result: EvaluationResult | None, classes: list[str]) -> None:
@@ -199,13 +204,18 @@ class ConfusionTable(QTableWidget):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(t, n, item)
-        self.setColumnWidth(n, 58)
+        # Cells as narrow as the widest count (in this font, at this scale), rows as low as the text.
+        fm = self.fontMetrics()
+        cell = max(fm.horizontalAdvance(str(int(self.counts.max(initial=0)))), fm.horizontalAdvance("00")) + 12
+        for c in range(n):
+            self.setColumnWidth(c, cell)
         self.resizeColumnToContents(n)
-        # The scroll bar's room too: the table is often shorter than its ten rows.
-        width = (self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + 4
-                 + self.verticalScrollBar().sizeHint().width())
-        self.setFixedWidth(width)
-        self.setMinimumHeight(self.horizontalHeader().height() + 4 * 22)
+        row = fm.height() + 6
+        for r in range(n):
+            self.setRowHeight(r, row)
+        frame = 2 * self.frameWidth()
+        self.setFixedSize(self.verticalHeader().sizeHint().width() + sum(self.columnWidth(c) for c in range(n + 1)) + frame,
+                          self.horizontalHeader().sizeHint().height() + n * row + frame)
 
 
 class TestSetPanel(Retranslating, QWidget):
@@ -238,7 +248,8 @@ class TestSetPanel(Retranslating, QWidget):
         self.action_button = QPushButton()
         self.action_button.setVisible(False)
         self.action_button.clicked.connect(self._action_clicked)
-        self._action_download = False
+        self._action_dataset: str | None = None
+        self.data_dialog: DatasetDialog | None = None
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.action_button)
@@ -249,10 +260,12 @@ class TestSetPanel(Retranslating, QWidget):
         self.table_legend = QLabel()
         self.table_legend.setWordWrap(True)
         table_box.addWidget(self.table_legend)
-        table_box.addWidget(self.table, 1)
+        table_box.addWidget(self.table)
+        table_box.addStretch(1)
 
         self.gallery_title = QLabel()
         self.gallery_title.setWordWrap(True)
+        self.gallery_title.setMinimumWidth(2 * THUMB)
         self.all_wrong_button = QPushButton()
         self.all_wrong_button.clicked.connect(self.show_misclassified)
         self.gallery_model = GalleryModel(self)
@@ -270,9 +283,10 @@ class TestSetPanel(Retranslating, QWidget):
         self.gallery.selectionModel().currentChanged.connect(self._gallery_current_changed)
         self.gallery.clicked.connect(self._gallery_clicked)
         gallery_head = QHBoxLayout()
-        gallery_head.addWidget(self.gallery_title, 1)
         gallery_head.addWidget(self.all_wrong_button)
+        gallery_head.addStretch(1)
         gallery_box = QVBoxLayout()
+        gallery_box.addWidget(self.gallery_title)
         gallery_box.addLayout(gallery_head)
         gallery_box.addWidget(self.gallery, 1)
 
@@ -281,9 +295,15 @@ class TestSetPanel(Retranslating, QWidget):
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(table_box)
         body.addLayout(gallery_box, 1)
+        # Where the panel is shorter than the matrix, it scrolls rather than cut it.
+        self.body_scroll = QScrollArea()
+        self.body_scroll.setObjectName("testSetScroll")
+        self.body_scroll.setWidget(self.body)
+        self.body_scroll.setWidgetResizable(True)
+        self.body_scroll.setFrameShape(QFrame.Shape.NoFrame)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.body, 1)
+        layout.addWidget(self.body_scroll, 1)
         self._show_state(self._no_model_texts)
         self.retranslate()
 
@@ -291,7 +311,7 @@ class TestSetPanel(Retranslating, QWidget):
         self.table_legend.setText(self.tr("Rows: true class · columns: predicted class"))
         self.all_wrong_button.setText(self.tr("All misclassified"))
         if self.result is None:
-            self._show_state(self._state_texts, self._action_download)
+            self._show_state(self._state_texts, self._action_dataset)
             return
         self._show_summary(self.result)
         self.table.show_result(self.result, self.result.loaded.classes)
@@ -340,10 +360,9 @@ class TestSetPanel(Retranslating, QWidget):
         split = self._splits.get((key, root))
         if split is None and not download and found is None:
             self._show_state(lambda: (
-                fill(self.tr("The %1 test set is not in %2. Download it (about 30 MB), or point "
-                             "LeNet Studio at a folder that holds it (command line --data-root DIR, or the "
-                             "environment variable LENET_DATA_ROOT)."), info.title, root),
-                fill(self.tr("Download %1"), info.title)), download=True)
+                fill(self.tr("The %1 test set is not in %2. Choose a folder that holds it, or download "
+                             "it (about 30 MB)."), info.title, root),
+                fill(self.tr("Choose folder or download %1…"), info.title)), ask_for=key)
             return
         if self._worker is not None:
             self._pending = True  # evaluated when the running one finishes
@@ -394,13 +413,27 @@ class TestSetPanel(Retranslating, QWidget):
             self._worker.wait(10000)
 
     def _action_clicked(self) -> None:
-        self.evaluate(download=self._action_download)
+        if self._action_dataset is not None:
+            self.ask_for_dataset(self._action_dataset)
+        else:
+            self.evaluate()
+
+    def ask_for_dataset(self, key: str) -> DatasetDialog:
+        """The same choices as the Train tab's: a folder that holds the data set, or a download."""
+        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self.evaluate)
+        dialog.destroyed.connect(lambda *_: setattr(self, "data_dialog", None))
+        self.data_dialog = dialog
+        dialog.open()
+        return dialog
 
     # -- display -------------------------------------------------------------------------------
 
-    def _show_state(self, texts, download: bool = False) -> None:
+    def _show_state(self, texts, ask_for: str | None = None) -> None:
         """No result to show: ``texts()`` gives the message and the action button's text (None:
-        no button), and gives them again after a language switch."""
+        no button), and gives them again after a language switch; ``ask_for``: the button opens
+        the data-set dialog for this key."""
         self.result = None
         self._state_texts = texts
         message, button = texts()
@@ -408,12 +441,12 @@ class TestSetPanel(Retranslating, QWidget):
         self.action_button.setVisible(button is not None)
         if button is not None:
             self.action_button.setText(button)
-        self._action_download = download
+        self._action_dataset = ask_for  # the button opens the data-set dialog for this key
         self.table.show_result(None, [])
         self.gallery_model.set_rows(None, [], np.zeros(0))
         self.gallery_title.setText("")
         self.all_wrong_button.setEnabled(False)
-        self.body.setVisible(False)
+        self.body_scroll.setVisible(False)
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
 
     def _show_result(self, result: EvaluationResult) -> None:
@@ -423,7 +456,7 @@ class TestSetPanel(Retranslating, QWidget):
         total = int(result.confusion.sum())
         self._show_summary(result)
         self.action_button.setVisible(False)
-        self.body.setVisible(True)
+        self.body_scroll.setVisible(True)
         self._fit_gallery_grid(classes)
         self.table.show_result(result, classes)
         self.all_wrong_button.setEnabled(True)

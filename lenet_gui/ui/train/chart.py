@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from ...core.engine import EpochResult
@@ -73,8 +73,7 @@ class TrainingChart(Retranslating, QWidget):
         self.current: int | None = None
         pg.setConfigOptions(antialias=True)
         self.view = pg.GraphicsLayoutWidget(self)
-        self.view.setBackground("w")
-        self.view.setMinimumSize(360, 260)
+        self.view.setMinimumSize(320, 180)
         self.loss_plot = self.view.addPlot(row=0, col=0)
         self.acc_plot = self.view.addPlot(row=0, col=1)
         self.acc_plot.setXLink(self.loss_plot)
@@ -83,8 +82,6 @@ class TrainingChart(Retranslating, QWidget):
             plot.setMenuEnabled(False)
             for axis in ("left", "bottom"):
                 item = plot.getAxis(axis)
-                item.setTextPen("#303030")
-                item.setPen("#808080")
                 # An axis paints its grid across the whole plot, so every new batch point would
                 # replay it (about half of a repaint). Cached as a pixmap, it is redrawn only when
                 # its range changes: this keeps each repaint short, and the window responsive.
@@ -98,10 +95,10 @@ class TrainingChart(Retranslating, QWidget):
         self.acc_plot.setYRange(0, 1, padding=0.02)
         self._loss_top = 0.0
         self._set_loss_top(2.5)
-        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextColor="#202020",
-                                                    brush=pg.mkBrush(255, 255, 255, 210))
-        self.acc_legend = self.acc_plot.addLegend(offset=(-10, -10), labelTextColor="#202020",
-                                                  brush=pg.mkBrush(255, 255, 255, 210))
+        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10))
+        self.acc_legend = self.acc_plot.addLegend(offset=(-10, -10))
+        self.background = QColor("white")
+        self._apply_palette()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
@@ -117,18 +114,24 @@ class TrainingChart(Retranslating, QWidget):
                 "train_acc": self.tr("train acc"), "test_acc": self.tr("test acc")}
 
     def retranslate(self) -> None:
-        for plot, title, ylabel in (
-            (self.loss_plot, self.tr("Loss"), self.tr("cross-entropy loss")),
-            (self.acc_plot, self.tr("Accuracy"), self.tr("accuracy")),
-        ):
-            plot.setTitle(title, color="#202020", size="12pt")
-            plot.setLabel("bottom", self.tr("epoch"), color="#202020")
-            plot.setLabel("left", ylabel, color="#202020")
+        self.setAccessibleName(self.tr("Training chart"))
+        self.setAccessibleDescription(self.tr("Loss and accuracy per epoch for each run; the epoch log below "
+                                              "gives the same figures as text."))
+        self._set_plot_texts()
         names = self.curve_names()
         for series in self.runs.values():
             for key, curve in series.curves.items():
                 curve.opts["name"] = names[key]  # pyqtgraph has no setter; the legend reads it
         self._fill_legends()
+
+    def _set_plot_texts(self) -> None:
+        """Titles and axis labels, in the window's language and its text colour."""
+        color = self.palette().color(QPalette.ColorRole.Text).name()
+        for plot, title, ylabel in ((self.loss_plot, self.tr("Loss"), self.tr("cross-entropy loss")),
+                                    (self.acc_plot, self.tr("Accuracy"), self.tr("accuracy"))):
+            plot.setTitle(title, color=color, size="12pt")
+            plot.setLabel("bottom", self.tr("epoch"), color=color)
+            plot.setLabel("left", ylabel, color=color)
 
     def _fill_legends(self) -> None:
         # The legend explains the current run's line styles; older runs are told apart by colour
@@ -139,6 +142,7 @@ class TrainingChart(Retranslating, QWidget):
             if series is not None:
                 for key in keys:
                     legend.addItem(series.curves[key], series.curves[key].name())
+            legend.update()
 
     def legend_texts(self) -> list[str]:
         """The legends' entries, as the user reads them."""
@@ -151,6 +155,34 @@ class TrainingChart(Retranslating, QWidget):
             texts.append(plot.titleLabel.text)
             texts += [plot.getAxis(side).labelText for side in ("left", "bottom")]
         return texts
+
+    # -- colours -----------------------------------------------------------------------------------
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # light / dark switched
+            self._apply_palette()
+        super().changeEvent(event)
+
+    def _apply_palette(self) -> None:
+        """The plots in the window's colours: paper from Base, text from Text, axes from Mid."""
+        palette = self.palette()
+        self.background = palette.color(QPalette.ColorRole.Base)
+        text = palette.color(QPalette.ColorRole.Text)
+        axis_pen = palette.color(QPalette.ColorRole.Mid)
+        self.view.setBackground(self.background)
+        self._set_plot_texts()
+        for plot in (self.loss_plot, self.acc_plot):
+            for axis in ("left", "bottom"):
+                item = plot.getAxis(axis)
+                item.setTextPen(text)
+                item.setPen(axis_pen)
+        legend_brush = QColor(self.background)
+        legend_brush.setAlpha(210)
+        for legend in (self.loss_legend, self.acc_legend):
+            legend.setBrush(pg.mkBrush(legend_brush))
+            legend.setLabelTextColor(text)
+        for run_id in self.runs:
+            self._style(run_id)
 
     # -- runs --------------------------------------------------------------------------------------
 
@@ -167,9 +199,9 @@ class TrainingChart(Retranslating, QWidget):
         series.curves["batch"].setZValue(-1)
         self.runs[run_id] = series
         self.current = run_id
-        self._fill_legends()
         for other_id in self.runs:
             self._style(other_id)
+        self._fill_legends()
         self._extend_x(record.config.epochs)
 
     def _set_loss_top(self, top: float) -> None:
@@ -208,11 +240,17 @@ class TrainingChart(Retranslating, QWidget):
         curves["epoch_loss"].setSymbolBrush(color)
         curves["epoch_loss"].setSymbolPen(color)
         curves["train_acc"].setPen(dashed)
-        curves["train_acc"].setSymbolBrush(pg.mkBrush("w"))
+        curves["train_acc"].setSymbolBrush(pg.mkBrush(self.background))  # hollow
         curves["train_acc"].setSymbolPen(pg.mkPen(color, width=1.5))
         curves["test_acc"].setPen(solid)
         curves["test_acc"].setSymbolBrush(color)
         curves["test_acc"].setSymbolPen(color)
+        # A curve with no points yet does not pass its symbol style on to the markers it draws
+        # with, which the legend paints from: set it there too, so the legend is right at once.
+        for key in ("epoch_loss", "train_acc", "test_acc"):
+            opts = curves[key].opts
+            curves[key].scatter.setPen(opts["symbolPen"])
+            curves[key].scatter.setBrush(opts["symbolBrush"])
 
     def _draw_batches(self, run_id: int) -> None:
         series = self.runs.get(run_id)

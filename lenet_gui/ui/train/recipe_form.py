@@ -77,7 +77,7 @@ class RecipeForm(Retranslating, QWidget):
         for name, text in (("dataset", self.tr("&Data set:")), ("preset", self.tr("&Preset:")),
                            ("epochs", self.tr("&Epochs:")), ("batch", self.tr("&Batch size:")),
                            ("lr", self.tr("&Learning rate:")), ("optimizer", self.tr("&Optimizer:")),
-                           ("seed", self.tr("See&d:")), ("device", self.tr("De&vice:"))):
+                           ("seed", self.tr("&Seed:")), ("device", self.tr("De&vice:"))):
             self.labels[name].setText(text)
         presets = {"classic": self.tr("classic (the tutorial's recipe)"), "modern": self.tr("modern (ReLU, batch norm)")}
         optimizers = {"adam": "Adam", "adamw": "AdamW", "sgd": self.tr("SGD (momentum 0.9)")}

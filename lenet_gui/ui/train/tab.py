@@ -13,7 +13,8 @@ import math
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
-    QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSplitter, QVBoxLayout, QWidget,
+    QFrame, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QStyle,
+    QVBoxLayout, QWidget,
 )
 
 from ...core import runs as run_failures
@@ -76,6 +77,7 @@ class TrainTab(Retranslating, QWidget):
         self._progress_state: tuple[str, tuple] = ("idle", ())
         self._speed_values: tuple | None = None
         self._dataset_cache: dict[tuple[str, str], LoadedDataset] = {}
+        self._offered: dict[int, LoadedModel] = {}  # run id -> its model, as the session offers it
         self._build_actions()
         self._build_ui()
         self.recipe.restore(self.settings)
@@ -106,8 +108,7 @@ class TrainTab(Retranslating, QWidget):
         self.pause_action = self._action("Ctrl+P", self.toggle_pause)
         self.stop_action = self._action("Ctrl+.", self.stop_training)
         for action in (self.train_action, self.pause_action, self.stop_action):
-            # Window-wide, but Qt ignores a shortcut whose widgets are hidden: the keys work while
-            # the Train tab is on screen, and other tabs may give them other jobs.
+            # Window-wide: the window's Training menu holds them too, so the keys work from any tab.
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
         self.save_action = self._action(QKeySequence.StandardKey.Save, self.save_checkpoint_dialog)
@@ -158,8 +159,17 @@ class TrainTab(Retranslating, QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(recipe_box)
         left_layout.addWidget(self.runs_panel, 1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(380)
+        # On a short screen the form and the runs scroll rather than push the window's bottom
+        # (status bar included) off the screen.
+        left_scroll = QScrollArea()
+        left_scroll.setObjectName("trainFormScroll")
+        left_scroll.setWidget(left)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scrollbar = left_scroll.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        left_scroll.setMinimumWidth(max(300, left.minimumSizeHint().width()) + scrollbar)
+        left_scroll.setMaximumWidth(380)
 
         self.banner = ErrorBanner()
         self.chart = TrainingChart(self.runs)
@@ -197,7 +207,7 @@ class TrainTab(Retranslating, QWidget):
         right_layout.addWidget(splitter, 1)
 
         layout = QHBoxLayout(self)
-        layout.addWidget(left)
+        layout.addWidget(left_scroll)
         layout.addWidget(right, 1)
 
     # -- running ------------------------------------------------------------------------------------
@@ -253,10 +263,9 @@ class TrainTab(Retranslating, QWidget):
         self.thread = thread
         self._set_running(True)
         self.session.set_training_active(True)
-        self._log(fill(self.tr("— run %1: %2 on %3, %4 epochs, batch %5, %6 lr %7 —"), run.run_id,
-                       self.runs.preset_name(config.preset),
-                       dataset_info(config.dataset).title, config.epochs, config.batch_size, config.optimizer,
-                       f"{config.lr:g}"))
+        self._log(fill(self.tr("— run %1: %2 on %3, %n epoch(s), batch %4, %5 lr %6 —", "", config.epochs),
+                       run.run_id, self.runs.preset_name(config.preset), dataset_info(config.dataset).title,
+                       config.batch_size, config.optimizer, f"{config.lr:g}"))
         start_worker(thread)
         return True
 
@@ -296,8 +305,8 @@ class TrainTab(Retranslating, QWidget):
 
     def _set_running(self, running: bool) -> None:
         self.recipe.set_editable(not running)
-        self.runs_panel.remove_button.setEnabled(not running)
         self._update_run_actions()
+        self._update_result_actions()
 
     def _update_run_actions(self) -> None:
         running = self.thread is not None
@@ -459,6 +468,8 @@ class TrainTab(Retranslating, QWidget):
             acc = run.last_test_acc
             self.status_message.emit(fill(self.tr("Training finished: test accuracy %1"),
                                           f"{acc:.3f}" if acc is not None else "–"))
+        if run is not None and run.has_results:
+            self._offer(run)
         self._speed_values = None
         self._show_speed()
         self._update_result_actions()
@@ -483,6 +494,9 @@ class TrainTab(Retranslating, QWidget):
         for action in (self.save_action, self.export_csv_action, self.use_action):
             action.setEnabled(available)
         self.export_png_action.setEnabled(len(self.runs) > 0)
+        # Any run but the one training can go; with no run selected there is nothing to remove.
+        training = self.active_run is not None and run is not None and run.run_id == self.active_run.run_id
+        self.runs_panel.remove_button.setEnabled(run is not None and not training)
         self.results_changed.emit(available)
 
     # -- results ------------------------------------------------------------------------------------
@@ -499,12 +513,22 @@ class TrainTab(Retranslating, QWidget):
             title = fill(self.tr("%1, test acc %2"), title, f"{acc:.3f}")
         return title
 
+    def _offer(self, run: RunRecord) -> LoadedModel:
+        """Every run that leaves a model offers it to the session (the Classify tab's model
+        picker lists it), without making it the current model."""
+        loaded = self._offered.get(run.run_id)
+        if loaded is None:
+            loaded = self.loaded_model(run)
+            self._offered[run.run_id] = loaded
+            self.session.add_model(loaded, title=loaded.metadata["title"], make_current=False)
+        return loaded
+
     def use_in_classify(self) -> bool:
         run = self.selected_run()
         if run is None or not run.has_results:
             return False
-        loaded = self.loaded_model(run)
-        self.session.add_model(loaded, title=loaded.metadata["title"])
+        loaded = self._offer(run)
+        self.session.set_model(loaded)
         self.status_message.emit(fill(self.tr("%1 is now the model in use"), loaded.metadata["title"]))
         self.session.request_tab("classify")
         return True

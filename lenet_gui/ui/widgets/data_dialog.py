@@ -17,12 +17,17 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
 )
 
-from ...core.data import DatasetError, candidate_roots, dataset_info, download_dataset, download_root, is_available
+from ...core.data import (
+    DatasetError, DatasetFolderNotWritable, candidate_roots, dataset_info, download_dataset, download_root,
+    is_available,
+)
 from ..settings import Settings
 from ..workers import Worker, start_worker
 from .text import Retranslating, fill
@@ -32,13 +37,16 @@ class DownloadCancelled(Exception):
     pass
 
 
+UNREACHABLE, NOT_WRITABLE, OTHER = "unreachable", "not-writable", "other"
+
+
 class DownloadWorker(Worker):
     """Downloads one data set. The core writes each file under its final name only once it is
     complete and verified, so a stop between chunks leaves nothing half-written behind."""
 
     progress = Signal(str, int, int)  # file name, bytes done, bytes total (0: unknown)
     succeeded = Signal()
-    failed = Signal(str)
+    failed = Signal(str, str)  # what went wrong (UNREACHABLE, NOT_WRITABLE, OTHER), the details
 
     def __init__(self, key: str, root: Path):
         super().__init__()
@@ -60,10 +68,12 @@ class DownloadWorker(Worker):
             download_dataset(self.key, self.root, progress=progress)
         except DownloadCancelled:
             return
+        except DatasetFolderNotWritable as exc:
+            self.failed.emit(NOT_WRITABLE, str(exc))
         except DatasetError as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(UNREACHABLE, str(exc))
         except Exception as exc:  # noqa: BLE001 - any failure must be shown, not lost in a thread
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            self.failed.emit(OTHER, f"{type(exc).__name__}: {exc}")
         else:
             self.succeeded.emit()
 
@@ -84,6 +94,7 @@ class DatasetDialog(Retranslating, QDialog):
         self._reporter: DownloadWorker | None = None
         self._progress_values: tuple | None = None  # (file name, bytes done, total); None: connecting
         self._failed = False  # a download failed: the button offers to try again
+        self._error_text = None  # makes the error shown, in the current language
         self.setMinimumWidth(520)
         self.looked = candidate_roots(session_root, self.settings.data_root or None)
         self.message = QLabel(self)
@@ -95,6 +106,19 @@ class DatasetDialog(Retranslating, QDialog):
         self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error.setStyleSheet("color: #b3261e;")
         self.error.hide()
+        # The raw reasons (addresses, system errors) for whoever wants them, out of the way.
+        self.details_button = QToolButton(self)
+        self.details_button.setObjectName("datasetErrorDetailsButton")
+        self.details_button.setCheckable(True)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.toggled.connect(self._show_details)
+        self.details_button.hide()
+        self.details = QPlainTextEdit(self)
+        self.details.setObjectName("datasetErrorDetails")
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(140)
+        self.details.hide()
         self.progress = QProgressBar(self)
         self.progress.setTextVisible(True)
         self.progress.hide()
@@ -116,6 +140,8 @@ class DatasetDialog(Retranslating, QDialog):
         layout.addWidget(self.message)
         layout.addWidget(self.progress)
         layout.addWidget(self.error)
+        layout.addWidget(self.details_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.details)
         layout.addLayout(row)
         self.retranslate()
 
@@ -128,6 +154,9 @@ class DatasetDialog(Retranslating, QDialog):
                          "holds it.</p>"), self.info.title, looked, self.target / self.info.folder / "raw"))
         self.download_button.setText(self.tr("Try &again") if self._failed else self.tr("&Download"))
         self.choose_button.setText(self.tr("&Choose folder…"))
+        self.details_button.setText(self.tr("&Details"))
+        if self._error_text is not None:
+            self.error.setText(self._error_text())
         self._show_progress_text()
 
     def _show_progress_text(self) -> None:
@@ -172,15 +201,30 @@ class DatasetDialog(Retranslating, QDialog):
             self.data_root = self.target
             self.accept()
         else:  # pragma: no cover - download_dataset raises instead
-            self._on_download_failed(self.tr("The download ended but the files are not there."))
+            self._on_download_failed(OTHER, self.tr("The download ended but the files are not there."))
 
-    def _on_download_failed(self, message: str) -> None:
+    def _on_download_failed(self, kind: str, details: str) -> None:
         self._detach()
         self.progress.hide()
         self.download_button.setEnabled(True)
         self._failed = True
         self.download_button.setText(self.tr("Try &again"))
-        self.show_error(message)
+        self.show_error(lambda: self._failure_summary(kind), details)
+
+    def _failure_summary(self, kind: str) -> str:
+        if kind == NOT_WRITABLE:
+            return fill(self.tr("The download could not be saved in %1: choose a folder that holds the "
+                                "data set, or start LeNet Studio with --data-root set to a folder you can "
+                                "write to."), self.target)
+        if kind == UNREACHABLE:
+            return self.tr("The download failed because the data set's servers could not be reached: check "
+                           "the internet connection and try again, or choose a folder that holds the data set.")
+        return self.tr("The download failed: try again, or choose a folder that holds the data set.")
+
+    def _show_details(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.adjustSize()
 
     def _detach(self) -> None:
         if self._reporter is not None:
@@ -219,17 +263,24 @@ class DatasetDialog(Retranslating, QDialog):
                 self._detach()
                 self.accept()
                 return True
-        self.show_error(
+        self.show_error(lambda: (
             fill(self.tr("%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ "
                          "(or the raw folder itself) with the four IDX files: train-images-idx3-ubyte, "
                          "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
-                         "(plain or .gz)."), folder, self.info.title, self.info.folder)
+                         "(plain or .gz)."), folder, self.info.title, self.info.folder))
         )
         return False
 
-    def show_error(self, message: str) -> None:
-        self.error.setText(message)
+    def show_error(self, message, details: str = "") -> None:
+        """``message``: one sentence, what happened and what to do (or a function that makes it,
+        so that a language switch rewrites it); ``details``: the raw reasons, behind the Details
+        button."""
+        self._error_text = message if callable(message) else (lambda: message)
+        self.error.setText(self._error_text())
         self.error.show()
+        self.details.setPlainText(details)
+        self.details_button.setVisible(bool(details))
+        self.details_button.setChecked(False)
         # Word-wrapped labels do not grow a dialog that is already shown: make room for the text.
         self.adjustSize()
 

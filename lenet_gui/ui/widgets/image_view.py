@@ -36,8 +36,9 @@ class ImageView(QFrame):
         super().__init__(parent)
         self.smooth = smooth
         self.image: QImage | None = None
+        self.background: QColor | None = None  # None: black for the 28 x 28 input, the base colour otherwise
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setMinimumSize(120, 120)
+        self.setMinimumSize(90, 90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
@@ -48,6 +49,10 @@ class ImageView(QFrame):
 
     def heightForWidth(self, width: int) -> int:
         return width
+
+    def set_background(self, colour: QColor | None) -> None:
+        self.background = colour
+        self.update()
 
     def set_array(self, arr: np.ndarray | None) -> None:
         image = None if arr is None else array_to_qimage(arr)
@@ -63,7 +68,8 @@ class ImageView(QFrame):
         super().paintEvent(event)
         painter = QPainter(self)
         area = self.contentsRect().adjusted(4, 4, -4, -4)
-        painter.fillRect(area, QColor(0, 0, 0) if not self.smooth else self.palette().base().color())
+        background = self.background or (QColor(0, 0, 0) if not self.smooth else self.palette().base().color())
+        painter.fillRect(area, background)
         if self.image is None or self.image.isNull() or area.width() <= 0:
             return
         scale = min(area.width() / self.image.width(), area.height() / self.image.height())

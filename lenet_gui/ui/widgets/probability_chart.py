@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .text import Retranslating, display_class_names
+from .text import Retranslating, display_class_names, fill
 
 
 class ProbabilityChart(Retranslating, QWidget):
@@ -19,13 +19,16 @@ class ProbabilityChart(Retranslating, QWidget):
         super().__init__(parent)
         self.setObjectName("probabilityChart")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(150)
         self.classes: list[str] = [str(i) for i in range(10)]
         self.probabilities: np.ndarray | None = None
         self.serial = 0  # counts set_probabilities calls; a paint shows the state of this serial
         self.painted_serial = -1
+        self.retranslate()
 
     def retranslate(self) -> None:
+        self.setAccessibleName(self.tr("Class probabilities"))
+        self._describe()
         self.update()  # the class names are translated when painted
 
     def sizeHint(self) -> QSize:
@@ -40,7 +43,19 @@ class ProbabilityChart(Retranslating, QWidget):
         """``None`` clears the bars (nothing to classify)."""
         self.probabilities = None if probabilities is None else np.asarray(probabilities, dtype=float)
         self.serial += 1
+        self._describe()
         self.update()
+
+    def _describe(self) -> None:
+        """What a screen reader says: the three likeliest classes."""
+        if self.probabilities is None:
+            self.setAccessibleDescription(self.tr("No prediction yet"))
+            return
+        best = np.argsort(self.probabilities)[::-1][:3]
+        names = display_class_names(self.classes)
+        parts = [fill(self.tr("%1: %2"), names[i], f"{100 * self.probabilities[i]:.1f}%")
+                 for i in best if i < len(self.classes)]
+        self.setAccessibleDescription(", ".join(parts))
 
     def top_index(self) -> int | None:
         return None if self.probabilities is None else int(np.argmax(self.probabilities))
