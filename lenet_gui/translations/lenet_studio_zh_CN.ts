@@ -736,6 +736,53 @@ Click to make it the current input.</source>
     </message>
 </context>
 <context>
+    <name>RunFiles</name>
+    <message>
+        <source>Save checkpoint</source>
+        <translation>保存检查点</translation>
+    </message>
+    <message>
+        <source>LeNet Studio checkpoints (*.pt)</source>
+        <translation>LeNet Studio 检查点 (*.pt)</translation>
+    </message>
+    <message>
+        <source>saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation>已保存 %1</translation>
+    </message>
+    <message>
+        <source>Export metrics</source>
+        <translation>导出指标</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Exported %1</source>
+        <translation>已导出 %1</translation>
+    </message>
+    <message>
+        <source>Export chart</source>
+        <translation>导出图表</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Cannot write the chart to %1.</source>
+        <translation>无法将图表写入 %1。</translation>
+    </message>
+</context>
+<context>
     <name>RunsModel</name>
     <message numerus="yes">
         <source>%n epoch(s), batch %1, %2 lr %3, seed %4, %5</source>
@@ -1163,50 +1210,6 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>%1 is now the model in use</source>
         <translation>%1 现在是正在使用的模型</translation>
-    </message>
-    <message>
-        <source>Save checkpoint</source>
-        <translation>保存检查点</translation>
-    </message>
-    <message>
-        <source>LeNet Studio checkpoints (*.pt)</source>
-        <translation>LeNet Studio 检查点 (*.pt)</translation>
-    </message>
-    <message>
-        <source>saved %1</source>
-        <translation>已保存 %1</translation>
-    </message>
-    <message>
-        <source>Saved %1</source>
-        <translation>已保存 %1</translation>
-    </message>
-    <message>
-        <source>Export metrics</source>
-        <translation>导出指标</translation>
-    </message>
-    <message>
-        <source>CSV files (*.csv)</source>
-        <translation>CSV 文件 (*.csv)</translation>
-    </message>
-    <message>
-        <source>Cannot write %1: %2</source>
-        <translation>无法写入 %1：%2</translation>
-    </message>
-    <message>
-        <source>Exported %1</source>
-        <translation>已导出 %1</translation>
-    </message>
-    <message>
-        <source>Export chart</source>
-        <translation>导出图表</translation>
-    </message>
-    <message>
-        <source>PNG images (*.png)</source>
-        <translation>PNG 图像 (*.png)</translation>
-    </message>
-    <message>
-        <source>Cannot write the chart to %1.</source>
-        <translation>无法将图表写入 %1。</translation>
     </message>
     <message>
         <source>The %1 data set is missing</source>

@@ -178,7 +178,7 @@ def test_model_switches_drawing_and_inspect_during_a_run(qtbot, window, tmp_path
     _assert_consistent(tab, run)
     path = tmp_path / "after-the-run.pt"
     tab.runs_panel.select_run(run.run_id)
-    assert tab.save_checkpoint(str(path))
+    assert tab.files.save_checkpoint(str(path))
     loaded = load_checkpoint(path)
     assert loaded.metadata["history"] == [e.to_dict() for e in run.outcome.history]
     # The saved weights are the ones those figures describe (not those of the batches trained
@@ -304,7 +304,7 @@ def test_a_diverging_run_leaves_the_saved_checkpoint_alone(qtbot, window, tmp_pa
     _wait_done(qtbot, tab)
     good = tab.runs[1]
     path = tmp_path / "good.pt"
-    assert tab.save_checkpoint(str(path), good)
+    assert tab.files.save_checkpoint(str(path), good)
     digest = _digest(path)
 
     _recipe(tab, epochs=2, preset="modern", batch=128, lr="1e6", optimizer="sgd")
@@ -317,7 +317,7 @@ def test_a_diverging_run_leaves_the_saved_checkpoint_alone(qtbot, window, tmp_pa
     assert window.statusBar().currentMessage() == "Training failed"
     # The failed run has nothing to save, so saving "it" over the good file writes nothing.
     assert tab.selected_run() is failed and not tab.save_action.isEnabled()
-    assert not tab.save_checkpoint(str(path))
+    assert not tab.files.save_checkpoint(str(path))
     assert _digest(path) == digest
     loaded = load_checkpoint(path)
     assert loaded.metadata["history"] == [e.to_dict() for e in good.outcome.history]

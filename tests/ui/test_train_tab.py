@@ -284,25 +284,25 @@ def test_results_can_be_saved_exported_and_used_in_classify(qtbot, window, tmp_p
     assert classify.model_combo.currentText() == entries[-1][0]
 
     path = tmp_path / "model.pt"
-    assert tab.save_checkpoint(str(path))
+    assert tab.files.save_checkpoint(str(path))
     reloaded = load_checkpoint(path)
     assert reloaded.dataset == "mnist" and len(reloaded.metadata["history"]) == 2
     x = torch.rand(3, 1, 28, 28)
     assert torch.allclose(reloaded.model(x), loaded.model(x))
 
     csv_path = tmp_path / "metrics.csv"
-    assert tab.export_metrics(str(csv_path))
+    assert tab.files.export_metrics(str(csv_path))
     rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert float(rows[1]["test_acc"]) == pytest.approx(run.outcome.history[1].test_acc)
 
     png = tmp_path / "chart.png"
-    assert tab.export_chart(str(png))
+    assert tab.files.export_chart(str(png))
     image = QImage(str(png))
     assert not image.isNull() and image.width() >= 1000
 
     # A save that cannot happen says so, and loses nothing.
-    assert not tab.save_checkpoint(str(tmp_path / "model.pt" / "inside-a-file.pt"))
+    assert not tab.files.save_checkpoint(str(tmp_path / "model.pt" / "inside-a-file.pt"))
     assert "Cannot save" in tab.error_text
     assert path.is_file()
 

@@ -18,22 +18,20 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import runs as run_failures
-from ...core.checkpoint import CheckpointError, LoadedModel
-from ...core.checkpoint import save_checkpoint as write_checkpoint
+from ...core.checkpoint import LoadedModel
 from ...core.data import LoadedDataset, dataset_info
 from ...core.engine import BatchProgress, EpochResult, RunControl, TrainingError, training_threads
-from ...core.export import export as export_file
 from ...core.runs import RunFailure, RunOutcome, RunStarted
 from ..settings import Settings
 from ..widgets.banner import ErrorBanner
 from ..widgets.data_dialog import DatasetDialog
-from ..widgets.file_dialogs import ask_save_path
 from ..widgets.text import Retranslating, button_text, fill
 from ..workers import start_worker
 from .buttons import action_button
 from .chart import TrainingChart
 from .recipe_form import RecipeForm
 from .runs_model import RunRecord, RunsModel
+from .run_files import RunFiles
 from .runs_panel import RunsPanel
 from .worker import TrainingRequest, TrainingThread
 
@@ -111,9 +109,10 @@ class TrainTab(Retranslating, QWidget):
             # Window-wide: the window's Training menu holds them too, so the keys work from any tab.
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
-        self.save_action = self._action(QKeySequence.StandardKey.Save, self.save_checkpoint_dialog)
-        self.export_csv_action = self._action(None, self.export_metrics_dialog)
-        self.export_png_action = self._action(None, self.export_chart_dialog)
+        self.files = RunFiles(self)
+        self.save_action = self._action(QKeySequence.StandardKey.Save, self.files.save_checkpoint_dialog)
+        self.export_csv_action = self._action(None, self.files.export_metrics_dialog)
+        self.export_png_action = self._action(None, self.files.export_chart_dialog)
         self.use_action = self._action(None, self.use_in_classify)
 
     def retranslate(self) -> None:
@@ -531,69 +530,6 @@ class TrainTab(Retranslating, QWidget):
         self.session.set_model(loaded)
         self.status_message.emit(fill(self.tr("%1 is now the model in use"), loaded.metadata["title"]))
         self.session.request_tab("classify")
-        return True
-
-    def _default_stem(self, run: RunRecord | None) -> str:
-        if run is None:
-            return "lenet-training"
-        return f"lenet-{run.config.dataset}-{run.config.preset}-run{run.run_id}"
-
-    def save_checkpoint_dialog(self) -> None:
-        run = self.selected_run()
-        if run is None or not run.has_results:
-            return
-        path = ask_save_path(self, self.settings, "checkpoints_folder", self.tr("Save checkpoint"),
-                             self._default_stem(run) + ".pt", self.tr("LeNet Studio checkpoints (*.pt)"), ".pt")
-        if path:
-            self.save_checkpoint(path, run)
-
-    def save_checkpoint(self, path: str, run: RunRecord | None = None) -> bool:
-        run = run or self.selected_run()
-        if run is None or not run.has_results:
-            return False
-        loaded = self.loaded_model(run)
-        try:
-            write_checkpoint(path, loaded.model, loaded.metadata)
-        except CheckpointError as exc:
-            self.show_error(html.escape(str(exc)))
-            return False
-        self._log(fill(self.tr("saved %1"), path))
-        self.status_message.emit(fill(self.tr("Saved %1"), path))
-        return True
-
-    def export_metrics_dialog(self) -> None:
-        run = self.selected_run()
-        if run is None or not run.has_results:
-            return
-        path = ask_save_path(self, self.settings, "exports_folder", self.tr("Export metrics"),
-                             self._default_stem(run) + ".csv", self.tr("CSV files (*.csv)"), ".csv")
-        if path:
-            self.export_metrics(path, run)
-
-    def export_metrics(self, path: str, run: RunRecord | None = None) -> bool:
-        """The run's per-epoch figures, written by the same code as ``lenet-gui export metrics.csv``."""
-        run = run or self.selected_run()
-        if run is None or not run.has_results:
-            return False
-        try:
-            export_file(self.loaded_model(run), path)
-        except OSError as exc:
-            self.show_error(html.escape(fill(self.tr("Cannot write %1: %2"), path, exc.strerror or str(exc))))
-            return False
-        self.status_message.emit(fill(self.tr("Exported %1"), path))
-        return True
-
-    def export_chart_dialog(self) -> None:
-        path = ask_save_path(self, self.settings, "exports_folder", self.tr("Export chart"),
-                             self._default_stem(self.selected_run()) + ".png", self.tr("PNG images (*.png)"), ".png")
-        if path:
-            self.export_chart(path)
-
-    def export_chart(self, path: str) -> bool:
-        if not self.chart.export_png(path):
-            self.show_error(html.escape(fill(self.tr("Cannot write the chart to %1."), path)))
-            return False
-        self.status_message.emit(fill(self.tr("Exported %1"), path))
         return True
 
     # -- the data set -------------------------------------------------------------------------------
