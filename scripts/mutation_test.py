@@ -86,8 +86,6 @@ EQUIVALENT: dict[tuple, str] = {
     ("checkpoint", "data = f.read(MAX_CHECKPOINT_BYTES + 1)", "1 -> 2", 49): _BOUNDED_READ,
     ("checkpoint", 'folder = path.parent if str(path.parent) else Path(".")', "'.' -> 'X.X'", 55):
         "Unreachable: a Path's parent is never the empty path (that of 'model.pt' is '.').",
-    ("checkpoint", "if now - candidate.lstat().st_mtime > STALE_TEMPORARY_SECONDS and candidate.is_file():",
-     "> -> >=", 15): _STALE,
     ("checkpoint", "STALE_TEMPORARY_SECONDS = 60.0", "60.0 -> 120.0", 26): _TOLERANCE_AGE,
     ("checkpoint", "f.flush()", "statement deleted", 12):
         "torch.save flushes a file object it wrote to before it returns (torch.serialization's "
@@ -116,8 +114,8 @@ EQUIVALENT: dict[tuple, str] = {
         "The size of each network read changes how often progress is reported, not what is downloaded.",
     ("data", "chunk = response.read(1 << 16)", "1 -> 2", 34):
         "The size of each network read changes how often progress is reported, not what is downloaded.",
-    ("data", "if now - candidate.lstat().st_mtime > STALE_PARTIAL_SECONDS and candidate.is_file():",
-     "> -> >=", 23): _STALE,
+    ("files", "if now - candidate.lstat().st_mtime > older_than_seconds and candidate.is_file():",
+     "> -> >=", 15): _STALE,
     ("data", "STALE_PARTIAL_SECONDS = 10 * 60", "10 -> 11", 24): _TOLERANCE_AGE,
     ("data", "STALE_PARTIAL_SECONDS = 10 * 60", "60 -> 61", 29): _TOLERANCE_AGE,
     ("preprocess", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
