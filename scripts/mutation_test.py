@@ -52,7 +52,7 @@ MODULE_TESTS: dict[str, list[str]] = {
     "preprocess": ["tests/core/test_preprocess.py", "tests/core/test_robustness_images.py",
                    "tests/core/test_robustness_fuzz.py"],
     "inference": ["tests/core/test_inference.py", "tests/core/test_robustness_images.py"],
-    "resources": ["tests/core/test_resources.py", "tests/cli/test_cli_classify.py"],
+    "resources": ["tests/core/test_resources.py", "tests/cli/test_cli_classify.py", "tests/ui/test_translation.py"],
     "engine": ["tests/core/test_engine.py", "tests/core/test_robustness_training.py"],
     "model": ["tests/core/test_model.py", "tests/core/test_fast_layers.py", "tests/core/test_checkpoint.py"],
     "fast_layers": ["tests/core/test_fast_layers.py", "tests/core/test_model.py"],
