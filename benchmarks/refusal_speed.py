@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""How fast hostile images are refused: each case of tests/hostile.py that preprocessing must
-refuse, timed from the path to the ImageError, with the peak memory the refusal added.
+"""How fast hostile images are refused: each case of tests/support/hostile.py that
+preprocessing must refuse, timed from the path to the ImageError, with the peak memory the
+refusal added.
 
 The tests check that these files are refused, and with how little memory; the time it takes
 is a figure, and figures live here, not in the tests.
@@ -21,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lenet_gui.core.preprocess import ImageError, preprocess_image  # noqa: E402
-from tests import hostile  # noqa: E402
+from tests.support import hostile  # noqa: E402
 
 
 def _kib(field: str) -> int:

@@ -75,7 +75,12 @@ def test_round_trip_keeps_weights_and_metadata(tmp_path, config):
     assert loaded.title == "my model"
     for key, value in META.items():
         assert loaded.metadata[key] == value
-    assert loaded.metadata["versions"]["torch"] == torch.__version__
+    import platform
+
+    import lenet_gui
+
+    assert loaded.metadata["versions"] == {"lenet_gui": lenet_gui.__version__, "torch": torch.__version__,
+                                           "python": platform.python_version()}
     assert "saved_at" in loaded.metadata
 
 

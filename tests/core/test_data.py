@@ -227,6 +227,22 @@ def test_a_file_the_disk_cannot_read_is_reported(make_fake_dataset, tmp_path, mo
     assert str(err.value) == f"Cannot read {raw / 'train-labels-idx1-ubyte'}: Input/output error."
 
 
+def test_a_file_without_read_permission_is_reported(make_fake_dataset, tmp_path, monkeypatch):
+    """As test_unreadable_file_is_reported, also where the tests run as root (who reads all)."""
+    raw = make_fake_dataset(tmp_path, "mnist")
+    real_read_bytes = Path.read_bytes
+
+    def denied(self):
+        if self.name == "t10k-images-idx3-ubyte":
+            raise PermissionError(13, "Permission denied")
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(DatasetError) as err:
+        load_dataset("mnist", tmp_path, download=False)
+    assert str(err.value) == f"Cannot read {raw / 't10k-images-idx3-ubyte'}: permission denied."
+
+
 def test_images_in_the_labels_slot_are_reported(make_fake_dataset, tmp_path):
     raw = make_fake_dataset(tmp_path, "mnist")
     labels = raw / "train-labels-idx1-ubyte"

@@ -490,3 +490,12 @@ def test_a_pale_garment_is_seen_and_faint_noise_is_not():
     rng = np.random.default_rng(2)
     noise = np.clip(0.95 + rng.normal(0, 0.008, (200, 200)), 0, 1)
     assert preprocess_array(noise, GARMENT).blank
+
+
+def test_a_garment_darker_than_a_dark_background_is_blank():
+    """On a dark background only what is lighter counts as the garment; a darker patch is
+    nothing to classify (and no error)."""
+    image = Image.new("L", (200, 200), 100)
+    ImageDraw.Draw(image).rectangle((60, 30, 139, 169), fill=40)
+    pre = preprocess_image(image, GARMENT)
+    assert pre.blank and not pre.tensor.any()
