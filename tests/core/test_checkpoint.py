@@ -12,6 +12,7 @@ import torch
 from lenet_gui.core import checkpoint
 from lenet_gui.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from lenet_gui.core.model import LeNet, ModelConfig
+from tests.support import growing_files
 
 MODERN = ModelConfig(activation="relu", batch_norm=True, input_mean=0.286, input_std=0.353)
 META = {
@@ -356,14 +357,7 @@ def test_the_size_limit_refuses_only_what_is_over_it(tmp_path):
 
 def test_a_file_that_grows_past_the_limit_after_its_size_was_read_is_refused(tmp_path, monkeypatch):
     path = _sparse_file(tmp_path / "growing.pt", checkpoint.MAX_CHECKPOINT_BYTES + 10)
-    real_fstat = os.fstat
-
-    def size_before_it_grew(fd):
-        fields = list(real_fstat(fd))[:10]
-        fields[6] = 1000  # st_size, as a file being written reports it a moment earlier
-        return os.stat_result(fields)
-
-    monkeypatch.setattr(os, "fstat", size_before_it_grew)
+    growing_files.report_an_earlier_size(monkeypatch)
     with pytest.raises(CheckpointError) as err:
         load_checkpoint(path)
     _assert_clear(err, f"{path} is far too large to be a LeNet checkpoint")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import struct
 import zlib
 
@@ -16,6 +15,7 @@ from lenet_gui.core.preprocess import (
     DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array,
     preprocess_image, to_grey_array,
 )
+from tests.support import growing_files
 
 
 def centre_of_mass(img: np.ndarray) -> tuple[float, float]:
@@ -422,14 +422,7 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(tmp_path, monkey
     with open(path, "wb") as f:
         f.write(b"\x89PNG\r\n\x1a\n")
         f.truncate(preprocess.MAX_FILE_BYTES + 10)
-    real_fstat = os.fstat
-
-    def size_before_it_grew(fd):
-        fields = list(real_fstat(fd))[:10]
-        fields[6] = 1000  # st_size, as a file being written reports it a moment earlier
-        return os.stat_result(fields)
-
-    monkeypatch.setattr(os, "fstat", size_before_it_grew)
+    growing_files.report_an_earlier_size(monkeypatch)
     with pytest.raises(ImageError) as err:
         preprocess_image(path, DIGIT)
     assert str(err.value) == "growing.png is too large (over 200 MB) to be an image worth classifying."
