@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from lenet_gui.core import data
-from lenet_gui.core.data import DatasetError, download_dataset, load_dataset
+from lenet_gui.core.data import DatasetError, download_dataset, load_dataset, load_split
 from tests.support.mirror import RESOURCE_ORDER, serve_fake_dataset
 
 
@@ -110,6 +110,30 @@ def test_load_dataset_downloads_from_mirrors_in_the_environment(served, tmp_path
     assert len(loaded.train) == 60
     assert loaded.source == _raw(tmp_path / "root")
     assert len(served.requests) == 4
+
+
+def test_the_test_split_alone_downloads_only_its_two_files_and_loads(served, tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_MIRRORS", served.url("good"))
+    root = tmp_path / "root"
+    split = load_split("fashion-mnist", "test", root)
+    assert sorted(served.requests) == ["/good/t10k-images-idx3-ubyte.gz", "/good/t10k-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in _raw(root).iterdir()) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    assert len(split) == 30
+    assert split.images.numpy().tobytes() == served.originals["t10k-images-idx3-ubyte"][16:]
+    # The training split is still missing, and says so; the test split is found without a request.
+    assert not data.is_available("fashion-mnist", root)
+    assert data.is_available("fashion-mnist", root, ("test",))
+    assert len(load_split("fashion-mnist", "test", root, download=False)) == 30
+    assert len(served.requests) == 2
+
+
+def test_a_missing_test_split_offline_names_only_its_two_files(tmp_path):
+    with pytest.raises(DatasetError) as info:
+        load_split("mnist", "test", tmp_path, download=False)
+    message = str(info.value)
+    _assert_offline_paragraph(message, tmp_path)
+    assert "test set" in message and "t10k-images-idx3-ubyte" in message and "two IDX files" in message
+    assert "train-images" not in message and "about 2 MB" in message
 
 
 def test_second_mirror_is_used_when_the_first_fails(served, tmp_path):

@@ -626,6 +626,50 @@ def test_the_missing_test_set_can_be_found_by_choosing_its_folder(qtbot, tab, se
     assert not panel.action_button.isVisible() and "Test accuracy" in panel.summary.text()
 
 
+def test_the_test_set_view_downloads_only_the_test_images(qtbot, tab, session, tmp_path, monkeypatch,
+                                                          make_fake_dataset):
+    from tests.support.mirror import serve_fake_dataset
+
+    mirror = serve_fake_dataset(make_fake_dataset, tmp_path / "served", monkeypatch, key="mnist", n_test=40)
+    try:
+        monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
+        monkeypatch.setenv("LENET_MIRRORS", mirror.url("good"))
+        session.data_root = str(tmp_path / "data")
+        tab.lower_tabs.setCurrentWidget(tab.test_set)
+        session.set_model(make_model(dataset="mnist"))
+        panel = tab.test_set
+        assert "about 2 MB" in panel.summary.text()  # the test images' size, not the whole data set's
+        panel.action_button.click()
+        dialog = panel.data_dialog
+        assert "test set" in dialog.message.text() and "about 2 MB" in dialog.message.text()
+        with qtbot.waitSignal(panel.evaluated, timeout=60_000) as evaluated:
+            dialog.download_button.click()
+        assert int(evaluated.args[0].confusion.sum()) == 40
+        assert sorted(mirror.requests) == ["/good/t10k-images-idx3-ubyte.gz", "/good/t10k-labels-idx1-ubyte.gz"]
+    finally:
+        mirror.close()
+
+
+def test_a_folder_with_only_the_test_files_is_enough_for_the_test_set_view(qtbot, tab, session, tmp_path,
+                                                                           monkeypatch, make_fake_dataset):
+    from PySide6.QtWidgets import QFileDialog
+
+    raw = make_fake_dataset(tmp_path / "test-only", "mnist", n_test=25)
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / stem).unlink()
+    monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    session.data_root = str(tmp_path / "nowhere")
+    tab.lower_tabs.setCurrentWidget(tab.test_set)
+    session.set_model(make_model(dataset="mnist"))
+    panel = tab.test_set
+    panel.action_button.click()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(raw))
+    with qtbot.waitSignal(panel.evaluated, timeout=60_000) as evaluated:
+        panel.data_dialog.choose_button.click()
+    assert int(evaluated.args[0].confusion.sum()) == 25
+
+
 def test_a_failed_download_says_what_to_do_in_one_sentence_with_details_behind_a_button(qtbot, tmp_path,
                                                                                          monkeypatch):
     from lenet_gui.ui.settings import Settings
