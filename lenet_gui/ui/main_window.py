@@ -31,10 +31,9 @@ from .workers import Worker, start_worker
 WARM_UP_DELAY_MS = 300
 STATUS_MESSAGE_MS = 10_000
 PREFERRED_SIZE = QSize(1280, 820)
-# Room left around the window for what a window manager adds (borders, and a title bar above
-# the window's own geometry, TITLE_BAR high).
+# Room left around the window for what a window manager adds: borders, and a title bar above
+# the window's own geometry.
 FRAME_ALLOWANCE = QSize(16, 48)
-TITLE_BAR = 36
 
 
 class _ExportWorker(Worker):
@@ -342,8 +341,8 @@ class MainWindow(Retranslating, QMainWindow):
         height = max(minimum.height(), min(PREFERRED_SIZE.height(), area.height() - FRAME_ALLOWANCE.height()))
         self.resize(width, height)
         spare = QSize(area.width() - FRAME_ALLOWANCE.width() - width, area.height() - FRAME_ALLOWANCE.height() - height)
-        self.move(area.x() + FRAME_ALLOWANCE.width() // 2 + max(0, spare.width() // 2),
-                  area.y() + TITLE_BAR + max(0, spare.height() // 2))
+        # move() places the frame's corner (title bar included), not the contents'.
+        self.move(area.x() + max(0, spare.width() // 2), area.y() + max(0, spare.height() // 2))
 
     def _available_area(self, point) -> QRect:
         screen = QGuiApplication.screenAt(point) or self.screen() or QGuiApplication.primaryScreen()
