@@ -120,6 +120,10 @@
         <translation>粘贴的图像</translation>
     </message>
     <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
         <source>The image from the other application is empty or unreadable.</source>
         <translation>来自其他应用程序的图像为空或无法读取。</translation>
     </message>

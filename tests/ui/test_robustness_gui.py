@@ -25,6 +25,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QU
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
+from tests.support.decoding import wait_for_decoding  # noqa: E402
 from lenet_gui.core import engine  # noqa: E402
 from lenet_gui.core.checkpoint import load_checkpoint  # noqa: E402
 from lenet_gui.core.data import load_dataset  # noqa: E402
@@ -398,6 +399,7 @@ def _drop(tab, mime: QMimeData, before_drop=None) -> bool:
     drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(tab, drop)
+    wait_for_decoding(tab)
     return enter.isAccepted()
 
 
