@@ -528,6 +528,7 @@ def evaluated_tab(qtbot, tab, session, trained_checkpoint):
     return tab
 
 
+@pytest.mark.slow
 def test_confusion_matrix_adds_up_and_agrees_with_the_cli(evaluated_tab, trained_checkpoint):
     result = evaluated_tab.test_set.result
     table = evaluated_tab.test_set.table

@@ -524,6 +524,7 @@ print("exit status", app.run_app(sys.argv[3]), flush=True)
 
 
 # The second operation outlasts the test's hang guard: the app must quit without waiting for it.
+@pytest.mark.slow
 @pytest.mark.parametrize("operation_s, exit_wait_ms", [(1.0, 15_000), (3600.0, 300)])
 def test_quitting_during_an_operation_that_ignores_stop_exits_cleanly(tmp_path, data_root, operation_s, exit_wait_ms):
     """Before the fix, the process aborted at exit ('QThread: Destroyed while thread is still
