@@ -14,7 +14,7 @@ import threading
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
 from tests.support.decoding import wait_for_decoding  # noqa: E402
@@ -180,6 +180,20 @@ def test_fashion_model_uses_garment_classes_and_samples(qtbot, tab):
     buttons = {b.toolTip(): b for _, b in tab.sample_buttons}
     qtbot.mouseClick(buttons[TROUSER.name], Qt.MouseButton.LeftButton)
     assert tab.last_prediction.label == "Trouser"
+
+
+def test_the_transparent_sample_shows_its_ink_on_paper_in_the_dark_palette(qtbot, window):
+    from lenet_gui.ui import theme
+
+    window.theme_actions[theme.DARK].trigger()
+    try:
+        buttons = {b.toolTip(): b for _, b in window.classify_tab.sample_buttons}
+        icon = buttons["digit-5-transparent.png"].icon().pixmap(44, 44).toImage()
+        lightness = [QColor(icon.pixel(x, y)).lightness() for x in range(icon.width()) for y in range(icon.height())]
+        assert max(lightness) > 230 and min(lightness) < 80  # white paper and dark ink, both seen
+        assert all(QColor(icon.pixel(x, y)).alpha() == 255 for x in range(icon.width()) for y in range(icon.height()))
+    finally:
+        window.theme_actions[theme.LIGHT].trigger()
 
 
 def test_damaged_checkpoint_keeps_the_previous_model(tab, tmp_path):

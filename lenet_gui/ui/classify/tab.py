@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeySequence
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
     QSlider, QToolButton, QVBoxLayout, QWidget,
@@ -59,6 +59,20 @@ def display_copy(image: Image.Image) -> np.ndarray:
     if shown.mode not in ("RGBA", "RGB", "L"):
         shown = shown.convert("RGBA")
     return np.asarray(shown)
+
+
+def sample_icon(path: Path) -> QIcon:
+    """A sample's picture for its button. A transparent one is shown on white paper, as it would
+    print: dark ink on the dark palette's buttons would be invisible."""
+    image = QImage(str(path))
+    if image.hasAlphaChannel():
+        paper = QImage(image.size(), QImage.Format.Format_RGB32)
+        paper.fill(QColor("white"))
+        painter = QPainter(paper)
+        painter.drawImage(0, 0, image)
+        painter.end()
+        image = paper
+    return QIcon(QPixmap.fromImage(image))
 
 
 class _ImageDecoder(Worker):
@@ -226,7 +240,7 @@ class ClassifyTab(Retranslating, QWidget):
             if kind is None:
                 continue
             button = QToolButton()
-            button.setIcon(QIcon(str(path)))
+            button.setIcon(sample_icon(path))
             button.setIconSize(QSize(44, 44))
             button.setAutoRaise(True)
             button.setToolTip(path.name)
