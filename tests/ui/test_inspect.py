@@ -20,7 +20,7 @@ from lenet_gui.core.checkpoint import LoadedModel, save_checkpoint
 from lenet_gui.core.model import LAYER_SHAPES, LeNet, ModelConfig
 from lenet_gui.core.preprocess import Preprocessed, preprocess_array
 from lenet_gui.ui.widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize
-from lenet_gui.ui.inspect.feature_maps import INPUT_KEY, FeatureMapView
+from lenet_gui.ui.inspect.feature_maps import INPUT_KEY, OUTPUT_KEY, FeatureMapView
 from lenet_gui.ui.inspect.filters import FilterView
 from lenet_gui.ui.inspect.saliency import overlay
 from lenet_gui.ui.inspect.tab import InspectTab
@@ -281,6 +281,30 @@ def test_known_activations_are_drawn_in_the_colour_maps_known_colours(qtbot):
     assert_colour(screen_color(view, screen, INPUT_KEY, 0, 4, 4), (255, 255, 255), "input ink", tolerance=0)
     assert_colour(screen_color(view, screen, INPUT_KEY, 0, 0, 0), (0, 0, 0), "input background", tolerance=0)
     assert_colour(screen_color(view, screen, INPUT_KEY, 0, 4, 5), (128, 128, 128), "input at 0.5", tolerance=1)
+
+
+@pytest.mark.parametrize("height", [150, 190, 520])
+def test_the_output_rows_labels_never_run_into_each_other_however_short_the_view(qtbot, height):
+    from PySide6.QtGui import QFontMetrics
+
+    view = FeatureMapView()
+    qtbot.addWidget(view)
+    view.resize(1000, height)
+    view.show()
+    qtbot.waitExposed(view)
+    activations = {key: np.zeros(shape, dtype=np.float32) for key, shape in LAYER_SHAPES.items()}
+    with qtbot.waitSignal(view.painted, timeout=5000):
+        view.set_data(np.zeros((28, 28), dtype=np.float32), activations, np.full(10, 0.1), [str(d) for d in range(10)])
+    strip = view.layers[OUTPUT_KEY].tile_rects[0]
+    row_height = strip.height() / 10
+    if view.every_output_row_labelled():
+        for font in view.output_fonts():
+            assert QFontMetrics(font).height() <= row_height + 0.5, (height, row_height)
+    else:  # too short to read ten rows: only the top class is written, in the view's font
+        assert row_height < 8 and QFontMetrics(view.output_fonts()[1]).height() > row_height
+    if QFontMetrics(view.font()).height() < row_height:  # room enough: the view's own font
+        assert view.output_fonts()[0].pixelSize() == view.font().pixelSize()
+    assert (height >= 190) == view.every_output_row_labelled()
 
 
 def test_filters_are_drawn_blue_negative_white_zero_red_positive(qtbot):
