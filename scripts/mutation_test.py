@@ -79,6 +79,14 @@ _TOLERANCE_LIMIT = ("Tolerance: a size limit far above every real file of this k
 _TOLERANCE_CUT = "Tolerance: the length a long message is cut at; any length that keeps it on one line serves."
 _TOLERANCE_AGE = "Tolerance: how old a leftover temporary must be; the tests use one an hour old and one fresh."
 EQUIVALENT: dict[tuple, str] = {
+    ("fast_layers", "grad_out.contiguous(), x_nchw, weight_cl.contiguous(), bias_sizes, *common, [True, False, False]",
+     "False -> True", 99):
+        "This call is made for the input's gradient only and discards the weight gradient it would "
+        "also compute (`grad_input, _, _`); asking for it costs time, never changes a result.",
+    ("engine", "optimizer.zero_grad(set_to_none=True)", "True -> False", 52):
+        "Zeroed gradients instead of None: every parameter gets a gradient on every step, so the "
+        "optimizers (SGD, Adam, their weight decay) see the same values either way; None only saves "
+        "the memory writes.",
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
      "0 -> 1", 67): _POSIX,
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
