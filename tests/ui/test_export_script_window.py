@@ -80,7 +80,7 @@ def test_the_menu_action_writes_the_forms_recipe_as_a_script(qtbot, window, monk
     assert 'parser.add_argument("--threads", type=int,\n' in source
     assert tab.error_text == ""
     assert any(str(path) in m for m in messages)
-    assert str(path) in tab.log.toPlainText()
+    assert f"python '{path}' --data-root DIR" in tab.log.toPlainText()  # quoted: the name has a space
     assert window.settings.exports_folder == str(tmp_path)  # the next dialog starts here
 
 

@@ -4,6 +4,7 @@ recipe on screen as a Python script, each through a save dialog that remembers i
 from __future__ import annotations
 
 import html
+import shlex
 
 from PySide6.QtCore import QObject
 
@@ -112,6 +113,7 @@ class RunFiles(QObject):
             self.tab.show_error(html.escape(fill(self.tr("Cannot write %1: %2"), path, exc.strerror or str(exc))))
             return False
         self.tab.hide_error()
-        self.tab.log.appendPlainText(fill(self.tr("wrote the recipe as a script: %1 (run it with: python %1 --data-root DIR)"), path))
+        self.tab.log.appendPlainText(fill(self.tr("wrote the recipe as a script: %1 (run it with: python %2 --data-root DIR)"),
+                                          path, shlex.quote(path)))
         self.tab.status_message.emit(fill(self.tr("Exported %1"), path))
         return True
