@@ -296,10 +296,13 @@ def test_writing_replaces_a_file_whole_and_a_failed_write_leaves_it(tmp_path):
 # -- slow: the script on its own, on the real data ----------------------------------------------
 
 
-def _run_script(path, data_root, *args, timeout=900) -> subprocess.CompletedProcess:
-    # A fresh interpreter without this checkout on its path: the script stands alone.
+def _run_script(path, data_root, *args, timeout=270) -> subprocess.CompletedProcess:
+    # A fresh interpreter without this checkout on its path: the script stands alone. One
+    # thread, as the app's own slow tests: on a shared 2-core machine two threads racing other
+    # processes are many times slower. The timeout stays under the suite's per-test one.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return subprocess.run([sys.executable, "-I", str(path), "--data-root", str(data_root), *map(str, args)],
+    return subprocess.run([sys.executable, "-I", str(path), "--data-root", str(data_root), "--threads", "1",
+                           *map(str, args)],
                           cwd=path.parent, env=env, capture_output=True, text=True, timeout=timeout)
 
 
