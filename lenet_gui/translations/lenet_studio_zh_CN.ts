@@ -793,6 +793,18 @@ Click to make it the current input.</source>
         <source>Cannot write the chart to %1.</source>
         <translation>无法将图表写入 %1。</translation>
     </message>
+    <message>
+        <source>Export as Python script</source>
+        <translation>导出为 Python 脚本</translation>
+    </message>
+    <message>
+        <source>Python scripts (*.py)</source>
+        <translation>Python 脚本 (*.py)</translation>
+    </message>
+    <message>
+        <source>wrote the recipe as a script: %1 (run it with: python %2 --data-root DIR)</source>
+        <translation>已将训练配方写成脚本：%1（运行方式：python %2 --data-root DIR）</translation>
+    </message>
 </context>
 <context>
     <name>RunsModel</name>
@@ -1088,6 +1100,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>Classify drawings and photos with the selected run&apos;s model</source>
         <translation>用所选运行的模型对手写和照片进行分类</translation>
+    </message>
+    <message>
+        <source>Export as P&amp;ython script…</source>
+        <translation>导出为 Python 脚本(&amp;Y)…</translation>
+    </message>
+    <message>
+        <source>Write the recipe on screen as a standalone PyTorch script in the tutorial&apos;s style</source>
+        <translation>将当前的训练配方写成教程风格的独立 PyTorch 脚本</translation>
     </message>
     <message>
         <source>Training</source>
