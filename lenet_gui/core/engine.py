@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import LoadedDataset
+from .diagnostics import DIAGNOSTICS_EVERY, Diagnostics, DiagnosticsHistogram, DiagnosticsSample
 from .evaluation import evaluate_accuracy
 from .model import LeNet, ModelConfig, memory_format_of
 
@@ -193,7 +194,7 @@ class Finished:
     stopped: bool  # True when a stop request ended the run early
 
 
-Event = Union[BatchProgress, EvaluationStarted, EpochResult, Finished]
+Event = Union[BatchProgress, DiagnosticsSample, DiagnosticsHistogram, EvaluationStarted, EpochResult, Finished]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,7 +287,10 @@ class Trainer:
         test_limit: int | None = None,
         control: RunControl | None = None,
         report_seconds: float = REPORT_SECONDS,
+        diagnostics_every: int | None = DIAGNOSTICS_EVERY,
     ):
+        """``diagnostics_every``: sample every that many steps for the layers' diagnostics
+        (core/diagnostics.py; the events come with the batches'); 0 or None: no diagnostics."""
         config.validate()
         self.report_seconds = report_seconds
         self.config = config
@@ -299,6 +303,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.model = LeNet(config.model_config(dataset.info.mean, dataset.info.std)).to(self.device)
         self.optimizer = self._make_optimizer()
+        # The figures it has reported stay in it (.samples, .histograms), for the run's record.
+        self.diagnostics = Diagnostics(self.model, diagnostics_every) if diagnostics_every else None
         self.batches_per_epoch = math.ceil(len(self.train_split) / config.batch_size)
         self.scheduler = self._make_scheduler()
         self.history: list[EpochResult] = []
@@ -406,6 +412,8 @@ class Trainer:
         try:
             yield from self._loop()
         finally:
+            if self.diagnostics is not None:
+                self.diagnostics.abandon_step()  # a step that failed mid-way leaves no hook behind
             self.model.to(memory_format=torch.contiguous_format)
 
     def _loop(self) -> Iterator[Event]:
@@ -420,7 +428,7 @@ class Trainer:
         train_x = self.train_split.images.to(device)
         train_y = self.train_split.labels.to(device)
         n = len(self.train_split)
-        model, optimizer = self.model, self.optimizer
+        model, optimizer, diagnostics = self.model, self.optimizer, self.diagnostics
         memory_format = memory_format_of(model)
         # The divergence check happens when the losses are read back, batches after the bad one;
         # a fused optimizer reads this flag on the device and skips every step from the first
@@ -438,7 +446,7 @@ class Trainer:
             order = torch.randperm(n, generator=gen).to(device)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
-            pending = _PendingBatches()
+            pending = _PendingBatches(diagnostics)
             seen = 0
             try:
                 for batch in range(1, self.batches_per_epoch + 1):
@@ -456,6 +464,10 @@ class Trainer:
                         xb = _shift_and_flip(xb, c.augment_shift, c.augment_flip, augment_gen)
                     x = xb.float().div_(255).unsqueeze_(1).contiguous(memory_format=memory_format)
                     y = train_y[index]
+                    last_batch = batch == self.batches_per_epoch
+                    sampled = diagnostics is not None and diagnostics.wants(step + 1, last_batch)
+                    if sampled:
+                        diagnostics.begin()
                     logits = model(x)
                     loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
                     optimizer.zero_grad(set_to_none=True)
@@ -465,7 +477,11 @@ class Trainer:
                         diverged.masked_fill_(~torch.isfinite(loss), 1.0)
                     elif not math.isfinite(value := float(loss)):
                         raise _diverged(value, epoch, batch, c.lr)
+                    if sampled:
+                        diagnostics.before_step()
                     optimizer.step()
+                    if sampled:
+                        diagnostics.after_step(epoch, batch, self.batches_per_epoch, step + 1, histograms=last_batch)
                     lr = optimizer.param_groups[0]["lr"]
                     if self.scheduler is not None:
                         self.scheduler.step()
@@ -521,14 +537,17 @@ def _diverged(loss: float, epoch: int, batch: int, lr: float) -> NonFiniteLossEr
 
 class _PendingBatches:
     """Batches trained but not yet reported: their loss and count of right answers stay on the
-    device until :meth:`report` reads them all back in one transfer."""
+    device until :meth:`report` reads them all back in one transfer, with the diagnostics
+    gathered on those batches, if any."""
 
-    def __init__(self) -> None:
+    def __init__(self, diagnostics: Diagnostics | None = None) -> None:
+        self._diagnostics = diagnostics
         self._losses: list[torch.Tensor] = []
         self._correct: list[torch.Tensor] = []
         self._events: list[BatchProgress] = []
         self._sizes: list[int] = []
         self._values: list[float] | None = None  # read back early by read_back_with
+        self._diagnostic_events: list = []
 
     def add(self, loss: torch.Tensor, correct: torch.Tensor, event: BatchProgress, size: int) -> None:
         self._losses.append(loss)
@@ -539,23 +558,32 @@ class _PendingBatches:
     def read_back_with(self, *extra: torch.Tensor) -> list[float]:
         """Read the pending figures back, and ``extra`` 0-d tensors in the same transfer."""
         parts = [torch.stack(self._losses), torch.stack(self._correct).to(self._losses[0].dtype)] if self._events else []
-        values = torch.cat([*parts, *(t.reshape(1) for t in extra)]).tolist()
-        self._values = values[: 2 * len(self._events)]
-        return values[2 * len(self._events):]
+        layout, figures = self._diagnostics.take() if self._diagnostics is not None else (None, None)
+        tail = [] if figures is None else [figures.to(parts[0].dtype if parts else figures.dtype)]
+        values = torch.cat([*parts, *(t.reshape(1) for t in extra), *tail]).tolist()
+        batches = 2 * len(self._events)
+        self._values = values[:batches]
+        if figures is not None:
+            self._diagnostic_events += self._diagnostics.events(layout, values[batches + len(extra):])
+        return values[batches:batches + len(extra)]
 
-    def report(self, lr: float) -> Iterator[BatchProgress]:
-        """The pending batches' events, in order; raises at the first non-finite loss."""
+    def report(self, lr: float) -> Iterator[BatchProgress | DiagnosticsSample | DiagnosticsHistogram]:
+        """The pending batches' events, in order, then their diagnostics; raises at the first
+        non-finite loss."""
         if not self._events:
             return
         if self._values is None:
             self.read_back_with()
         values, events, sizes = self._values, self._events, self._sizes
+        diagnostics = self._diagnostic_events
         count = len(events)
         self._losses, self._correct, self._events, self._sizes, self._values = [], [], [], [], None
+        self._diagnostic_events = []
         for event, size, loss, right in zip(events, sizes, values[:count], values[count:]):
             if not math.isfinite(loss):
                 raise _diverged(loss, event.epoch, event.batch, lr)
             yield replace(event, loss=loss, accuracy=right / size)
+        yield from diagnostics
 
 
 def train_config_from_dict(data: dict) -> TrainConfig:

@@ -36,6 +36,9 @@ class RunOutcome:
     state_dict: dict[str, torch.Tensor]
     model_config: dict
     metadata: dict = field(default_factory=dict)
+    # The layers' diagnostics (core/diagnostics.py), as their events' to_dict(), in order.
+    diagnostics: list[dict] = field(default_factory=list)
+    histograms: list[dict] = field(default_factory=list)
 
     @property
     def has_model(self) -> bool:

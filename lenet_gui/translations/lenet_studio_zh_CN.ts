@@ -239,6 +239,77 @@
     </message>
 </context>
 <context>
+    <name>DiagnosticsView</name>
+    <message>
+        <source>output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>gradient norm</source>
+        <translation>梯度范数</translation>
+    </message>
+    <message>
+        <source>weight norm</source>
+        <translation>权重范数</translation>
+    </message>
+    <message>
+        <source>update / weight per step</source>
+        <translation>每步更新量 / 权重</translation>
+    </message>
+    <message>
+        <source>dead (ReLU)</source>
+        <translation>死亡单元（ReLU）</translation>
+    </message>
+    <message>
+        <source>saturated (σ′ &lt; %1)</source>
+        <translation>饱和单元（σ′ &lt; %1）</translation>
+    </message>
+    <message>
+        <source>pre-activations, epoch %1</source>
+        <translation>激活前的值，第 %1 轮</translation>
+    </message>
+    <message>
+        <source>pre-activations</source>
+        <translation>激活前的值</translation>
+    </message>
+    <message>
+        <source>log₁₀ |gradient|, epoch %1</source>
+        <translation>log₁₀ |梯度|，第 %1 轮</translation>
+    </message>
+    <message>
+        <source>log₁₀ |gradient|</source>
+        <translation>log₁₀ |梯度|</translation>
+    </message>
+    <message>
+        <source>Training diagnostics</source>
+        <translation>训练诊断</translation>
+    </message>
+    <message>
+        <source>How to read it: one colour per layer, from conv1 (the first) to the output. In a classic (sigmoid) run conv1&apos;s gradient starts hundreds of times smaller than the output layer&apos;s and stays far below it through the first epoch: its early layers barely learn. A modern run (ReLU, batch norm) keeps them close from the start. Saturated: σ′ = σ(1 − σ) below %1 (shaded in the pre-activations); dead: a ReLU unit that outputs 0 for a whole batch.</source>
+        <translation>怎么看：每种颜色是一层，从 conv1（第一层）到输出层。经典（sigmoid）运行中，conv1 的梯度起初比输出层的小几百倍，并在整个第一轮里都远小于它：前面几层几乎学不到东西。现代运行（ReLU、批量规范化）从一开始就让各层的梯度相近。饱和：σ′ = σ(1 − σ) 小于 %1（激活前的值的直方图中以阴影标出）；死亡：在整个批次上都输出 0 的 ReLU 单元。</translation>
+    </message>
+    <message>
+        <source>Select a run to see its layers&apos; diagnostics.</source>
+        <translation>选择一次运行，查看其各层的诊断。</translation>
+    </message>
+    <message>
+        <source>%1: no diagnostics yet (they come every few steps of training).</source>
+        <translation>%1：还没有诊断数据（训练时每隔几步记录一次）。</translation>
+    </message>
+    <message>
+        <source>%1 · per layer, every few steps, against the epoch</source>
+        <translation>%1 · 按层，每隔几步，横轴为轮次</translation>
+    </message>
+    <message>
+        <source>This run: conv1&apos;s gradient norm is %1 × the output layer&apos;s (median over epoch 1).</source>
+        <translation>本次运行：conv1 的梯度范数是输出层的 %1 倍（第 1 轮的中位数）。</translation>
+    </message>
+    <message>
+        <source>This run: conv1&apos;s gradient norm is %1 × the output layer&apos;s in epoch 1 and %2 × in epoch %3 (medians).</source>
+        <translation>本次运行：conv1 的梯度范数在第 1 轮是输出层的 %1 倍，在第 %3 轮是 %2 倍（中位数）。</translation>
+    </message>
+</context>
+<context>
     <name>DrawingCanvas</name>
     <message>
         <source>Draw here, or drop an image</source>
@@ -1112,6 +1183,18 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>Training</source>
         <translation>训练</translation>
+    </message>
+    <message>
+        <source>Curves</source>
+        <translation>曲线</translation>
+    </message>
+    <message>
+        <source>Diagnostics</source>
+        <translation>诊断</translation>
+    </message>
+    <message>
+        <source>Each layer&apos;s gradients, weights, updates and activations for the selected run</source>
+        <translation>所选运行中每一层的梯度、权重、更新量和激活情况</translation>
     </message>
     <message>
         <source>One line per epoch appears here: loss, train and test accuracy, time.</source>

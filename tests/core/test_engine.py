@@ -22,6 +22,7 @@ import torch
 from lenet_gui.core import engine, evaluation
 from lenet_gui.core.checkpoint import save_checkpoint
 from lenet_gui.core.data import DataSplit, LoadedDataset
+from lenet_gui.core.diagnostics import DiagnosticsHistogram, DiagnosticsSample
 from lenet_gui.core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, NonFiniteLossError, TrainConfig, Trainer, TrainingError, resolve_device
 from lenet_gui.core.presets import preset_config
 from tests.support.controls import Driver, Rendezvous
@@ -44,7 +45,7 @@ def _run(trainer: Trainer) -> list:
 
 def test_events_come_in_order_per_epoch(fake_dataset):
     trainer = Trainer(_config(epochs=2, batch_size=64), fake_dataset)
-    events = _run(trainer)
+    events = [e for e in _run(trainer) if not isinstance(e, (DiagnosticsSample, DiagnosticsHistogram))]
     kinds = [type(e).__name__ for e in events]
     per_epoch = ["BatchProgress"] * 4 + ["EvaluationStarted", "EpochResult"]  # 200 / 64 -> 4 batches
     assert kinds == per_epoch * 2 + ["Finished"]
@@ -877,12 +878,15 @@ class _ReadBacks:
         return counted
 
 
+@pytest.mark.parametrize("diagnostics_every", [0, 1], ids=["no-diagnostics", "diagnostics-every-step"])
 @pytest.mark.parametrize("optimizer", ["adam", "adamw"])
-def test_the_loop_reads_figures_back_once_per_report_not_per_batch(fake_dataset, monkeypatch, optimizer):
+def test_the_loop_reads_figures_back_once_per_report_not_per_batch(fake_dataset, monkeypatch, optimizer,
+                                                                   diagnostics_every):
     counter = _ReadBacks(monkeypatch)
-    # 200 images in batches of 8: 25 batches an epoch; no time-based report within an epoch
+    # 200 images in batches of 8: 25 batches an epoch; no time-based report within an epoch.
+    # The layers' diagnostics, even of every step, come back in the batches' transfer.
     trainer = Trainer(_config(epochs=2, batch_size=8, optimizer=optimizer), fake_dataset,
-                      report_seconds=math.inf)
+                      report_seconds=math.inf, diagnostics_every=diagnostics_every)
     per_epoch = []
     for event in trainer.run():
         if isinstance(event, EpochResult):

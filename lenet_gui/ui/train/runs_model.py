@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QIcon, QPixmap
 
 from ...core.data import dataset_info
+from ...core.diagnostics import DiagnosticsHistogram, DiagnosticsSample, event_from_dict
 from ...core.engine import BatchProgress, EpochResult, TrainConfig
 from ...core.runs import RunFailure, RunOutcome, RunStarted
 from ..widgets.text import fill
@@ -36,6 +37,8 @@ class RunRecord:
     batch_x: list[float] = field(default_factory=list)  # fractional epoch of each batch
     batch_loss: list[float] = field(default_factory=list)  # each batch's loss, as the engine reported it
     epochs: list[EpochResult] = field(default_factory=list)
+    diagnostics: list[DiagnosticsSample] = field(default_factory=list)  # the layers' figures, in step order
+    histograms: list[DiagnosticsHistogram] = field(default_factory=list)  # one per epoch
     visible: bool = True  # on the chart
 
     @property
@@ -59,6 +62,7 @@ class RunsModel(QAbstractListModel):
     run_added = Signal(int)  # run_id
     batches_added = Signal(int, int)  # run_id, how many batches were appended
     epoch_added = Signal(int)  # run_id
+    diagnostics_added = Signal(int)  # run_id
     visibility_changed = Signal(int, bool)  # run_id, shown on the chart
     run_removed = Signal(int)  # run_id
 
@@ -121,6 +125,18 @@ class RunsModel(QAbstractListModel):
             run.batch_x.append(event.epoch - 1 + event.batch / event.batches)
             run.batch_loss.append(event.loss)
         self.batches_added.emit(run_id, len(events))
+
+    def add_diagnostics(self, run_id: int, events: list) -> None:
+        """Diagnostics events (``DiagnosticsSample``, ``DiagnosticsHistogram``), or their
+        ``to_dict()`` as a run's record stores them."""
+        run = self.get(run_id)
+        if run is None or not events:
+            return
+        for event in events:
+            if isinstance(event, dict):
+                event = event_from_dict(event)
+            (run.histograms if isinstance(event, DiagnosticsHistogram) else run.diagnostics).append(event)
+        self.diagnostics_added.emit(run_id)
 
     def add_epoch(self, run_id: int, result: EpochResult) -> None:
         run = self.get(run_id)

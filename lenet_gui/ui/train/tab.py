@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QFrame, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QStyle,
-    QVBoxLayout, QWidget,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ...core import runs as run_failures
@@ -29,6 +29,7 @@ from ..widgets.text import Retranslating, button_text, fill
 from ..workers import start_worker
 from .buttons import action_button
 from .chart import TrainingChart
+from .diagnostics_view import DiagnosticsView
 from .recipe_form import RecipeForm
 from .runs_model import RunRecord, RunsModel
 from .run_files import RunFiles
@@ -132,6 +133,10 @@ class TrainTab(Retranslating, QWidget):
         self._label_action(self.export_script_action, self.tr("Export as P&ython script…"),
                            self.tr("Write the recipe on screen as a standalone PyTorch script in the tutorial's style"))
         self.recipe_box.setTitle(self.tr("Training"))
+        self.chart_tabs.setTabText(0, self.tr("Curves"))
+        self.chart_tabs.setTabText(1, self.tr("Diagnostics"))
+        self.chart_tabs.setTabToolTip(1, self.tr("Each layer's gradients, weights, updates and activations "
+                                                 "for the selected run"))
         self.log.setPlaceholderText(self.tr("One line per epoch appears here: loss, train and test accuracy, time."))
         self._show_progress_text()
         self._show_speed()
@@ -177,6 +182,14 @@ class TrainTab(Retranslating, QWidget):
 
         self.banner = ErrorBanner()
         self.chart = TrainingChart(self.runs)
+        self.diagnostics_view = DiagnosticsView(self.runs)
+        self.runs_panel.selection_changed.connect(self._show_selected_diagnostics)
+        # The curves and the layers' diagnostics share the space: on a small screen each needs all of it.
+        self.chart_tabs = QTabWidget()
+        self.chart_tabs.setObjectName("chartTabs")
+        self.chart_tabs.setDocumentMode(True)
+        self.chart_tabs.addTab(self.chart, "")
+        self.chart_tabs.addTab(self.diagnostics_view, "")
         self.progress = QProgressBar()
         self.progress.setObjectName("epochProgress")
         self.progress.setTextVisible(True)
@@ -199,7 +212,7 @@ class TrainTab(Retranslating, QWidget):
         lower_layout.addLayout(progress_row)
         lower_layout.addWidget(self.log, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.chart)
+        splitter.addWidget(self.chart_tabs)
         splitter.addWidget(lower)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
@@ -260,6 +273,7 @@ class TrainTab(Retranslating, QWidget):
         thread.batches.connect(self._on_batches)
         thread.evaluating.connect(self._on_evaluating)
         thread.epoch_finished.connect(self._on_epoch_finished)
+        thread.diagnostics.connect(self._on_diagnostics)
         thread.live_weights.connect(self.session.live_weights)
         thread.run_finished.connect(self._on_run_finished)
         thread.run_failed.connect(self._on_run_failed)
@@ -409,6 +423,14 @@ class TrainTab(Retranslating, QWidget):
         self._speed_values = (f"{last.samples_per_sec:,.0f}", format_duration(last.eta_seconds),
                               format_duration(run_left))
         self._show_speed()
+
+    def _on_diagnostics(self, events: list) -> None:
+        if self.active_run is not None:
+            self.runs.add_diagnostics(self.active_run.run_id, events)
+
+    def _show_selected_diagnostics(self) -> None:
+        run = self.selected_run()
+        self.diagnostics_view.show_run(run.run_id if run is not None else None)
 
     def _on_evaluating(self, epoch: int) -> None:
         run = self.active_run

@@ -23,6 +23,7 @@ import torch
 from PySide6.QtCore import Signal
 
 from ...core.data import LoadedDataset, load_dataset
+from ...core.diagnostics import DiagnosticsHistogram, DiagnosticsSample
 from ...core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, RunControl, Trainer, TrainConfig
 from ...core.runs import RunOutcome, RunStarted, describe_failure
 from ..workers import Worker
@@ -101,6 +102,7 @@ class TrainingThread(Worker):
     evaluating = Signal(int)  # epoch
     epoch_finished = Signal(object)  # EpochResult
     live_weights = Signal(object)  # {"conv1.weight": tensor, "conv2.weight": tensor}, CPU copies
+    diagnostics = Signal(object)  # list of DiagnosticsSample / DiagnosticsHistogram since the previous signal
     run_finished = Signal(object)  # RunOutcome
     run_failed = Signal(object)  # RunFailure
 
@@ -109,6 +111,7 @@ class TrainingThread(Worker):
         self.request = request
         self.control = request.control if request.control is not None else RunControl()
         self._pending: list[BatchProgress] = []  # batches not yet sent to the window
+        self._pending_diagnostics: list = []  # sent with the batches
         self.threads_in_use = request.config.threads  # as Trainer.run() sets them
 
     def stop(self) -> None:
@@ -169,6 +172,10 @@ class TrainingThread(Worker):
                 if now - last_weights >= weights_interval:
                     self.live_weights.emit(self._conv_weights(trainer))
                     last_weights = now
+            elif isinstance(event, (DiagnosticsSample, DiagnosticsHistogram)):
+                self._pending_diagnostics.append(event)
+                if isinstance(event, DiagnosticsHistogram):  # once an epoch, after its last batch
+                    self._flush_batches()
             elif isinstance(event, EvaluationStarted):
                 self.evaluating.emit(event.epoch)
             elif isinstance(event, EpochResult):
@@ -179,12 +186,15 @@ class TrainingThread(Worker):
                 # After a Stop mid-epoch the model has moved past the epoch the history reports:
                 # keep the weights that epoch measured, so a saved checkpoint's figures are its own.
                 state_dict, metadata = trainer.checkpoint_state()
+                gathered = trainer.diagnostics
                 self.run_finished.emit(RunOutcome(
                     history=event.history,
                     stopped=event.stopped,
                     state_dict=state_dict,
                     model_config=trainer.model.config.to_dict(),
                     metadata=metadata,
+                    diagnostics=[s.to_dict() for s in gathered.samples] if gathered else [],
+                    histograms=[h.to_dict() for h in gathered.histograms] if gathered else [],
                 ))
 
     def _adapt_threads(self, config: TrainConfig) -> None:
@@ -202,6 +212,9 @@ class TrainingThread(Worker):
         if self._pending:
             self.batches.emit(self._pending)
             self._pending = []
+        if self._pending_diagnostics:
+            self.diagnostics.emit(self._pending_diagnostics)
+            self._pending_diagnostics = []
 
     @staticmethod
     def _conv_weights(trainer: Trainer) -> dict[str, torch.Tensor]:
