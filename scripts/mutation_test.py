@@ -56,10 +56,10 @@ MODULE_TESTS: dict[str, list[str]] = {
     "engine": ["tests/core/test_engine.py", "tests/core/test_robustness_training.py"],
     "model": ["tests/core/test_model.py", "tests/core/test_fast_layers.py", "tests/core/test_checkpoint.py"],
     "fast_layers": ["tests/core/test_fast_layers.py", "tests/core/test_model.py"],
-    "presets": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
+    "presets": ["tests/core/test_presets.py", "tests/core/test_engine.py", "tests/cli/test_cli.py"],
     "evaluation": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
     "runs": ["tests/core/test_failure_descriptions.py", "tests/core/test_run_outcome.py"],
-    "export": ["tests/cli/test_cli.py"],
+    "export": ["tests/cli/test_export.py", "tests/cli/test_cli.py"],
     "files": ["tests/core/test_download.py", "tests/core/test_checkpoint.py"],
 }
 
@@ -81,6 +81,9 @@ _KIND_CODE = ("A failure kind is a code that the front ends compare with its own
               "never shown or stored: any string distinct from the others serves.")
 _TOLERANCE_AGE = "Tolerance: how old a leftover temporary must be; the tests use one an hour old and one fresh."
 EQUIVALENT: dict[tuple, str] = {
+    ("evaluation", "y = labels[start : start + batch_size].to(device, non_blocking=True)", "True -> False", 71):
+        "A blocking copy instead of an asynchronous one: the same labels arrive before the comparison "
+        "that reads them (on the CPU there is nothing to overlap); only a GPU's overlap is lost.",
     ("runs", 'DIVERGED = "diverged"', "'diverged' -> 'XdivergedX'", 11): _KIND_CODE,
     ("runs", 'DATA_SET = "data-set"', "'data-set' -> 'Xdata-setX'", 11): _KIND_CODE,
     ("runs", 'INVALID_SETTINGS = "invalid-settings"', "'invalid-settings' -> 'Xinvalid-settingsX'", 19): _KIND_CODE,
