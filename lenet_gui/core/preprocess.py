@@ -288,19 +288,61 @@ def preprocess_digit(grey: np.ndarray) -> Preprocessed:
     return _result(canvas)
 
 
+def background_plane(grey: np.ndarray) -> np.ndarray:
+    """The light falling on the backdrop, as a plane a + b x + c y fitted to the image's border
+    band, refitted twice without the pixels that are far off it (a sleeve or a shadow touching
+    the edge). A photo's light is rarely even; a plane is the most a border can tell about the
+    middle without guessing."""
+    h, w = grey.shape
+    band = max(1, min(h, w) // 40)
+    on_border = np.zeros((h, w), dtype=bool)
+    on_border[:band] = on_border[-band:] = True
+    on_border[:, :band] = on_border[:, -band:] = True
+    ys, xs = np.nonzero(on_border)
+    design = np.stack([np.ones(ys.size), xs / w, ys / h], axis=1)
+    values = grey[on_border]
+    coef = np.array([float(np.median(values)), 0.0, 0.0])
+    for _ in range(3):
+        if values.size < 3:
+            break
+        coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+        residual = np.abs(values - design @ coef)
+        keep = residual < max(0.02, 2.5 * float(np.median(residual)))
+        design, values = design[keep], values[keep]
+    yy, xx = np.mgrid[0:h, 0:w]
+    return coef[0] + coef[1] * xx / w + coef[2] * yy / h
+
+
+# After dividing out the light, what is left of an empty backdrop (paper texture, JPEG ringing,
+# the soft shadow a garment casts) stays below this; the garment's own faint parts lose little.
+GARMENT_BACKDROP_FLOOR = 0.05
+# Less ink than this anywhere (as a share of the light) is an empty picture.
+GARMENT_INK_LEVEL = 0.06
+
+
 def preprocess_garment(grey: np.ndarray) -> Preprocessed:
-    """Fashion-MNIST's recipe: trim, fit the longest side to 28, centre, invert a light background."""
+    """Fashion-MNIST's recipe: trim, fit the longest side to 28, centre, invert a light background.
+
+    Fashion-MNIST's pixels are the negated luminance of product photos on white. A user's photo
+    is lit unevenly, so on a light background the garment's luminance is divided by the light
+    fitted to the border (:func:`background_plane`) before negating, which undoes gradients and
+    a dim exposure alike."""
     background = _border_level(grey)
-    if float(np.abs(grey - background).max()) < 0.06:
-        return _blank()
     if background > 0.5:
-        ink = 1.0 - grey
-        floor = 1.0 - background
+        light = np.maximum(background_plane(grey), 1e-3)
+        ink = np.clip(1.0 - grey / light, 0.0, 1.0)
+        if float(ink.max()) < GARMENT_INK_LEVEL:
+            return _blank()
+        ink = np.clip((ink - GARMENT_BACKDROP_FLOOR) / (1.0 - GARMENT_BACKDROP_FLOOR), 0.0, 1.0)
+        # The garment's box is found at the same ink level as before the floor was taken off:
+        # a pale garment (a white shirt on a white sheet) stays a garment.
+        crop_level = (GARMENT_INK_LEVEL - GARMENT_BACKDROP_FLOOR) / (1.0 - GARMENT_BACKDROP_FLOOR)
     else:
-        ink = grey.copy()
-        floor = background
-    ink = np.clip((ink - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
-    small = _crop_and_fit(ink, 0.06, 28)
+        if float(np.abs(grey - background).max()) < GARMENT_INK_LEVEL:
+            return _blank()
+        ink = np.clip((grey - background) / max(1e-6, 1.0 - background), 0.0, 1.0)
+        crop_level = GARMENT_INK_LEVEL
+    small = _crop_and_fit(ink, crop_level, 28)
     if small is None:
         return _blank()
     small = np.minimum(small, 1.0)
