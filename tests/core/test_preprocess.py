@@ -85,6 +85,30 @@ def test_shaded_noisy_paper_keeps_background_black():
     assert np.abs(img - clean).mean() < 0.05
 
 
+def test_a_deep_shadow_across_the_sheet_is_divided_out_not_read_as_ink():
+    grey = np.asarray(seven(), dtype=np.float64) / 255.0
+    h, w = grey.shape
+    yy, xx = np.mgrid[0:h, 0:w] / w
+    light = 1.0 - 0.75 * (0.6 * xx + 0.4 * yy)  # a phone's shadow: the far corner at 25% light
+    img = preprocess_array(grey * light, DIGIT).tensor[0].numpy()
+    clean = preprocess_array(grey, DIGIT).tensor[0].numpy()
+    assert img[:, :3].max() < 0.02 and img[:, -3:].max() < 0.02
+    assert np.abs(img - clean).mean() < 0.02
+
+
+def test_a_faint_blurred_stroke_beside_a_dark_one_is_still_ink():
+    # A 'T' scanned at low resolution: a dark, thick bar, and a thin upright that the blur
+    # leaves at 45% of the bar's darkness. Both are the digit; a threshold halfway to the
+    # darkest ink would keep the bar only.
+    paper = np.ones((60, 60))
+    paper[10:16, 10:50] = 0.0  # the bar, fully dark
+    paper[16:50, 29:31] = 1 - 0.45  # the upright, faint
+    img = preprocess_array(paper, DIGIT).tensor[0].numpy()
+    height, width = ink_box(img, 0.3)
+    assert width == 20 and height >= 15  # the upright is there: the shape is as tall as wide
+    assert img[20, 13:15].max() > 0.3  # ink in the middle column, well below the bar
+
+
 def _rgb_seven() -> Image.Image:
     return seven().convert("RGB")
 
