@@ -269,9 +269,9 @@ def _centred(patches: list[torch.Tensor]) -> torch.Tensor:
     return out
 
 
-def _box(gen: torch.Generator, longest: int) -> tuple[int, int]:
-    # Not narrower than half the long side: anything thin and upright reads as a one.
-    short = int(torch.randint(longest // 2, longest + 1, (1,), generator=gen))
+def _box(gen: torch.Generator, longest: int, narrowest: float = 0.5) -> tuple[int, int]:
+    # Not narrower than ``narrowest`` of the long side: anything thin and upright reads as a one.
+    short = int(torch.randint(round(longest * narrowest), longest + 1, (1,), generator=gen))
     return (longest, short) if bool(torch.rand(1, generator=gen) < 0.5) else (short, longest)
 
 
@@ -352,7 +352,8 @@ def outliers(n: int, input_kind: str, gen: torch.Generator) -> torch.Tensor:
     for _ in range(n):
         family = int(torch.randint(3, (1,), generator=gen))
         if input_kind == "digit":
-            h, w = _box(gen, 20)
+            # Down to 8 of 20 pixels wide: wider than the boldest one, as narrow as a dress.
+            h, w = _box(gen, 20, narrowest=0.4)
             patches.append(_fit((_blob, _speckle, _grating)[family](h, w, gen), 20, binary=True))
         elif input_kind == "garment":
             h, w = _box(gen, 28)

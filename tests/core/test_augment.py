@@ -76,7 +76,7 @@ def test_low_resolution_then_binarised_gives_sharp_blurry_shapes():
 
 
 def test_real_inputs_is_repeatable_with_a_seed_and_stays_in_range():
-    images = (bar_batch(32)[:, 0] * 255).to(torch.uint8)
+    images = (bar_batch(32)[:, 0] * 150).to(torch.uint8)  # grey, so that any change of exposure shows
     for kind in ("digit", "garment"):
         a = augment.real_inputs(images, kind, gen(3))
         b = augment.real_inputs(images, kind, gen(3))
@@ -134,6 +134,11 @@ def test_outliers_come_shaped_as_preprocessing_shapes_each_kind_of_input():
             h, w = ink_extent(img)
             assert max(h, w) <= longest and max(h, w) >= longest - 3
     assert torch.equal(augment.outliers(5, "digit", gen(2)), augment.outliers(5, "digit", gen(2)))
+    # Shapes, not solid boxes: ink covers part of each one's box, and no two are alike.
+    for batch in (digits, garments):
+        cover = [(img > 0.5).float().mean() / (ink_extent(img)[0] * ink_extent(img)[1] / 784) for img in batch[:, 0]]
+        assert max(cover) < 0.98 and 0.2 < float(np.mean(cover)) < 0.85
+        assert len({img.numpy().tobytes() for img in batch}) == len(batch)
 
 
 def test_outliers_drawn_from_a_bank_are_its_images_turned_or_mirrored():
