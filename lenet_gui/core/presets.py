@@ -23,7 +23,7 @@ PRESETS: dict[str, dict] = {
         activation="relu", pool="max", batch_norm=True, dropout=0.0, normalize=True,
     ),
     "robust": dict(
-        epochs=15, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
+        epochs=22, batch_size=128, lr=0.1, optimizer="sgd", momentum=0.9, weight_decay=5e-4,
         schedule="onecycle", label_smoothing=0.0, augment_shift=0, augment_flip=False,
         augment="real-inputs", holdout=5000, outlier_exposure=0.5,
         activation="relu", pool="max", batch_norm=True, dropout=0.0, normalize=True,
