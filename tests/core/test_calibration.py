@@ -55,6 +55,9 @@ def test_reliability_bins_are_fifteen_equal_widths_with_counts_confidence_and_ac
     assert full[0].confidence == pytest.approx(0.55) and full[0].accuracy == pytest.approx(0.5)
     assert full[1].accuracy == pytest.approx(0.9) and full[1].gap == pytest.approx(0.05)
     assert all(math.isnan(x.accuracy) for x in bins if not x.count)
+    # A bin holds (lower, upper]: exactly 60% and exactly 100% go with the bins they end.
+    edges = reliability_bins(np.array([[0.6, 0.4], [1.0, 0.0]]), np.array([0, 0]))
+    assert [edges.index(x) for x in edges if x.count] == [8, 14]
 
 
 def test_fit_temperature_recovers_the_temperature_that_generated_the_labels():
