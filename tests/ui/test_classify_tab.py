@@ -228,7 +228,7 @@ def test_cli_and_window_agree(tab):
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(THREE), str(SEVEN)]
     for line in lines:
-        assert set(line) == {"file", "index", "label", "probabilities"}
+        assert set(line) == {"file", "index", "label", "probabilities", "unfamiliar", "novelty"}
         tab.load_image(line["file"])
         assert line["index"] == tab.last_prediction.index
         assert line["label"] == tab.last_prediction.label
