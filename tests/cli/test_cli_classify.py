@@ -50,10 +50,11 @@ def test_evaluate_the_bundled_mnist_model():
     assert len(per_class) == 10
 
 
-@pytest.mark.parametrize("model, floor", [("fashion-mnist", 0.9127)])
+@pytest.mark.parametrize("model, floor", [("mnist", 0.993), ("fashion-mnist", 0.9127)])
 def test_evaluate_reports_honest_percentages_for_a_calibrated_bundled_model(model, floor):
-    """On the official test set: at least the accuracy of the model it replaced, a 15-bin ECE
-    of at most 0.02 and a mean top-1 probability within 0.03 of the accuracy."""
+    """On the official test set: the accuracy aimed at (digits) or that of the model it replaced
+    (garments), a 15-bin ECE of at most 0.02 and a mean top-1 probability within 0.03 of the
+    accuracy."""
     root = str(prerequisites.real_data_root(holding=model))
     out = run("evaluate", "--model", model, "--data-root", root)
     assert out.returncode == 0, out.stderr

@@ -18,12 +18,18 @@ from lenet_gui.core.resources import BUNDLED_MODELS, sample_paths
 from tests.support import prerequisites
 
 # The bundled models trained with the robust preset (held-out images, calibration, detector).
-CALIBRATED = ("fashion-mnist",)
+CALIBRATED = ("mnist", "fashion-mnist")
 
 
 @pytest.fixture(scope="module", params=CALIBRATED)
 def bundled(request):
     return load_checkpoint(BUNDLED_MODELS[request.param])
+
+
+@pytest.fixture(scope="module")
+def digit_model():
+    loaded = load_checkpoint(BUNDLED_MODELS["mnist"])
+    return loaded, Predictor(loaded)
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +80,26 @@ def noise_images() -> list[bytes]:
 
 def samples(prefix: str) -> list:
     return [p for p in sample_paths() if p.name.startswith(prefix)]
+
+
+@pytest.mark.parametrize("sample", samples("digit-"), ids=lambda p: p.name)
+def test_the_digit_model_reads_every_digit_sample_and_accepts_it(digit_model, sample):
+    loaded, predictor = digit_model
+    _, prediction = classify(loaded, sample, predictor)
+    assert prediction.label == sample.name.split("-")[1]
+    assert not prediction.unfamiliar, prediction.novelty
+
+
+def test_the_digit_model_says_most_garment_photos_and_all_noise_are_not_digits(digit_model):
+    loaded, predictor = digit_model
+    garments = samples("garment-")
+    refused = [classify(loaded, path, predictor)[1].unfamiliar for path in garments]
+    # Fitted into 20 x 20 as a digit, a dress is a bold one and trousers an upright zero: the
+    # silhouettes that look like no digit are refused.
+    assert sum(refused) >= 4, dict(zip([p.name for p in garments], refused))
+    for data in noise_images():
+        _, prediction = classify(loaded, data, predictor)
+        assert prediction is None or prediction.unfamiliar, (prediction.label, prediction.novelty)
 
 
 @pytest.mark.parametrize("sample", samples("garment-"), ids=lambda p: p.name)
