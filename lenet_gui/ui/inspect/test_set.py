@@ -1,4 +1,5 @@
-"""The current model on its whole test set: accuracy, a confusion matrix, the images it gets wrong.
+"""The current model on its whole test set: accuracy, calibration (the expected calibration error
+and a reliability diagram), a confusion matrix, the images it gets wrong.
 
 The 10 000 predictions run in a background thread on a copy of the model (the UI never shares a
 model with a thread), through the same function as ``lenet-gui evaluate``, and are cached per
@@ -39,8 +40,12 @@ from ..widgets.data_dialog import DatasetDialog
 from ..widgets.deferred import WhenVisible
 from ..widgets.text import Retranslating, display_class_name, display_class_names, fill
 from ..workers import Worker, start_worker
+from .reliability import ReliabilityDiagram
 
 THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
+# Panel widths from which the reliability diagram stands beside the confusion matrix rather than
+# under it: narrower, the gallery would be left too little room.
+RELIABILITY_BESIDE_WIDTH = 1000
 
 
 class EvaluationWorker(Worker):
@@ -262,6 +267,12 @@ class TestSetPanel(Retranslating, QWidget):
         table_box.addWidget(self.table_legend)
         table_box.addWidget(self.table)
         table_box.addStretch(1)
+        self.reliability = ReliabilityDiagram()
+        # Beside the matrix where the panel is wide; under it where the gallery needs the width.
+        self.reliability_box = QVBoxLayout()
+        self.reliability_box.addWidget(self.reliability)
+        self.reliability_box.addStretch(1)
+        self.table_box = table_box
 
         self.gallery_title = QLabel()
         self.gallery_title.setWordWrap(True)
@@ -294,6 +305,7 @@ class TestSetPanel(Retranslating, QWidget):
         body = QHBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(table_box)
+        body.addLayout(self.reliability_box)
         body.addLayout(gallery_box, 1)
         # Where the panel is shorter than the matrix, it scrolls rather than cut it.
         self.body_scroll = QScrollArea()
@@ -306,6 +318,13 @@ class TestSetPanel(Retranslating, QWidget):
         layout.addWidget(self.body_scroll, 1)
         self._show_state(self._no_model_texts)
         self.retranslate()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        beside = self.width() >= RELIABILITY_BESIDE_WIDTH
+        box = self.reliability_box if beside else self.table_box
+        if box.indexOf(self.reliability) < 0:
+            box.insertWidget(0 if beside else box.indexOf(self.table) + 1, self.reliability)
 
     def retranslate(self) -> None:
         self.table_legend.setText(self.tr("Rows: true class · columns: predicted class"))
@@ -443,6 +462,7 @@ class TestSetPanel(Retranslating, QWidget):
             self.action_button.setText(button)
         self._action_dataset = ask_for  # the button opens the data-set dialog for this key
         self.table.show_result(None, [])
+        self.reliability.set_report(None)
         self.gallery_model.set_rows(None, [], np.zeros(0))
         self.gallery_title.setText("")
         self.all_wrong_button.setEnabled(False)
@@ -459,6 +479,7 @@ class TestSetPanel(Retranslating, QWidget):
         self.body_scroll.setVisible(True)
         self._fit_gallery_grid(classes)
         self.table.show_result(result, classes)
+        self.reliability.set_report(result.calibration())
         self.all_wrong_button.setEnabled(True)
         self.show_misclassified()
         self.evaluated.emit(result)
@@ -467,9 +488,18 @@ class TestSetPanel(Retranslating, QWidget):
         info = dataset_info(result.dataset_key)
         total = int(result.confusion.sum())
         wrong = total - int(np.trace(result.confusion))
-        self.summary.setText(fill(
-            self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
-            f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title))
+        report = result.calibration()
+        if result.unfamiliar_share is None:
+            calibration = self.tr("Expected calibration error %1 (%2 bins) · mean confidence %3 · temperature %4")
+        else:
+            calibration = self.tr("Expected calibration error %1 (%2 bins) · mean confidence %3 · temperature %4 "
+                                  "· called unfamiliar: %5")
+        self.summary.setText("<br>".join([
+            fill(self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
+                 f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title),
+            fill(calibration, f"{report.ece:.4f}", len(report.bins), f"{100 * report.mean_confidence:.2f}%",
+                 f"{result.temperature:.3f}", f"{100 * (result.unfamiliar_share or 0):.2f}%"),
+        ]))
 
     def _fit_gallery_grid(self, classes: list[str]) -> None:
         """Cells wide enough for the longest caption, so class names are not cut."""
