@@ -64,7 +64,9 @@ def preset_features(config: TrainConfig) -> list[tuple[str, object]]:
 
     Codes: ``activation`` (``"relu"`` or ``"sigmoid"``), ``batch_norm``, ``normalize``,
     ``schedule`` (``"onecycle"`` or ``"cosine"``), ``weight_decay``, ``label_smoothing``,
-    ``dropout``, ``augment_shift`` (pixels), ``augment_flip``. Flags carry ``True``.
+    ``dropout``, ``augment_shift`` (pixels), ``augment_flip``, ``augment`` (a policy of
+    core/augment.py, e.g. ``"real-inputs"``), ``outlier_exposure`` (its weight), ``holdout``
+    (images held out to calibrate the model). Flags carry ``True``.
     """
     features: list[tuple[str, object]] = [("activation", config.activation)]
     if config.batch_norm:
@@ -83,4 +85,10 @@ def preset_features(config: TrainConfig) -> list[tuple[str, object]]:
         features.append(("augment_shift", config.augment_shift))
     if config.augment_flip:
         features.append(("augment_flip", True))
+    if config.augment != "none":
+        features.append(("augment", config.augment))
+    if config.outlier_exposure:
+        features.append(("outlier_exposure", config.outlier_exposure))
+    if config.holdout:
+        features.append(("holdout", config.holdout))
     return features
