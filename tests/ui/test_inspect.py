@@ -251,6 +251,20 @@ def test_probabilities_shown_are_the_softmax_of_the_logits(tab, session):
     assert f"{100 * expected.max():.1f}%" in tab.input_label.text()
 
 
+def test_the_inspector_shows_the_models_temperature_and_its_unfamiliar_verdict(tab, session):
+    loaded = make_model()
+    # A temperature of 4, and a check whose threshold no input's energy stays under.
+    loaded.metadata["calibration"] = {"temperature": 4.0, "ood": {"method": "energy", "threshold": -1e9}}
+    session.set_model(loaded)
+    current = stroke_input(ZERO)
+    session.set_input(current)
+    logits = hooked_forward(loaded, current.preprocessed.tensor)["logits"]
+    expected = torch.softmax(torch.from_numpy(logits).double() / 4.0, 0).numpy()
+    np.testing.assert_allclose(tab.maps.probabilities, expected, rtol=1e-9)
+    assert "unlike its training images (nearest class: " in tab.input_label.text()
+    assert f"{100 * expected.max():.1f}%" in tab.input_label.text()
+
+
 def test_known_activations_are_drawn_in_the_colour_maps_known_colours(qtbot):
     """Each layer's scale runs from its smallest value (viridis's first colour) to its largest
     (its last); the input is grey from 0 (black) to 1 (white). Checked on screen."""
