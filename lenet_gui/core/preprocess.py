@@ -348,15 +348,16 @@ def preprocess_garment(grey: np.ndarray) -> Preprocessed:
         if float(ink.max()) < GARMENT_INK_LEVEL:
             return _blank()
         ink = np.clip((ink - GARMENT_BACKDROP_FLOOR) / (1.0 - GARMENT_BACKDROP_FLOOR), 0.0, 1.0)
-        # The garment's box is found at the same ink level as before the floor was taken off:
-        # a pale garment (a white shirt on a white sheet) stays a garment.
-        crop_level = (GARMENT_INK_LEVEL - GARMENT_BACKDROP_FLOOR) / (1.0 - GARMENT_BACKDROP_FLOOR)
+        small = _crop_and_fit(ink, GARMENT_INK_LEVEL, 28)
+        if small is None:
+            # Nothing stands out once the floor is off, but something did before it: a pale
+            # garment (a white shirt on a white sheet), found at the level it had then.
+            small = _crop_and_fit(ink, (GARMENT_INK_LEVEL - GARMENT_BACKDROP_FLOOR) / (1.0 - GARMENT_BACKDROP_FLOOR), 28)
     else:
         if float(np.abs(grey - background).max()) < GARMENT_INK_LEVEL:
             return _blank()
         ink = np.clip((grey - background) / max(1e-6, 1.0 - background), 0.0, 1.0)
-        crop_level = GARMENT_INK_LEVEL
-    small = _crop_and_fit(ink, crop_level, 28)
+        small = _crop_and_fit(ink, GARMENT_INK_LEVEL, 28)
     if small is None:
         return _blank()
     small = np.minimum(small, 1.0)
