@@ -666,15 +666,20 @@ def test_the_test_set_shows_the_calibration_of_the_probabilities_its_model_gives
     assert f"mean confidence {100 * probabilities.max(1).mean():.2f}%" in text
 
 
-def test_the_reliability_diagram_goes_under_the_matrix_where_the_panel_is_narrow(qtbot, evaluated_tab):
+def test_the_reliability_diagram_takes_the_gallerys_place_on_demand_where_the_panel_is_narrow(qtbot, evaluated_tab):
     view = evaluated_tab.test_set
     beside = view.reliability.mapTo(view, QPoint(0, 0))
+    assert view.reliability.isVisible() and not view.reliability_button.isVisible()
     assert beside.x() > view.table.mapTo(view, QPoint(0, 0)).x() + view.table.width() - 1
     evaluated_tab.resize(900, 800)
-    qtbot.waitUntil(lambda: view.width() < 1000)
-    qtbot.waitUntil(lambda: view.reliability.mapTo(view, QPoint(0, 0)).y() >= view.table.mapTo(view, QPoint(0, 0)).y()
-                    + view.table.height() - 1)
-    assert view.reliability.report is not None and view.reliability.isVisible()
+    qtbot.waitUntil(lambda: view.reliability_button.isVisible())
+    assert not view.reliability.isVisible() and view.gallery.isVisible()
+    qtbot.mouseClick(view.reliability_button, Qt.MouseButton.LeftButton)
+    assert view.reliability.isVisible() and not view.gallery.isVisible()
+    assert view.reliability.report is not None
+    # Asking for images brings the gallery back.
+    qtbot.mouseClick(view.all_wrong_button, Qt.MouseButton.LeftButton)
+    assert view.gallery.isVisible() and not view.reliability.isVisible()
 
 
 def test_missing_data_set_gives_a_message_not_a_crash(qtbot, tab, session, tmp_path, monkeypatch):

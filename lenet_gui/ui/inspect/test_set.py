@@ -43,8 +43,9 @@ from ..workers import Worker, start_worker
 from .reliability import ReliabilityDiagram
 
 THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
-# Panel widths from which the reliability diagram stands beside the confusion matrix rather than
-# under it: narrower, the gallery would be left too little room.
+# Panel widths from which the reliability diagram stands beside the confusion matrix; narrower,
+# the gallery would be left too little room, and the diagram takes the gallery's place while its
+# button is down.
 RELIABILITY_BESIDE_WIDTH = 1000
 
 
@@ -268,11 +269,13 @@ class TestSetPanel(Retranslating, QWidget):
         table_box.addWidget(self.table)
         table_box.addStretch(1)
         self.reliability = ReliabilityDiagram()
-        # Beside the matrix where the panel is wide; under it where the gallery needs the width.
         self.reliability_box = QVBoxLayout()
         self.reliability_box.addWidget(self.reliability)
         self.reliability_box.addStretch(1)
-        self.table_box = table_box
+        self.reliability_button = QPushButton()  # only where the diagram is not beside the matrix
+        self.reliability_button.setObjectName("reliabilityButton")
+        self.reliability_button.setCheckable(True)
+        self.reliability_button.toggled.connect(lambda _: self._place_reliability())
 
         self.gallery_title = QLabel()
         self.gallery_title.setWordWrap(True)
@@ -295,11 +298,13 @@ class TestSetPanel(Retranslating, QWidget):
         self.gallery.clicked.connect(self._gallery_clicked)
         gallery_head = QHBoxLayout()
         gallery_head.addWidget(self.all_wrong_button)
+        gallery_head.addWidget(self.reliability_button)
         gallery_head.addStretch(1)
         gallery_box = QVBoxLayout()
         gallery_box.addWidget(self.gallery_title)
         gallery_box.addLayout(gallery_head)
         gallery_box.addWidget(self.gallery, 1)
+        self.gallery_box = gallery_box
 
         self.body = QWidget()  # hidden while there is no result: a message says why
         body = QHBoxLayout(self.body)
@@ -321,14 +326,26 @@ class TestSetPanel(Retranslating, QWidget):
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
+        self._place_reliability()
+
+    def _place_reliability(self) -> None:
+        """Beside the matrix where the panel is wide enough; else in the gallery's place while
+        the reliability button is down."""
         beside = self.width() >= RELIABILITY_BESIDE_WIDTH
-        box = self.reliability_box if beside else self.table_box
+        self.reliability_button.setVisible(not beside)
+        box = self.reliability_box if beside else self.gallery_box
         if box.indexOf(self.reliability) < 0:
-            box.insertWidget(0 if beside else box.indexOf(self.table) + 1, self.reliability)
+            box.insertWidget(0 if beside else box.indexOf(self.gallery) + 1, self.reliability)
+        in_gallery_place = not beside and self.reliability_button.isChecked()
+        self.reliability.setVisible(beside or in_gallery_place)
+        self.gallery.setVisible(not in_gallery_place)
 
     def retranslate(self) -> None:
         self.table_legend.setText(self.tr("Rows: true class · columns: predicted class"))
         self.all_wrong_button.setText(self.tr("All misclassified"))
+        self.reliability_button.setText(self.tr("Reliability"))
+        self.reliability_button.setToolTip(self.tr("Show how often the model was right at each confidence, "
+                                                   "in the gallery's place"))
         if self.result is None:
             self._show_state(self._state_texts, self._action_dataset)
             return
@@ -518,6 +535,7 @@ class TestSetPanel(Retranslating, QWidget):
     def show_misclassified(self) -> None:
         if self.result is None:
             return
+        self.reliability_button.setChecked(False)  # the gallery comes back to list them
         rows = self.result.indices(wrong_only=True)
         self.gallery_model.set_rows(self.result, self.result.loaded.classes, rows)
         self._gallery_cell = None
@@ -542,6 +560,7 @@ class TestSetPanel(Retranslating, QWidget):
     def show_cell(self, true: int, predicted: int) -> None:
         if self.result is None:
             return
+        self.reliability_button.setChecked(False)
         classes = self.result.loaded.classes
         rows = self.result.indices(true=true, predicted=predicted)
         self.gallery_model.set_rows(self.result, classes, rows)
