@@ -32,6 +32,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    """For counts that may be zero."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"cannot be negative, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -60,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_recipe_arguments(train)
     train.add_argument("--limit", type=_positive_int, metavar="N",
                        help="train on the first N training images only (quick experiments)")
+    train.add_argument("--holdout", type=_count, metavar="N",
+                       help="keep the last N training images out of training, to calibrate the model "
+                            "(default: the preset's; robust holds out 5000)")
     train.add_argument("--save", metavar="PATH", help="save the trained model as a checkpoint")
     _add_data_root(train)
 
@@ -117,6 +131,7 @@ def recipe_config(args):
     config = preset_config(
         args.preset, args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         optimizer=args.optimizer, device=args.device, seed=args.seed, threads=args.threads,
+        holdout=getattr(args, "holdout", None),  # train's own option: a script trains on every image
     )
     config.validate()
     return config
@@ -210,6 +225,16 @@ def cmd_train(args) -> int:
             save_checkpoint(args.save, trainer.model, meta, state_dict=state)
         except Exception as exc:  # the run's figures are printed already; say why the file is missing
             return _fail(str(exc))
+        block = meta.get("calibration")
+        if block:
+            details = block.get("details") or {}
+            line = (f"calibrated on {details.get('fitted_on', 'held-out images')}: temperature "
+                    f"{block['temperature']:.3f}, expected calibration error "
+                    f"{details.get('ece_before', float('nan')):.4f} -> {details.get('ece_after', float('nan')):.4f} "
+                    f"({details.get('ece_bins', 15)} bins)")
+            if block.get("ood"):
+                line += f"; out-of-distribution threshold {block['ood']['threshold']:.2f} ({block['ood']['method']})"
+            print(line)
         print(f"saved {args.save}")
     return 0
 
@@ -219,6 +244,7 @@ def cmd_predict(args) -> int:
 
     from .core.checkpoint import CheckpointError
     from .core.inference import Predictor, classify
+    from .core.ood import unfamiliar_message
     from .core.preprocess import ImageError
 
     # One image at a time is far too small to split across threads; on a busy 2-core machine
@@ -247,6 +273,8 @@ def cmd_predict(args) -> int:
                 "index": prediction.index,
                 "label": prediction.label,
                 "probabilities": [round(float(p), 6) for p in prediction.probabilities],
+                "unfamiliar": prediction.unfamiliar,
+                "novelty": None if prediction.novelty is None else round(float(prediction.novelty), 3),
             }
             line = json.dumps(record, ensure_ascii=False)
             try:
@@ -256,6 +284,9 @@ def cmd_predict(args) -> int:
                 # the line valid JSON that any reader decodes back to the same name.
                 line = json.dumps(record, ensure_ascii=True)
             print(line, flush=True)
+        elif prediction.unfamiliar:
+            print(f"{path}: {unfamiliar_message(loaded.input_kind)} "
+                  f"(nearest class {prediction.label}, {prediction.confidence:.1%})", flush=True)
         else:
             print(f"{path}: {prediction.label} ({prediction.confidence:.1%})", flush=True)
     if failures:
@@ -265,6 +296,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    from .core.calibration import ECE_BINS
     from .core.checkpoint import CheckpointError
     from .core.data import DatasetError, load_dataset
     from .core.evaluation import evaluate_split
@@ -278,7 +310,12 @@ def cmd_evaluate(args) -> int:
     except (CheckpointError, DatasetError) as exc:
         return _fail(str(exc))
     result = evaluate_split(loaded.model, dataset.test, key, loaded)
+    report = result.calibration()
     print(f"test acc {result.accuracy:.4f}")
+    print(f"mean top-1 probability {report.mean_confidence:.4f}, expected calibration error "
+          f"{report.ece:.4f} ({ECE_BINS} equal-width bins), temperature {result.temperature:.3f}")
+    if result.unfamiliar_share is not None:
+        print(f"called unfamiliar: {result.unfamiliar_share:.4f} of the test images")
     print("per-class accuracy:")
     width = max(len(c) for c in loaded.classes)
     for index, (name, acc, count) in enumerate(zip(loaded.classes, result.per_class_accuracy, result.class_counts)):

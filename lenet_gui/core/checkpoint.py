@@ -11,6 +11,7 @@ and a file that would run code when unpickled is refused instead of executed.
 
 from __future__ import annotations
 
+import functools
 import glob
 import io
 import os
@@ -27,6 +28,7 @@ from pathlib import Path
 
 import torch
 
+from .calibration import Calibration
 from .files import remove_stale_files
 from .model import LeNet, ModelConfig
 
@@ -50,6 +52,16 @@ class LoadedModel:
     @property
     def title(self) -> str:
         return self.metadata.get("title") or (self.path.name if self.path else "model")
+
+    @functools.cached_property
+    def calibration(self) -> Calibration:
+        """The temperature and out-of-distribution detector stored in the metadata; for a model
+        without them (older checkpoints, the classic and modern presets) temperature 1 and no
+        detector. load_checkpoint refuses a damaged block; here one reads as no calibration."""
+        try:
+            return Calibration.from_metadata(self.metadata)
+        except ValueError:
+            return Calibration()
 
 
 def _versions() -> dict:
@@ -321,6 +333,10 @@ def _model_from_payload(payload, name: str, path: Path | None) -> LoadedModel:
     classes = meta.get("classes")
     if not (isinstance(classes, list) and len(classes) == config.num_classes):
         classes = [str(i) for i in range(config.num_classes)]
+    try:
+        Calibration.from_metadata(meta)
+    except ValueError as exc:
+        raise CheckpointError(f"{name} holds calibration settings this app cannot use: {exc}.") from None
     dataset = meta.get("dataset") if isinstance(meta.get("dataset"), str) else None
     input_kind = meta.get("input_kind")
     if input_kind not in ("digit", "garment"):

@@ -191,6 +191,22 @@ class DataSplit:
             return self
         return DataSplit(self.images[:count], self.labels[:count])
 
+    def part(self, indices: range) -> "DataSplit":
+        """The images at ``indices`` (a contiguous range), sharing this split's memory."""
+        return DataSplit(self.images[indices.start : indices.stop], self.labels[indices.start : indices.stop])
+
+
+def holdout_ranges(count: int, holdout: int) -> tuple[range, range, range]:
+    """How a training split of ``count`` images is divided when the last ``holdout`` are held
+    out: (trained on, calibration, reserved). The calibration part (the first half of the
+    held-out images) is what temperature scaling and the out-of-distribution threshold are
+    fitted on; the reserved part is touched by nothing in training or calibration, so the
+    evaluation sets built from it (scripts/make_eval_sets.py) measure what was never tuned on."""
+    holdout = max(0, min(int(holdout), count))
+    train_end = count - holdout
+    middle = train_end + holdout // 2
+    return range(0, train_end), range(train_end, middle), range(middle, count)
+
 
 @dataclass
 class LoadedDataset:

@@ -21,12 +21,15 @@ from typing import Iterator, Union
 import torch
 import torch.nn.functional as F
 
-from .data import LoadedDataset
+from . import augment
+from .calibration import Calibration
+from .data import LoadedDataset, holdout_ranges
 from .diagnostics import DIAGNOSTICS_EVERY, Diagnostics, DiagnosticsHistogram, DiagnosticsSample
-from .evaluation import evaluate_accuracy
+from .evaluation import evaluate_accuracy, fit_calibration
 from .model import LeNet, ModelConfig, memory_format_of
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+OUTLIER_BANK = 2048  # synthetic outliers made once per run for outlier exposure
 
 # How often the loop reads the batches' losses and accuracies back from the device. On a GPU each
 # read-back makes the host wait for every queued step, so the loop queues steps and reads the
@@ -61,6 +64,9 @@ class TrainConfig:
     label_smoothing: float = 0.0
     augment_shift: int = 0  # random translation of up to this many pixels
     augment_flip: bool = False  # random horizontal flip (garments, not digits)
+    augment: str = "none"  # a policy of core/augment.py, e.g. "real-inputs"
+    holdout: int = 0  # the last N training images are not trained on; they calibrate the model
+    outlier_exposure: float = 0.0  # weight of the loss that spreads outliers' probability evenly
     activation: str = "sigmoid"
     pool: str = "max"
     batch_norm: bool = False
@@ -94,6 +100,12 @@ class TrainConfig:
             problems.append("label smoothing must be in [0, 1)")
         if not 0 <= self.augment_shift <= 8:
             problems.append("augmentation shift must be 0 to 8 pixels")
+        if self.augment not in augment.POLICIES:
+            problems.append(f"augmentation must be one of {', '.join(augment.POLICIES)}")
+        if self.holdout < 0:
+            problems.append("the number of held-out images cannot be negative")
+        if not (self.outlier_exposure >= 0 and math.isfinite(self.outlier_exposure)):
+            problems.append("the outlier exposure weight cannot be negative")
         if not (self.momentum >= 0 and self.weight_decay >= 0):
             problems.append("momentum and weight decay cannot be negative")
         try:  # the model's own settings (activation, pooling, dropout), named the same way
@@ -296,7 +308,8 @@ class Trainer:
         self.config = config
         self.dataset = dataset
         self.device = resolve_device(config.device)
-        self.train_split = dataset.train.subset(train_limit)
+        trained_on, self.calibration_range, self.reserved_range = holdout_ranges(len(dataset.train), config.holdout)
+        self.train_split = dataset.train.part(trained_on).subset(train_limit)
         self.test_split = dataset.test.subset(test_limit)
         if len(self.train_split) == 0:
             raise TrainingError("The training set is empty.")
@@ -310,6 +323,7 @@ class Trainer:
         self.history: list[EpochResult] = []
         self.stopped = False
         self._epoch_end_state: dict[str, torch.Tensor] | None = None  # weights history[-1] measured
+        self._calibration: tuple[dict, Calibration] | None = None  # (weights, their calibration)
         self.control = control if control is not None else RunControl()
 
     # -- control, from any thread: shorthands for the run's RunControl ------------------------
@@ -349,6 +363,9 @@ class Trainer:
             "preset": self.config.preset,
             "hyperparameters": self.config.to_dict(),
             "train_samples": len(self.train_split),
+            "held_out": {"calibration": [self.calibration_range.start, self.calibration_range.stop],
+                         "reserved": [self.reserved_range.start, self.reserved_range.stop]}
+            if self.config.holdout else None,
             "test_samples": len(self.test_split),
             "history": [e.to_dict() for e in self.history],
             "test_acc": self.history[-1].test_acc if self.history else None,
@@ -361,7 +378,26 @@ class Trainer:
         So: the weights as they were when the last completed epoch was measured, or the
         current ones when no epoch completed (the metadata then reports no accuracy)."""
         state = self._epoch_end_state if self.history and self._epoch_end_state else self.state_dict_snapshot()
-        return state, self.metadata()
+        metadata = self.metadata()
+        if self.history and len(self.calibration_range):
+            metadata["calibration"] = self.calibration_for(state).to_metadata()
+        return state, metadata
+
+    def calibration_for(self, state: dict[str, torch.Tensor]) -> Calibration:
+        """Temperature and out-of-distribution detector for these weights, fitted on the
+        calibration part of the held-out training images (computed once per set of weights)."""
+        if self._calibration is not None and self._calibration[0] is state:
+            return self._calibration[1]
+        model = LeNet(self.model.config)
+        model.load_state_dict(state)
+        r = self.calibration_range
+        calibration = fit_calibration(
+            model.eval(), self.dataset.train.part(r), self.dataset.info.input_kind,
+            seed=self.config.seed,
+            description=f"training images {r.start}-{r.stop - 1}, held out from training",
+        )
+        self._calibration = (state, calibration)
+        return calibration
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -430,6 +466,8 @@ class Trainer:
         n = len(self.train_split)
         model, optimizer, diagnostics = self.model, self.optimizer, self.diagnostics
         memory_format = memory_format_of(model)
+        kind = self.dataset.info.input_kind
+        bank = augment.outliers(OUTLIER_BANK, kind, gen).to(device) if c.outlier_exposure else None
         # The divergence check happens when the losses are read back, batches after the bad one;
         # a fused optimizer reads this flag on the device and skips every step from the first
         # non-finite loss on, so the weights stay those of the last good batch, as if the check
@@ -462,20 +500,33 @@ class Trainer:
                     xb = train_x[index]
                     if c.augment_shift or c.augment_flip:
                         xb = _shift_and_flip(xb, c.augment_shift, c.augment_flip, augment_gen)
-                    x = xb.float().div_(255).unsqueeze_(1).contiguous(memory_format=memory_format)
                     y = train_y[index]
                     last_batch = batch == self.batches_per_epoch
                     sampled = diagnostics is not None and diagnostics.wants(step + 1, last_batch)
+                    if c.augment == "real-inputs":
+                        x = augment.real_inputs(xb, kind, gen, y)
+                    else:
+                        x = xb.float().div_(255).unsqueeze_(1)
+                    if bank is not None:
+                        # Outlier exposure: a quarter as many outliers again, in the same forward
+                        # pass (batch norm sees them too), pushed towards even probabilities.
+                        x = torch.cat([x, augment.draw_outliers(bank, max(1, len(index) // 4), gen).to(device)])
                     if sampled:
                         diagnostics.begin()
-                    logits = model(x)
+                    logits = model(x.contiguous(memory_format=memory_format))
+                    if bank is not None:
+                        logits, outlier_logits = logits[: len(index)], logits[len(index) :]
                     loss = F.cross_entropy(logits, y, label_smoothing=c.label_smoothing)
+                    total = loss
+                    if bank is not None:
+                        # Reported losses stay the classification loss the tutorial's line means.
+                        total = loss + c.outlier_exposure * -F.log_softmax(outlier_logits, 1).mean()
                     optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    loss = loss.detach()
+                    total.backward()
+                    loss, total = loss.detach(), total.detach()
                     if checks_on_device:
-                        diverged.masked_fill_(~torch.isfinite(loss), 1.0)
-                    elif not math.isfinite(value := float(loss)):
+                        diverged.masked_fill_(~torch.isfinite(total), 1.0)
+                    elif not math.isfinite(value := float(total)):
                         raise _diverged(value, epoch, batch, c.lr)
                     if sampled:
                         diagnostics.before_step()

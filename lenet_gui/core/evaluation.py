@@ -1,4 +1,6 @@
-"""A model on a test set: accuracy, per-class accuracy, confusion matrix, the images it gets wrong.
+"""A model on a test set: accuracy, per-class accuracy, confusion matrix, the images it gets wrong,
+calibration (ECE and the reliability bins) and how much of it the out-of-distribution check
+would refuse; and fitting that calibration on held-out training images.
 
 ``lenet-gui evaluate``, the trainer's per-epoch test pass and the window's Test set view all
 compute their figures here, so they agree to the last digit.
@@ -12,13 +14,22 @@ from typing import Callable
 import numpy as np
 import torch
 
+from . import augment
+from .calibration import (
+    ECE_BINS, Calibration, CalibrationReport, calibration_report, expected_calibration_error, fit_temperature, softmax,
+)
 from .checkpoint import LoadedModel
 from .data import DataSplit
 from .model import LeNet, memory_format_of
+from .ood import fit_detector
 
 # Images per stop check of evaluate_split: a stop request waits for at most this many. A multiple
 # of predict_split's batch, so that chunked or not, the same batches reach the network.
 STOP_CHECK_IMAGES = 2048
+
+# Share of the held-out images the model should accept (clean, and once more imitating real
+# inputs) that the threshold lets through; chosen on the evaluation sets' tuning split.
+OOD_ACCEPT_QUANTILE = 0.995
 
 
 @torch.no_grad()
@@ -45,14 +56,22 @@ def evaluate_accuracy(
 
 
 @torch.no_grad()
-def predict_split(model: LeNet, split: DataSplit, device="cpu", batch_size: int = 256) -> torch.Tensor:
-    """Class probabilities (N x 10, on the CPU) for every image of a split."""
+def model_logits(model: LeNet, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+    """Logits (N x classes, float64) for images given as uint8 N x 28 x 28 or floats N x 1 x 28 x 28
+    in [0, 1]."""
     model.eval()
     out = []
-    for start in range(0, len(split), batch_size):
-        x = split.images[start : start + batch_size].to(device).float().div_(255).unsqueeze_(1)
-        out.append(torch.softmax(model.fast_logits(x), 1).cpu())
-    return torch.cat(out) if out else torch.empty(0, 10)
+    for start in range(0, len(images), batch_size):
+        x = images[start : start + batch_size]
+        x = x.float().div(255).unsqueeze(1) if x.dtype == torch.uint8 else x.float()
+        out.append(model.fast_logits(x.reshape(-1, 1, 28, 28)).double().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.config.num_classes))
+
+
+def predict_split(model: LeNet, split: DataSplit, batch_size: int = 256, temperature: float = 1.0) -> torch.Tensor:
+    """Class probabilities (N x classes, float32, on the CPU) for every image of a split, the
+    logits divided by ``temperature`` first."""
+    return torch.from_numpy(softmax(model_logits(model, split.images, batch_size), temperature)).float()
 
 
 @dataclass
@@ -64,6 +83,8 @@ class EvaluationResult:
     probabilities: np.ndarray  # float32, N x classes
     predicted: np.ndarray  # int64, N
     confusion: np.ndarray  # int64, classes x classes: [true, predicted]
+    temperature: float = 1.0  # what divided the logits (the checkpoint's calibration)
+    unfamiliar: np.ndarray | None = None  # N booleans from the out-of-distribution check; None without one
 
     @property
     def accuracy(self) -> float:
@@ -79,6 +100,22 @@ class EvaluationResult:
     @property
     def class_counts(self) -> np.ndarray:
         return self.confusion.sum(axis=1)
+
+    def calibration(self, bins: int = ECE_BINS) -> CalibrationReport:
+        """Mean top-1 probability, expected calibration error and the reliability bins (the bars
+        of a reliability diagram), of the probabilities shown."""
+        return calibration_report(self.probabilities, self.labels, bins)
+
+    @property
+    def ece(self) -> float:
+        return self.calibration().ece
+
+    @property
+    def unfamiliar_share(self) -> float | None:
+        """Share of the images the out-of-distribution check calls unfamiliar; None without one."""
+        if self.unfamiliar is None:
+            return None
+        return float(self.unfamiliar.mean()) if len(self.unfamiliar) else 0.0
 
     @property
     def confidence(self) -> np.ndarray:
@@ -98,19 +135,51 @@ class EvaluationResult:
 
 
 def evaluate_split(model: LeNet, split: DataSplit, dataset_key: str, loaded: LoadedModel | None = None,
-                   should_stop: Callable[[], bool] = lambda: False) -> EvaluationResult | None:
-    """Predictions and confusion matrix of ``model`` on ``split``; None when stopped."""
+                   should_stop: Callable[[], bool] = lambda: False,
+                   calibration: Calibration | None = None) -> EvaluationResult | None:
+    """Predictions and confusion matrix of ``model`` on ``split``; None when stopped. The
+    probabilities are divided by ``calibration``'s temperature (by default the checkpoint's:
+    ``loaded.calibration``), as everywhere a probability is shown."""
+    if calibration is None:
+        calibration = loaded.calibration if loaded is not None else Calibration()
     parts = []
     for start in range(0, len(split), STOP_CHECK_IMAGES):
         if should_stop():
             return None
-        part = DataSplit(split.images[start:start + STOP_CHECK_IMAGES], split.labels[start:start + STOP_CHECK_IMAGES])
-        parts.append(predict_split(model, part))
-    probs = torch.cat(parts) if parts else torch.empty(0, 10)
+        parts.append(model_logits(model, split.images[start:start + STOP_CHECK_IMAGES]))
+    logits = np.concatenate(parts) if parts else np.zeros((0, model.config.num_classes))
+    probs = calibration.probabilities(logits)
     labels = split.labels.numpy().astype(np.int64)
-    predicted = probs.argmax(1).numpy().astype(np.int64)
+    predicted = probs.argmax(1).astype(np.int64)
     classes = probs.shape[1]
     confusion = np.bincount(labels * classes + predicted, minlength=classes * classes).reshape(classes, classes)
+    unfamiliar = calibration.unfamiliar(logits)
     return EvaluationResult(loaded=loaded, dataset_key=dataset_key, images=split.images.numpy(), labels=labels,
-                            probabilities=probs.numpy().astype(np.float32), predicted=predicted,
-                            confusion=confusion.astype(np.int64))
+                            probabilities=probs.astype(np.float32), predicted=predicted,
+                            confusion=confusion.astype(np.int64), temperature=calibration.temperature,
+                            unfamiliar=unfamiliar)
+
+
+def fit_calibration(model: LeNet, held_out: DataSplit, input_kind: str, seed: int = 0,
+                    description: str = "") -> Calibration:
+    """Temperature and out-of-distribution detector for a trained model, from ``held_out``
+    (training images it was not trained on).
+
+    The temperature minimises their negative log-likelihood. The detector's threshold is the
+    OOD_ACCEPT_QUANTILE quantile of their scores, clean and once more through the
+    ``real-inputs`` augmentation (users' inputs vary that way), so that about that share of
+    such inputs is accepted."""
+    gen = torch.Generator().manual_seed(seed)
+    logits = model_logits(model, held_out.images)
+    labels = held_out.labels.numpy()
+    temperature = fit_temperature(logits, labels)
+    varied = model_logits(model, augment.real_inputs(held_out.images, input_kind, gen))
+    detector = fit_detector(np.concatenate([logits, varied]), OOD_ACCEPT_QUANTILE)
+    details = {
+        "fitted_on": description,
+        "images": len(held_out),
+        "ece_bins": ECE_BINS,
+        "ece_before": expected_calibration_error(softmax(logits), labels),
+        "ece_after": expected_calibration_error(softmax(logits, temperature), labels),
+    }
+    return Calibration(temperature=temperature, ood=detector, details=details)

@@ -10,11 +10,14 @@ The two model formats take and give the same thing:
             cropped, fitted into 20 x 20 and placed by centre of mass; for garments: trimmed,
             fitted into 28 x 28, a light background inverted). The model's own input
             normalisation is inside the graph. N, the batch, is free.
-    outputs ``logits`` (N x 10) and ``probabilities`` (N x 10, their softmax: each row sums to 1).
+    outputs ``logits`` (N x 10) and ``probabilities`` (N x 10, the softmax of the logits divided
+            by the model's temperature, as everywhere in the app: each row sums to 1).
 
 The class names and how the model was made travel with the file: in ONNX's ``metadata_props``
 (``classes`` is a JSON list in class order; also ``dataset``, ``input_kind``, ``title``,
-``lenet_gui_version``, ``input``, ``outputs``), and for ``.pt2`` in the extra file
+``lenet_gui_version``, ``input``, ``outputs``, ``temperature`` and ``out_of_distribution``: the
+model's check as JSON, the energy -logsumexp(logits) above which an input is unlike the training
+data, or empty without one), and for ``.pt2`` in the extra file
 ``lenet_studio.json`` of ``torch.export.save``, holding the same keys.
 """
 
@@ -71,20 +74,25 @@ def export_metadata(loaded: LoadedModel) -> dict[str, str]:
         "lenet_gui_version": app_version(),
         "input": f"{INPUT_NAME}: float32 N x 1 x 28 x 28 in [0, 1], ink white on black, "
                  "as after LeNet Studio's preprocessing",
-        "outputs": f"{OUTPUT_NAMES[0]}: N x 10; {OUTPUT_NAMES[1]}: N x 10, the softmax of the logits",
+        "outputs": f"{OUTPUT_NAMES[0]}: N x 10; {OUTPUT_NAMES[1]}: N x 10, the softmax of the logits "
+                   "divided by the temperature",
+        "temperature": repr(float(loaded.calibration.temperature)),
+        "out_of_distribution": json.dumps(loaded.calibration.ood.to_dict()) if loaded.calibration.ood else "",
     }
 
 
 class _WithProbabilities(torch.nn.Module):
-    """The network followed by the softmax the app applies to its logits."""
+    """The network followed by the softmax the app applies to its logits, divided by the
+    model's temperature (core/calibration.py)."""
 
-    def __init__(self, model: torch.nn.Module):
+    def __init__(self, model: torch.nn.Module, temperature: float = 1.0):
         super().__init__()
         self.model = model
+        self.temperature = float(temperature)
 
     def forward(self, image: torch.Tensor):
         logits = self.model(image)
-        return logits, torch.softmax(logits, dim=1)
+        return logits, torch.softmax(logits / self.temperature, dim=1)
 
 
 def _exportable(loaded: LoadedModel):
@@ -94,7 +102,7 @@ def _exportable(loaded: LoadedModel):
     # Two images, not one: the exporters take a dimension of size 1 for a constant.
     example = torch.rand(2, 1, 28, 28)
     shapes = {INPUT_NAME: {0: torch.export.Dim("batch", min=1)}}
-    return _WithProbabilities(model).eval(), example, shapes
+    return _WithProbabilities(model, loaded.calibration.temperature).eval(), example, shapes
 
 
 def _umask() -> int:

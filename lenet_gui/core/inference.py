@@ -20,6 +20,10 @@ class Prediction:
     index: int  # the top class
     label: str
     activations: dict[str, np.ndarray]  # layer name -> one sample's output, in LAYER_NAMES order
+    # The out-of-distribution score (core/ood.py) and its verdict; None and False for a model
+    # without a detector.
+    novelty: float | None = None
+    unfamiliar: bool = False
 
     @property
     def confidence(self) -> float:
@@ -32,6 +36,7 @@ class Predictor:
     def __init__(self, loaded: LoadedModel):
         self.loaded = loaded
         self.model = loaded.model.eval()
+        self.calibration = loaded.calibration
 
     @property
     def classes(self) -> list[str]:
@@ -42,13 +47,22 @@ class Predictor:
         x = x.reshape(1, 1, 28, 28).float()
         with torch.inference_mode():
             logits, acts = self.model(x, return_activations=True)
-            probs = torch.softmax(logits[0].double(), 0).numpy()
+        # The checkpoint's temperature makes the percentages match how often they are right.
+        probs = self.calibration.probabilities(logits[0].double().numpy())
         index = int(np.argmax(probs))
+        activations = {name: acts[name][0].numpy().copy() for name in LAYER_NAMES}
+        novelty, unfamiliar = None, False
+        detector = self.calibration.ood
+        if detector is not None:
+            novelty = detector.score(activations["logits"])
+            unfamiliar = detector.is_unfamiliar(novelty)
         return Prediction(
             probabilities=probs,
             index=index,
             label=self.classes[index],
-            activations={name: acts[name][0].numpy().copy() for name in LAYER_NAMES},
+            activations=activations,
+            novelty=novelty,
+            unfamiliar=unfamiliar,
         )
 
     def saliency(self, x: torch.Tensor, class_index: int, method: str = "gradient") -> np.ndarray:

@@ -257,19 +257,33 @@ def _result(canvas: np.ndarray) -> Preprocessed:
     return Preprocessed(tensor=torch.from_numpy(canvas).unsqueeze(0), blank=False)
 
 
+# Where ink starts, as a share of the way from paper to the darkest ink: a ramp from 0.3 to 0.5
+# of it. Below halfway, because blur and low resolution keep a thin stroke from ever reaching
+# the darkest ink (that is reached where strokes cross or are thick).
+INK_LEVEL = 0.4
+INK_RAMP = 0.2
+
+
 def preprocess_digit(grey: np.ndarray) -> Preprocessed:
-    """MNIST's own recipe, for anything from a canvas to a photo of paper."""
+    """MNIST's own recipe, for anything from a canvas to a photo of paper.
+
+    On light paper the light fitted to the border is divided out first
+    (:func:`background_plane`): a shadow across the sheet must not become ink."""
     background = _border_level(grey)
-    ink = 1.0 - grey if background > 0.5 else grey.copy()
-    floor = min(background, 1.0 - background)
+    if background > 0.5:
+        ink = np.clip(1.0 - grey / np.maximum(background_plane(grey), 1e-3), 0.0, 1.0)
+        floor = 0.0
+    else:
+        ink = grey.copy()
+        floor = background
     peak = float(np.percentile(ink, 99.9)) if ink.size > 1000 else float(ink.max())
     if peak - floor < 0.15:
         return _blank()
-    # Paper is rarely uniform and a photo is noisy: halfway between paper and ink decides which
-    # is which. Binarising here (the resize below antialiases again) lifted photos of digits on
-    # shaded, noisy paper from 84% to 97.5% right (scripts/handwriting_eval.py --variants).
+    # Paper is rarely uniform and a photo is noisy: a steep ramp around INK_LEVEL decides what
+    # is ink (nearly binarising; the resize below antialiases again), so that paper texture and
+    # faint shading stay black while blurred strokes keep their width.
     ink = np.clip((ink - floor) / (peak - floor), 0.0, 1.0)
-    ink = (ink > 0.5).astype(np.float64)
+    ink = np.clip((ink - INK_LEVEL) / INK_RAMP + 0.5, 0.0, 1.0)
     small = _crop_and_fit(ink, 0.5, 20)
     if small is None or small.max() <= 0:
         return _blank()
@@ -288,19 +302,62 @@ def preprocess_digit(grey: np.ndarray) -> Preprocessed:
     return _result(canvas)
 
 
+def background_plane(grey: np.ndarray) -> np.ndarray:
+    """The light falling on the backdrop, as a plane a + b x + c y fitted to the image's border
+    band, refitted twice without the pixels that are far off it (a sleeve or a shadow touching
+    the edge). A photo's light is rarely even; a plane is the most a border can tell about the
+    middle without guessing."""
+    h, w = grey.shape
+    band = max(1, min(h, w) // 40)
+    on_border = np.zeros((h, w), dtype=bool)
+    on_border[:band] = on_border[-band:] = True
+    on_border[:, :band] = on_border[:, -band:] = True
+    ys, xs = np.nonzero(on_border)
+    design = np.stack([np.ones(ys.size), xs / w, ys / h], axis=1)
+    values = grey[on_border]
+    coef = np.array([float(np.median(values)), 0.0, 0.0])
+    for _ in range(3):
+        if values.size < 3:
+            break
+        coef, *_ = np.linalg.lstsq(design, values, rcond=None)
+        residual = np.abs(values - design @ coef)
+        keep = residual < max(0.02, 2.5 * float(np.median(residual)))
+        design, values = design[keep], values[keep]
+    yy, xx = np.mgrid[0:h, 0:w]
+    return coef[0] + coef[1] * xx / w + coef[2] * yy / h
+
+
+# After dividing out the light, what is left of an empty backdrop (paper texture, JPEG ringing,
+# the soft shadow a garment casts) stays below this; the garment's own faint parts lose little.
+GARMENT_BACKDROP_FLOOR = 0.05
+# Less ink than this anywhere (as a share of the light) is an empty picture.
+GARMENT_INK_LEVEL = 0.06
+
+
 def preprocess_garment(grey: np.ndarray) -> Preprocessed:
-    """Fashion-MNIST's recipe: trim, fit the longest side to 28, centre, invert a light background."""
+    """Fashion-MNIST's recipe: trim, fit the longest side to 28, centre, invert a light background.
+
+    Fashion-MNIST's pixels are the negated luminance of product photos on white. A user's photo
+    is lit unevenly, so on a light background the garment's luminance is divided by the light
+    fitted to the border (:func:`background_plane`) before negating, which undoes gradients and
+    a dim exposure alike."""
     background = _border_level(grey)
-    if float(np.abs(grey - background).max()) < 0.06:
-        return _blank()
     if background > 0.5:
-        ink = 1.0 - grey
-        floor = 1.0 - background
+        light = np.maximum(background_plane(grey), 1e-3)
+        ink = np.clip(1.0 - grey / light, 0.0, 1.0)
+        if float(ink.max()) < GARMENT_INK_LEVEL:
+            return _blank()
+        ink = np.clip((ink - GARMENT_BACKDROP_FLOOR) / (1.0 - GARMENT_BACKDROP_FLOOR), 0.0, 1.0)
+        small = _crop_and_fit(ink, GARMENT_INK_LEVEL, 28)
+        if small is None:
+            # Nothing stands out once the floor is off, but something did before it: a pale
+            # garment (a white shirt on a white sheet), found at the level it had then.
+            small = _crop_and_fit(ink, (GARMENT_INK_LEVEL - GARMENT_BACKDROP_FLOOR) / (1.0 - GARMENT_BACKDROP_FLOOR), 28)
     else:
-        ink = grey.copy()
-        floor = background
-    ink = np.clip((ink - floor) / max(1e-6, 1.0 - floor), 0.0, 1.0)
-    small = _crop_and_fit(ink, 0.06, 28)
+        if float(np.abs(grey - background).max()) < GARMENT_INK_LEVEL:
+            return _blank()
+        ink = np.clip((grey - background) / max(1e-6, 1.0 - background), 0.0, 1.0)
+        small = _crop_and_fit(ink, GARMENT_INK_LEVEL, 28)
     if small is None:
         return _blank()
     small = np.minimum(small, 1.0)

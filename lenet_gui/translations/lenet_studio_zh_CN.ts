@@ -60,6 +60,14 @@
         <translation>请选择一个模型</translation>
     </message>
     <message>
+        <source>This does not look like a garment</source>
+        <translation>这看起来不像衣物</translation>
+    </message>
+    <message>
+        <source>This does not look like a digit</source>
+        <translation>这看起来不像数字</translation>
+    </message>
+    <message>
         <source>%1 — %2</source>
         <translation>%1 — %2</translation>
     </message>
@@ -102,6 +110,10 @@
     <message>
         <source>What the model sees, 28 × 28 pixels</source>
         <translation>模型看到的输入，28 × 28 像素</translation>
+    </message>
+    <message>
+        <source>Unlike the images this model was trained on: its nearest class, %1 (%2), means little.</source>
+        <translation>与该模型训练时见过的图像不同：最接近的类别 %1（%2）参考意义不大。</translation>
     </message>
     <message>
         <source>drawing</source>
@@ -463,6 +475,10 @@ Click to make it the current input.</source>
         <translation>无法显示此输入：%1</translation>
     </message>
     <message>
+        <source>Input: %1 · model: %2 · unlike its training images (nearest class: %3, %4)</source>
+        <translation>输入：%1 · 模型：%2 · 与其训练图像不同（最接近的类别：%3，%4）</translation>
+    </message>
+    <message>
         <source>Input: %1 · model: %2 · prediction: %3 (%4)</source>
         <translation>输入：%1 · 模型：%2 · 预测：%3（%4）</translation>
     </message>
@@ -754,6 +770,10 @@ Click to make it the current input.</source>
         <translation>现代（ReLU、批量规范化）</translation>
     </message>
     <message>
+        <source>robust (real inputs, calibrated)</source>
+        <translation>稳健（真实输入，已校准）</translation>
+    </message>
+    <message>
         <source>SGD (momentum 0.9)</source>
         <translation>SGD（动量 0.9）</translation>
     </message>
@@ -786,6 +806,14 @@ Click to make it the current input.</source>
         <translation>余弦学习率调度</translation>
     </message>
     <message>
+        <source>trained on inputs like users&apos; own (strokes, scans, photos)</source>
+        <translation>在类似用户真实输入的数据上训练（笔画、扫描、照片）</translation>
+    </message>
+    <message>
+        <source>the last %1 training images held out to calibrate its percentages and to tell unfamiliar inputs apart</source>
+        <translation>留出最后 %1 张训练图像，用于校准概率并识别陌生输入</translation>
+    </message>
+    <message>
         <source>batch norm</source>
         <translation>批量规范化</translation>
     </message>
@@ -814,8 +842,35 @@ Click to make it the current input.</source>
         <translation>随机左右翻转</translation>
     </message>
     <message>
+        <source>outlier exposure %1</source>
+        <translation>离群样本暴露 %1</translation>
+    </message>
+    <message>
         <source>The learning rate %1 is not a number; write it like 0.001 or 1e-3.</source>
         <translation>学习率 %1 不是一个数；请写成 0.001 或 1e-3 这样的形式。</translation>
+    </message>
+</context>
+<context>
+    <name>ReliabilityDiagram</name>
+    <message>
+        <source>Reliability diagram</source>
+        <translation>可靠性图</translation>
+    </message>
+    <message>
+        <source>Each bar is a band of confidence: its height is how often the model was right when it was that sure. On the diagonal, the percentages mean what they say.</source>
+        <translation>每根柱子对应一段置信度：柱高是模型在这种把握下预测正确的比例。落在对角线上，说明百分比名副其实。</translation>
+    </message>
+    <message>
+        <source>Expected calibration error %1 over %2 bins</source>
+        <translation>期望校准误差 %1（%2 个区间）</translation>
+    </message>
+    <message>
+        <source>Share right, by confidence</source>
+        <translation>按置信度统计的正确率</translation>
+    </message>
+    <message>
+        <source>Confidence</source>
+        <translation>置信度</translation>
     </message>
 </context>
 <context>
@@ -1054,6 +1109,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>全部分错的</translation>
     </message>
     <message>
+        <source>Reliability</source>
+        <translation>可靠性图</translation>
+    </message>
+    <message>
+        <source>Show how often the model was right at each confidence, in the gallery&apos;s place</source>
+        <translation>在图库的位置显示模型在各置信度下预测正确的比例</translation>
+    </message>
+    <message>
         <source>No model loaded: open or train one to see how it does on its test set.</source>
         <translation>未加载模型：打开或训练一个模型，即可查看它在测试集上的表现。</translation>
     </message>
@@ -1084,6 +1147,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>Try again</source>
         <translation>重试</translation>
+    </message>
+    <message>
+        <source>Expected calibration error %1 (%2 bins) · mean confidence %3 · temperature %4</source>
+        <translation>期望校准误差 %1（%2 个区间）· 平均置信度 %3 · 温度 %4</translation>
+    </message>
+    <message>
+        <source>Expected calibration error %1 (%2 bins) · mean confidence %3 · temperature %4 · called unfamiliar: %5</source>
+        <translation>期望校准误差 %1（%2 个区间）· 平均置信度 %3 · 温度 %4 · 判为陌生输入：%5</translation>
     </message>
     <message>
         <source>&lt;b&gt;Test accuracy %1&lt;/b&gt; on the %2 test images of %3 (%4 misclassified) · model: %5</source>

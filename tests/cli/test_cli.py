@@ -134,8 +134,11 @@ def test_evaluate_prints_accuracy_per_class(fake_checkpoint, fake_data_root, cap
     out = capsys.readouterr().out.splitlines()
     assert code == 0
     assert re.fullmatch(r"test acc \d\.\d{4}", out[0])
-    assert out[1] == "per-class accuracy:"
-    assert len(out) == 12
+    # A model without a calibration block: temperature 1, and no out-of-distribution line.
+    assert re.fullmatch(r"mean top-1 probability \d\.\d{4}, expected calibration error \d\.\d{4} "
+                        r"\(15 equal-width bins\), temperature 1\.000", out[1]), out[1]
+    assert out[2] == "per-class accuracy:"
+    assert len(out) == 13
     assert "Ankle boot" in out[-1] and "(10 images)" in out[-1]
     # The figures are the model's real accuracy on the test split, counted here from its outputs.
     from lenet_gui.core.data import load_dataset
@@ -147,7 +150,54 @@ def test_evaluate_prints_accuracy_per_class(fake_checkpoint, fake_data_root, cap
     assert out[0] == f"test acc {sum(right) / len(right):.4f}"
     for label in range(10):
         mine = [ok for ok, y in zip(right, test.labels.tolist()) if y == label]
-        assert out[2 + label].split()[-3] == f"{sum(mine) / len(mine):.4f}", out[2 + label]
+        assert out[3 + label].split()[-3] == f"{sum(mine) / len(mine):.4f}", out[3 + label]
+
+
+def test_a_robust_run_calibrates_and_evaluate_reports_it(fake_data_root, tmp_path, capsys):
+    path = tmp_path / "robust.pt"
+    code = main(["train", "--data-root", str(fake_data_root), "--preset", "robust", "--holdout", "60",
+                 "--epochs", "1", "--batch-size", "32", "--threads", "1", "--save", str(path)])
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    # 200 training images, 60 held out: trained on 140, calibrated on the next 30.
+    calibrated = [line for line in out if line.startswith("calibrated on")]
+    assert len(calibrated) == 1 and "training images 140-169, held out from training" in calibrated[0]
+    assert re.search(r"temperature \d+\.\d{3}, expected calibration error \d\.\d{4} -> \d\.\d{4} \(15 bins\); "
+                     r"out-of-distribution threshold -?\d+\.\d{2} \(energy\)$", calibrated[0]), calibrated[0]
+    loaded = load_checkpoint(path)
+    assert loaded.metadata["train_samples"] == 140
+    assert "--preset robust --holdout 60" in loaded.metadata["command"]
+    temperature = loaded.calibration.temperature
+    assert main(["evaluate", "--model", str(path), "--data-root", str(fake_data_root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].endswith(f"temperature {temperature:.3f}")
+    assert re.fullmatch(r"called unfamiliar: \d\.\d{4} of the test images", lines[2])
+
+
+def test_predict_says_when_an_input_does_not_look_like_the_training_data(tmp_path, capsys):
+    import json
+
+    from lenet_gui.core.checkpoint import save_checkpoint
+    from lenet_gui.core.model import LeNet, ModelConfig
+    from lenet_gui.core.resources import sample_path
+
+    torch.manual_seed(0)
+    model = LeNet(ModelConfig(activation="relu"))
+    paths = {}
+    # One detector accepts everything (a threshold no energy exceeds), one refuses everything.
+    for name, threshold in (("accepts", 1e9), ("refuses", -1e9)):
+        meta = {"dataset": "mnist", "input_kind": "digit", "classes": [str(i) for i in range(10)],
+                "calibration": {"temperature": 1.0, "ood": {"method": "energy", "threshold": threshold}}}
+        paths[name] = save_checkpoint(tmp_path / f"{name}.pt", model, meta)
+    image = str(sample_path("digit-7-chalk.png"))
+    assert main(["predict", image, "--model", str(paths["accepts"])]) == 0
+    assert re.fullmatch(rf"{re.escape(image)}: \d \(\d+\.\d%\)", capsys.readouterr().out.strip())
+    assert main(["predict", image, "--model", str(paths["refuses"])]) == 0
+    assert re.fullmatch(rf"{re.escape(image)}: this does not look like a digit \(nearest class \d, \d+\.\d%\)",
+                        capsys.readouterr().out.strip())
+    assert main(["predict", image, "--model", str(paths["refuses"]), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["unfamiliar"] is True and isinstance(record["novelty"], float)
 
 
 def test_evaluate_on_another_data_set_and_missing_model(fake_checkpoint, fake_data_root, tmp_path, capsys):

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from lenet_gui.core.resources import sample_path
 from tests.support import prerequisites
@@ -47,3 +48,23 @@ def test_evaluate_the_bundled_mnist_model():
     assert match and float(match.group(1)) >= 0.992
     per_class = [line for line in lines[1:] if re.match(r"\s+\d\s", line)]
     assert len(per_class) == 10
+
+
+@pytest.mark.parametrize("model, floor", [("mnist", 0.993), ("fashion-mnist", 0.9127)])
+def test_evaluate_reports_honest_percentages_for_a_calibrated_bundled_model(model, floor):
+    """On the official test set: the accuracy aimed at (digits) or that of the model it replaced
+    (garments), a 15-bin ECE of at most 0.02 and a mean top-1 probability within 0.03 of the
+    accuracy."""
+    root = str(prerequisites.real_data_root(holding=model))
+    out = run("evaluate", "--model", model, "--data-root", root)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    accuracy = float(re.fullmatch(r"test acc (0\.\d{4})", lines[0]).group(1))
+    match = re.fullmatch(r"mean top-1 probability (0\.\d{4}), expected calibration error (0\.\d{4}) "
+                         r"\(15 equal-width bins\), temperature (\d+\.\d{3})", lines[1])
+    assert match, lines[1]
+    confidence, ece, temperature = map(float, match.groups())
+    assert accuracy >= floor
+    assert ece <= 0.02 and abs(confidence - accuracy) <= 0.03
+    assert temperature != 1.0
+    assert re.fullmatch(r"called unfamiliar: 0\.00\d\d of the test images", lines[2]), lines[2]

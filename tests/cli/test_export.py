@@ -17,8 +17,9 @@ import pytest
 import torch
 
 from lenet_gui.__main__ import main
+from lenet_gui.core.checkpoint import load_checkpoint
 from lenet_gui.core.preprocess import preprocess_image
-from lenet_gui.core.resources import sample_path, sample_paths
+from lenet_gui.core.resources import model_path, sample_path, sample_paths
 
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
@@ -111,6 +112,11 @@ def test_onnx_file_names_its_input_and_outputs_and_carries_the_class_names(expor
         props = {p.key: p.value for p in graph_model.metadata_props}
         assert json.loads(props["classes"]) == classes
         assert props["dataset"] == model and props["input_kind"] == kind
+        # The bundled models' calibration travels too: what the probabilities were divided by,
+        # and the check that says an input is unlike the training data.
+        block = load_checkpoint(model_path(model)).metadata["calibration"]
+        assert float(props["temperature"]) == block["temperature"]
+        assert json.loads(props["out_of_distribution"])["threshold"] == block["ood"]["threshold"]
 
 
 def test_pt2_reloads_with_the_class_names(exported):

@@ -311,3 +311,14 @@ def test_real_data_sets_load_completely(data_root, key, first_labels):
     pixels = loaded.train.images.double() / 255
     assert pixels.mean().item() == pytest.approx(loaded.info.mean, abs=1e-6)
     assert pixels.std(unbiased=False).item() == pytest.approx(loaded.info.std, abs=1e-6)  # normalises inputs
+
+
+def test_held_out_training_images_split_into_calibration_and_reserved_parts():
+    from lenet_gui.core.data import holdout_ranges
+
+    trained, calibration, reserved = holdout_ranges(60000, 5000)
+    assert (trained, calibration, reserved) == (range(0, 55000), range(55000, 57500), range(57500, 60000))
+    assert holdout_ranges(200, 0) == (range(0, 200), range(200, 200), range(200, 200))
+    # Never more than there is, and an odd count leaves the extra image reserved.
+    assert holdout_ranges(10, 50) == (range(0, 0), range(0, 5), range(5, 10))
+    assert holdout_ranges(100, 7) == (range(0, 93), range(93, 96), range(96, 100))

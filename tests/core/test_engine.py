@@ -907,3 +907,55 @@ def test_reporting_every_batch_reads_back_every_batch(fake_dataset, monkeypatch)
     counter = _ReadBacks(monkeypatch)
     _run(Trainer(_config(epochs=1, batch_size=8), fake_dataset, report_seconds=0.0))
     assert counter.count >= 25
+
+
+# -- held-out images and calibration ---------------------------------------------------------------
+
+
+def test_held_out_images_are_never_trained_on_and_calibrate_the_saved_model(fake_dataset):
+    # 200 images, the last 60 held out: 140 trained on, 30 calibrate, 30 reserved.
+    config = _config("robust", epochs=1, batch_size=32, holdout=60, outlier_exposure=0.0)
+    trainer = Trainer(config, fake_dataset)
+    assert len(trainer.train_split) == 140
+    assert torch.equal(trainer.train_split.images, fake_dataset.train.images[:140])
+    seen = []
+    trainer.model.register_forward_pre_hook(lambda module, args: seen.append(args[0].shape[0]) if module.training else None)
+    _run(trainer)
+    assert sum(seen) == 140  # one epoch saw exactly the images it may train on
+    state, meta = trainer.checkpoint_state()
+    assert meta["held_out"] == {"calibration": [140, 170], "reserved": [170, 200]}
+    block = meta["calibration"]
+    assert 0.05 <= block["temperature"] <= 20 and block["temperature"] != 1.0
+    assert block["ood"]["method"] == "energy" and math.isfinite(block["ood"]["threshold"])
+    assert block["details"]["fitted_on"] == "training images 140-169, held out from training"
+    assert block["details"]["ece_bins"] == 15
+
+
+def test_presets_without_held_out_images_save_no_calibration(fake_dataset):
+    trainer = Trainer(_config("modern", epochs=1), fake_dataset)
+    assert len(trainer.train_split) == 200
+    _run(trainer)
+    _, meta = trainer.checkpoint_state()
+    assert "calibration" not in meta and meta["held_out"] is None
+
+
+def test_outlier_exposure_teaches_the_model_that_outliers_fit_no_class(fake_dataset):
+    from lenet_gui.core import augment
+    from lenet_gui.core.calibration import softmax
+    from lenet_gui.core.evaluation import model_logits
+
+    outliers = augment.outliers(200, "garment", torch.Generator().manual_seed(99))
+    top1, losses = {}, {}
+    for weight in (0.0, 1.0):
+        trainer = Trainer(_config("robust", epochs=4, batch_size=32, holdout=0, outlier_exposure=weight), fake_dataset)
+        events = _run(trainer)
+        losses[weight] = ([e.loss for e in events if isinstance(e, EpochResult)],
+                          [e.loss for e in events if isinstance(e, BatchProgress)])
+        top1[weight] = softmax(model_logits(trainer.model, outliers)).max(1).mean()
+    # The tutorial's line and the batch read-out report the classification loss: the outliers'
+    # term (at least log 10 = 2.3, reached when their probabilities are even) is not in it.
+    for reported, plain in zip(losses[1.0], losses[0.0]):
+        assert reported[-1] < plain[-1] + 1.0, losses
+    # Without it the model names a class for outliers with confidence; with it, it spreads
+    # their probability towards 10% each.
+    assert top1[1.0] < 0.2 and top1[0.0] > 0.3, top1

@@ -85,6 +85,30 @@ def test_shaded_noisy_paper_keeps_background_black():
     assert np.abs(img - clean).mean() < 0.05
 
 
+def test_a_deep_shadow_across_the_sheet_is_divided_out_not_read_as_ink():
+    grey = np.asarray(seven(), dtype=np.float64) / 255.0
+    h, w = grey.shape
+    yy, xx = np.mgrid[0:h, 0:w] / w
+    light = 1.0 - 0.75 * (0.6 * xx + 0.4 * yy)  # a phone's shadow: the far corner at 25% light
+    img = preprocess_array(grey * light, DIGIT).tensor[0].numpy()
+    clean = preprocess_array(grey, DIGIT).tensor[0].numpy()
+    assert img[:, :3].max() < 0.02 and img[:, -3:].max() < 0.02
+    assert np.abs(img - clean).mean() < 0.02
+
+
+def test_a_faint_blurred_stroke_beside_a_dark_one_is_still_ink():
+    # A 'T' scanned at low resolution: a dark, thick bar, and a thin upright that the blur
+    # leaves at 45% of the bar's darkness. Both are the digit; a threshold halfway to the
+    # darkest ink would keep the bar only.
+    paper = np.ones((60, 60))
+    paper[10:16, 10:50] = 0.0  # the bar, fully dark
+    paper[16:50, 29:31] = 1 - 0.45  # the upright, faint
+    img = preprocess_array(paper, DIGIT).tensor[0].numpy()
+    height, width = ink_box(img, 0.3)
+    assert width == 20 and height >= 15  # the upright is there: the shape is as tall as wide
+    assert img[20, 13:15].max() > 0.3  # ink in the middle column, well below the bar
+
+
 def _rgb_seven() -> Image.Image:
     return seven().convert("RGB")
 
@@ -172,6 +196,42 @@ def test_garment_on_light_background_is_trimmed_inverted_and_centred():
     assert img[0, 0] == 0.0 and img[14, 14] > 0.3  # light background became black
     cy, cx = centre_of_mass(img)
     assert abs(cx - 13.5) < 1 and abs(cy - 13.5) < 1
+
+
+def garment_reflectance(width: int = 300, height: int = 300) -> np.ndarray:
+    """A pullover-like shape with a darker pattern, as reflectance on a white backdrop (1 is
+    white), and the Fashion-MNIST-style picture it should give (the negated reflectance)."""
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(90, 30), (210, 30), (280, 120), (250, 140), (220, 110), (220, 280), (80, 280),
+                  (80, 110), (50, 140), (20, 120)], fill=110)
+    draw.rectangle((110, 120, 190, 150), fill=40)
+    return np.asarray(image, dtype=np.float64) / 255.0
+
+
+@pytest.mark.parametrize("light", ["dim", "left-to-right", "top-to-bottom", "corner"])
+def test_uneven_light_on_a_garment_photo_is_divided_out(light):
+    reflectance = garment_reflectance()
+    h, w = reflectance.shape
+    yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+    field = {"dim": np.full((h, w), 0.7), "left-to-right": 0.6 + 0.4 * xx, "top-to-bottom": 1.0 - 0.35 * yy,
+             "corner": 0.55 + 0.25 * xx + 0.2 * yy}[light]
+    evenly_lit = preprocess_array(reflectance, GARMENT).tensor[0].numpy()
+    photo = preprocess_array(reflectance * field, GARMENT).tensor[0].numpy()
+    # What the pullover is, whatever the light: its body reads 1 - 110/255 = 0.57 and its
+    # pattern 1 - 40/255 = 0.84, less the backdrop floor, and the photo gives the same picture.
+    body, pattern = evenly_lit[22, 14], evenly_lit[11, 14]
+    floor = 0.05
+    assert body == pytest.approx((1 - 110 / 255 - floor) / (1 - floor), abs=0.03)
+    assert pattern == pytest.approx((1 - 40 / 255 - floor) / (1 - floor), abs=0.03)
+    assert np.abs(photo - evenly_lit).mean() < 0.02
+    assert photo[0, 0] == 0.0 and photo[0, -1] == 0.0 and photo[-1, 0] == 0.0  # the backdrop is black
+
+
+def test_a_backdrop_lit_unevenly_with_nothing_on_it_is_blank():
+    h, w = 200, 300
+    yy, xx = np.mgrid[0:h, 0:w] / w
+    assert preprocess_array(0.95 - 0.3 * xx - 0.1 * yy, GARMENT).blank
 
 
 @pytest.mark.parametrize("data, words", [

@@ -249,7 +249,7 @@ def test_cli_and_window_agree(tab):
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert [line["file"] for line in lines] == [str(THREE), str(SEVEN)]
     for line in lines:
-        assert set(line) == {"file", "index", "label", "probabilities"}
+        assert set(line) == {"file", "index", "label", "probabilities", "unfamiliar", "novelty"}
         tab.load_image(line["file"])
         assert line["index"] == tab.last_prediction.index
         assert line["label"] == tab.last_prediction.label
@@ -372,3 +372,48 @@ def test_a_newer_drop_supersedes_one_still_decoding(qtbot, tab, monkeypatch):
     qtbot.wait(50)  # the older result's queued signal, had it been kept, would have landed
     assert tab.last_prediction.label == "7"
     assert tab.session.current_input.description == SEVEN.name
+
+
+def _energy_and_threshold(loaded, path) -> tuple[float, float]:
+    """The out-of-distribution score of an image, from the model's logits computed here, and
+    the threshold the checkpoint stores."""
+    import torch
+
+    pre = preprocess_image(path, loaded.input_kind)
+    with torch.no_grad():
+        logits = loaded.model(pre.tensor.reshape(1, 1, 28, 28))[0].double()
+    return float(-torch.logsumexp(logits, 0)), loaded.metadata["calibration"]["ood"]["threshold"]
+
+
+def test_noise_does_not_look_like_a_digit_and_a_clean_digit_does(tab, tmp_path):
+    from PIL import Image
+
+    noise = tmp_path / "static.png"
+    Image.fromarray(np.random.default_rng(7).integers(0, 256, (120, 120), dtype=np.uint8)).save(noise)
+    loaded = tab.session.current_model
+    energy, threshold = _energy_and_threshold(loaded, noise)
+    assert energy > threshold  # the stored check refuses it
+
+    tab.load_image(noise)
+    assert tab.result_label.text() == "This does not look like a digit"
+    # The probability view keeps the bars, faint, highlights no class and says why.
+    assert tab.chart.probabilities is not None and tab.chart.top_index() is None
+    assert tab.chart.notice.startswith("Unlike the images this model was trained on")
+    assert tab.chart.accessibleDescription().startswith(tab.chart.notice)
+
+    energy, threshold = _energy_and_threshold(loaded, SEVEN)
+    assert energy <= threshold
+    tab.load_image(SEVEN)
+    assert tab.result_label.text().startswith("7 — ")
+    assert tab.chart.notice is None and tab.chart.top_index() == 7
+
+
+def test_a_digit_does_not_look_like_a_garment_to_the_garment_model(tab):
+    tab.model_combo.activated.emit(1)  # "Bundled: Fashion-MNIST garments"
+    loaded = tab.session.current_model
+    energy, threshold = _energy_and_threshold(loaded, SEVEN)
+    assert energy > threshold
+    tab.load_image(SEVEN)
+    assert tab.result_label.text() == "This does not look like a garment"
+    tab.load_image(TROUSER)
+    assert tab.result_label.text().startswith("Trouser — ") and tab.chart.notice is None

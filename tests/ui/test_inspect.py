@@ -251,6 +251,20 @@ def test_probabilities_shown_are_the_softmax_of_the_logits(tab, session):
     assert f"{100 * expected.max():.1f}%" in tab.input_label.text()
 
 
+def test_the_inspector_shows_the_models_temperature_and_its_unfamiliar_verdict(tab, session):
+    loaded = make_model()
+    # A temperature of 4, and a check whose threshold no input's energy stays under.
+    loaded.metadata["calibration"] = {"temperature": 4.0, "ood": {"method": "energy", "threshold": -1e9}}
+    session.set_model(loaded)
+    current = stroke_input(ZERO)
+    session.set_input(current)
+    logits = hooked_forward(loaded, current.preprocessed.tensor)["logits"]
+    expected = torch.softmax(torch.from_numpy(logits).double() / 4.0, 0).numpy()
+    np.testing.assert_allclose(tab.maps.probabilities, expected, rtol=1e-9)
+    assert "unlike its training images (nearest class: " in tab.input_label.text()
+    assert f"{100 * expected.max():.1f}%" in tab.input_label.text()
+
+
 def test_known_activations_are_drawn_in_the_colour_maps_known_colours(qtbot):
     """Each layer's scale runs from its smallest value (viridis's first colour) to its largest
     (its last); the input is grey from 0 (black) to 1 (white). Checked on screen."""
@@ -609,6 +623,88 @@ def test_a_confusion_cell_lists_exactly_its_images(qtbot, evaluated_tab):
     assert all(result.labels[i] == t and result.predicted[i] == p for i in rows)
     confidences = [result.probabilities[i, p] for i in rows]
     assert confidences == sorted(confidences, reverse=True)
+
+
+def reference_reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15):
+    """Per equal-width bin of top-1 probability, (lower, upper] as Guo et al. define them:
+    (count, accuracy), counted here with plain loops, and the expected calibration error."""
+    top = probabilities.max(1)
+    right = probabilities.argmax(1) == labels
+    table = []
+    for b in range(bins):
+        lower, upper = b / bins, (b + 1) / bins
+        members = [i for i in range(len(top)) if (lower < top[i] <= upper) or (b == 0 and top[i] == 0)]
+        count = len(members)
+        table.append((count, sum(right[i] for i in members) / count if count else None,
+                      sum(top[i] for i in members) / count if count else None))
+    ece = sum(c / len(top) * abs(a - conf) for c, a, conf in table if c)
+    return table, ece
+
+
+@pytest.fixture(scope="module")
+def warm_checkpoint(tmp_path_factory, trained_checkpoint):
+    """The tiny model with a calibration block: a temperature of 2 and a detector."""
+    from lenet_gui.core.checkpoint import load_checkpoint
+
+    loaded = load_checkpoint(trained_checkpoint)
+    meta = dict(loaded.metadata, title="tiny warm model",
+                calibration={"temperature": 2.0, "ood": {"method": "energy", "threshold": -3.0}})
+    path = tmp_path_factory.mktemp("warm") / "warm.pt"
+    save_checkpoint(path, loaded.model, meta)
+    return path
+
+
+def test_the_test_set_shows_the_calibration_of_the_probabilities_its_model_gives(qtbot, tab, session,
+                                                                                 warm_checkpoint):
+    from lenet_gui.core.checkpoint import load_checkpoint
+    from lenet_gui.core.data import load_dataset
+
+    session.data_root = str(_data_root())
+    loaded = load_checkpoint(warm_checkpoint)
+    session.set_model(loaded)
+    view = tab.test_set
+    qtbot.waitUntil(lambda: view.result is not None, timeout=60000)
+    # The model's own outputs, computed here: its temperature divides the logits.
+    test = load_dataset("mnist", _data_root(), download=False).test
+    with torch.no_grad():
+        logits = loaded.model(test.images.float().div(255).unsqueeze(1)).double()
+    probabilities = torch.softmax(logits / 2.0, 1).numpy()
+    labels = test.labels.numpy()
+    table, ece = reference_reliability(probabilities, labels)
+    shown = view.reliability.report
+    assert [b.count for b in shown.bins] == [count for count, _, _ in table]
+    assert sum(b.count for b in shown.bins) == 10000
+    plot = view.reliability.plot_rect()
+    for index, (count, accuracy, _) in enumerate(table):
+        bar = view.reliability.bar_rect(index)
+        if not count:
+            assert bar is None
+            continue
+        # Each bar is as tall as the share of its bin's predictions that were right.
+        assert bar.height() / plot.height() == pytest.approx(accuracy, abs=1e-6)
+        assert bar.bottom() == pytest.approx(plot.bottom())
+    text = view.summary.text()
+    assert f"Expected calibration error {ece:.4f} (15 bins)" in text, text
+    assert "temperature 2.000" in text
+    unfamiliar = (-torch.logsumexp(logits, 1).numpy() > -3.0).mean()
+    assert f"called unfamiliar: {100 * unfamiliar:.2f}%" in text
+    assert f"mean confidence {100 * probabilities.max(1).mean():.2f}%" in text
+
+
+def test_the_reliability_diagram_takes_the_gallerys_place_on_demand_where_the_panel_is_narrow(qtbot, evaluated_tab):
+    view = evaluated_tab.test_set
+    beside = view.reliability.mapTo(view, QPoint(0, 0))
+    assert view.reliability.isVisible() and not view.reliability_button.isVisible()
+    assert beside.x() > view.table.mapTo(view, QPoint(0, 0)).x() + view.table.width() - 1
+    evaluated_tab.resize(900, 800)
+    qtbot.waitUntil(lambda: view.reliability_button.isVisible())
+    assert not view.reliability.isVisible() and view.gallery.isVisible()
+    qtbot.mouseClick(view.reliability_button, Qt.MouseButton.LeftButton)
+    assert view.reliability.isVisible() and not view.gallery.isVisible()
+    assert view.reliability.report is not None
+    # Asking for images brings the gallery back.
+    qtbot.mouseClick(view.all_wrong_button, Qt.MouseButton.LeftButton)
+    assert view.gallery.isVisible() and not view.reliability.isVisible()
 
 
 def test_missing_data_set_gives_a_message_not_a_crash(qtbot, tab, session, tmp_path, monkeypatch):

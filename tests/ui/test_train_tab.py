@@ -792,3 +792,21 @@ def test_the_window_thread_leaves_the_cores_to_training(qtbot, settings):
     win = MainWindow(settings=settings)
     qtbot.addWidget(win)
     assert torch.get_num_threads() == 1
+
+
+def test_the_robust_preset_is_offered_and_fills_in_its_recipe(qtbot):
+    from lenet_gui.ui.train.recipe_form import RecipeForm
+
+    form = RecipeForm()
+    qtbot.addWidget(form)
+    index = form.preset_combo.findData("robust")
+    assert index >= 0 and form.preset_combo.itemText(index) == "robust (real inputs, calibrated)"
+    form.dataset_combo.setCurrentIndex(form.dataset_combo.findData("mnist"))
+    form.preset_combo.setCurrentIndex(index)
+    assert form.epochs_spin.value() == 22 and form.batch_spin.value() == 128
+    assert float(form.lr_edit.text()) == 0.1 and form.optimizer_combo.currentData() == "sgd"
+    note = form.preset_note.text()
+    assert "inputs like users' own" in note and "the last 5,000 training images held out" in note, note
+    assert "outlier exposure 0.5" in note
+    config = form.current_config(threads=1)
+    assert (config.preset, config.augment, config.holdout, config.outlier_exposure) == ("robust", "real-inputs", 5000, 0.5)

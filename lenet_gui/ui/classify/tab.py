@@ -313,8 +313,15 @@ class ClassifyTab(Retranslating, QWidget):
         source = self._input
         prediction = self.last_prediction
         pre = self.last_preprocessed
+        self.chart.set_notice(self._unfamiliar_notice(prediction))
         if loaded is None:
             self.result_label.setText(self.tr("Choose a model"))
+        elif prediction is not None and prediction.unfamiliar:
+            # The model's out-of-distribution check: no confident class for what it never learnt.
+            if loaded.input_kind == GARMENT:
+                self.result_label.setText(self.tr("This does not look like a garment"))
+            else:
+                self.result_label.setText(self.tr("This does not look like a digit"))
         elif prediction is not None:
             self.result_label.setText(fill(self.tr("%1 — %2"), display_class_name(prediction.label),
                                            f"{100 * prediction.confidence:.1f}%"))
@@ -326,6 +333,15 @@ class ClassifyTab(Retranslating, QWidget):
             self.result_label.setText(self.tr("Draw something…"))
         desc = self._description(source)
         self.original_caption.setText(fill(self.tr("Your input: %1"), desc) if desc else self.tr("Your input"))
+
+    def _unfamiliar_notice(self, prediction: Prediction | None) -> str | None:
+        """What the probability view says across its bars for an input the model's check calls
+        unfamiliar; None for any other."""
+        if prediction is None or not prediction.unfamiliar:
+            return None
+        return fill(self.tr("Unlike the images this model was trained on: its nearest class, %1 (%2), "
+                            "means little."), display_class_name(prediction.label),
+                    f"{100 * prediction.confidence:.1f}%")
 
     def _description(self, source: "_Input | None") -> str:
         if source is None:

@@ -210,9 +210,12 @@ class InspectTab(Retranslating, QWidget):
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
                            prediction.probabilities, loaded.classes)
         self.saliency.set_input(self.predictor, tensor, prediction)
-        self.input_label.setText(fill(self.tr("Input: %1 · model: %2 · prediction: %3 (%4)"), current.description,
-                                      loaded.title, display_class_name(prediction.label),
-                                      f"{100 * prediction.confidence:.1f}%"))
+        if prediction.unfamiliar:  # the model's out-of-distribution check, as in the Classify tab
+            template = self.tr("Input: %1 · model: %2 · unlike its training images (nearest class: %3, %4)")
+        else:
+            template = self.tr("Input: %1 · model: %2 · prediction: %3 (%4)")
+        self.input_label.setText(fill(template, current.description, loaded.title,
+                                      display_class_name(prediction.label), f"{100 * prediction.confidence:.1f}%"))
         self.export_button.setEnabled(True)
         if self.zoom_dialog is not None and self.zoom_dialog.isVisible():
             self.zoom_dialog.refresh()

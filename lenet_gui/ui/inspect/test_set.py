@@ -1,4 +1,5 @@
-"""The current model on its whole test set: accuracy, a confusion matrix, the images it gets wrong.
+"""The current model on its whole test set: accuracy, calibration (the expected calibration error
+and a reliability diagram), a confusion matrix, the images it gets wrong.
 
 The 10 000 predictions run in a background thread on a copy of the model (the UI never shares a
 model with a thread), through the same function as ``lenet-gui evaluate``, and are cached per
@@ -39,8 +40,13 @@ from ..widgets.data_dialog import DatasetDialog
 from ..widgets.deferred import WhenVisible
 from ..widgets.text import Retranslating, display_class_name, display_class_names, fill
 from ..workers import Worker, start_worker
+from .reliability import ReliabilityDiagram
 
 THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
+# Panel widths from which the reliability diagram stands beside the confusion matrix; narrower,
+# the gallery would be left too little room, and the diagram takes the gallery's place while its
+# button is down.
+RELIABILITY_BESIDE_WIDTH = 1000
 
 
 TEST_ONLY = ("test",)  # what this view needs of a data set: a download fetches nothing else
@@ -265,6 +271,14 @@ class TestSetPanel(Retranslating, QWidget):
         table_box.addWidget(self.table_legend)
         table_box.addWidget(self.table)
         table_box.addStretch(1)
+        self.reliability = ReliabilityDiagram()
+        self.reliability_box = QVBoxLayout()
+        self.reliability_box.addWidget(self.reliability)
+        self.reliability_box.addStretch(1)
+        self.reliability_button = QPushButton()  # only where the diagram is not beside the matrix
+        self.reliability_button.setObjectName("reliabilityButton")
+        self.reliability_button.setCheckable(True)
+        self.reliability_button.toggled.connect(lambda _: self._place_reliability())
 
         self.gallery_title = QLabel()
         self.gallery_title.setWordWrap(True)
@@ -287,16 +301,19 @@ class TestSetPanel(Retranslating, QWidget):
         self.gallery.clicked.connect(self._gallery_clicked)
         gallery_head = QHBoxLayout()
         gallery_head.addWidget(self.all_wrong_button)
+        gallery_head.addWidget(self.reliability_button)
         gallery_head.addStretch(1)
         gallery_box = QVBoxLayout()
         gallery_box.addWidget(self.gallery_title)
         gallery_box.addLayout(gallery_head)
         gallery_box.addWidget(self.gallery, 1)
+        self.gallery_box = gallery_box
 
         self.body = QWidget()  # hidden while there is no result: a message says why
         body = QHBoxLayout(self.body)
         body.setContentsMargins(0, 0, 0, 0)
         body.addLayout(table_box)
+        body.addLayout(self.reliability_box)
         body.addLayout(gallery_box, 1)
         # Where the panel is shorter than the matrix, it scrolls rather than cut it.
         self.body_scroll = QScrollArea()
@@ -310,9 +327,28 @@ class TestSetPanel(Retranslating, QWidget):
         self._show_state(self._no_model_texts)
         self.retranslate()
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_reliability()
+
+    def _place_reliability(self) -> None:
+        """Beside the matrix where the panel is wide enough; else in the gallery's place while
+        the reliability button is down."""
+        beside = self.width() >= RELIABILITY_BESIDE_WIDTH
+        self.reliability_button.setVisible(not beside)
+        box = self.reliability_box if beside else self.gallery_box
+        if box.indexOf(self.reliability) < 0:
+            box.insertWidget(0 if beside else box.indexOf(self.gallery) + 1, self.reliability)
+        in_gallery_place = not beside and self.reliability_button.isChecked()
+        self.reliability.setVisible(beside or in_gallery_place)
+        self.gallery.setVisible(not in_gallery_place)
+
     def retranslate(self) -> None:
         self.table_legend.setText(self.tr("Rows: true class · columns: predicted class"))
         self.all_wrong_button.setText(self.tr("All misclassified"))
+        self.reliability_button.setText(self.tr("Reliability"))
+        self.reliability_button.setToolTip(self.tr("Show how often the model was right at each confidence, "
+                                                   "in the gallery's place"))
         if self.result is None:
             self._show_state(self._state_texts, self._action_dataset)
             return
@@ -446,6 +482,7 @@ class TestSetPanel(Retranslating, QWidget):
             self.action_button.setText(button)
         self._action_dataset = ask_for  # the button opens the data-set dialog for this key
         self.table.show_result(None, [])
+        self.reliability.set_report(None)
         self.gallery_model.set_rows(None, [], np.zeros(0))
         self.gallery_title.setText("")
         self.all_wrong_button.setEnabled(False)
@@ -462,6 +499,7 @@ class TestSetPanel(Retranslating, QWidget):
         self.body_scroll.setVisible(True)
         self._fit_gallery_grid(classes)
         self.table.show_result(result, classes)
+        self.reliability.set_report(result.calibration())
         self.all_wrong_button.setEnabled(True)
         self.show_misclassified()
         self.evaluated.emit(result)
@@ -470,9 +508,18 @@ class TestSetPanel(Retranslating, QWidget):
         info = dataset_info(result.dataset_key)
         total = int(result.confusion.sum())
         wrong = total - int(np.trace(result.confusion))
-        self.summary.setText(fill(
-            self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
-            f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title))
+        report = result.calibration()
+        if result.unfamiliar_share is None:
+            calibration = self.tr("Expected calibration error %1 (%2 bins) · mean confidence %3 · temperature %4")
+        else:
+            calibration = self.tr("Expected calibration error %1 (%2 bins) · mean confidence %3 · temperature %4 "
+                                  "· called unfamiliar: %5")
+        self.summary.setText("<br>".join([
+            fill(self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
+                 f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", result.loaded.title),
+            fill(calibration, f"{report.ece:.4f}", len(report.bins), f"{100 * report.mean_confidence:.2f}%",
+                 f"{result.temperature:.3f}", f"{100 * (result.unfamiliar_share or 0):.2f}%"),
+        ]))
 
     def _fit_gallery_grid(self, classes: list[str]) -> None:
         """Cells wide enough for the longest caption, so class names are not cut."""
@@ -491,6 +538,7 @@ class TestSetPanel(Retranslating, QWidget):
     def show_misclassified(self) -> None:
         if self.result is None:
             return
+        self.reliability_button.setChecked(False)  # the gallery comes back to list them
         rows = self.result.indices(wrong_only=True)
         self.gallery_model.set_rows(self.result, self.result.loaded.classes, rows)
         self._gallery_cell = None
@@ -515,6 +563,7 @@ class TestSetPanel(Retranslating, QWidget):
     def show_cell(self, true: int, predicted: int) -> None:
         if self.result is None:
             return
+        self.reliability_button.setChecked(False)
         classes = self.result.loaded.classes
         rows = self.result.indices(true=true, predicted=predicted)
         self.gallery_model.set_rows(self.result, classes, rows)

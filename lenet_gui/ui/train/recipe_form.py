@@ -81,7 +81,8 @@ class RecipeForm(Retranslating, QWidget):
                            ("lr", self.tr("&Learning rate:")), ("optimizer", self.tr("&Optimizer:")),
                            ("seed", self.tr("&Seed:")), ("device", self.tr("De&vice:"))):
             self.labels[name].setText(text)
-        presets = {"classic": self.tr("classic (the tutorial's recipe)"), "modern": self.tr("modern (ReLU, batch norm)")}
+        presets = {"classic": self.tr("classic (the tutorial's recipe)"), "modern": self.tr("modern (ReLU, batch norm)"),
+                   "robust": self.tr("robust (real inputs, calibrated)")}
         optimizers = {"adam": "Adam", "adamw": "AdamW", "sgd": self.tr("SGD (momentum 0.9)")}
         devices = {"cpu": self.tr("CPU")}
         for combo, texts in ((self.preset_combo, presets), (self.optimizer_combo, optimizers),
@@ -129,6 +130,11 @@ class RecipeForm(Retranslating, QWidget):
             return self.tr("ReLU") if value == "relu" else self.tr("sigmoid")
         if code == "schedule":
             return {"onecycle": self.tr("one-cycle schedule"), "cosine": self.tr("cosine schedule")}.get(value, value)
+        if code == "augment":
+            return {"real-inputs": self.tr("trained on inputs like users' own (strokes, scans, photos)")}.get(value, value)
+        if code == "holdout":
+            return fill(self.tr("the last %1 training images held out to calibrate its percentages and to tell "
+                                "unfamiliar inputs apart"), f"{value:,}")
         texts = {
             "batch_norm": self.tr("batch norm"),
             "normalize": self.tr("normalised input"),
@@ -137,6 +143,7 @@ class RecipeForm(Retranslating, QWidget):
             "dropout": self.tr("dropout %1"),
             "augment_shift": self.tr("random shifts of up to %1 px"),
             "augment_flip": self.tr("random left-right flips"),
+            "outlier_exposure": self.tr("outlier exposure %1"),
         }
         return fill(texts.get(code, code), f"{value:g}" if isinstance(value, float) else value)
 

@@ -1,6 +1,9 @@
 """Horizontal bars of the ten class probabilities, class names beside them, the top class
 highlighted. Painted directly with QPainter: ten bars do not need a plotting library, and text
-drawn by the widget itself stays crisp at any scale and repaints in well under a millisecond."""
+drawn by the widget itself stays crisp at any scale and repaints in well under a millisecond.
+
+For an input unlike the model's training data (its out-of-distribution check says so) the bars
+are drawn faint, no class is highlighted, and a notice across them says why."""
 
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ class ProbabilityChart(Retranslating, QWidget):
         self.setMinimumHeight(150)
         self.classes: list[str] = [str(i) for i in range(10)]
         self.probabilities: np.ndarray | None = None
+        self.notice: str | None = None  # across the faint bars of an unfamiliar input; None: none
         self.serial = 0  # counts set_probabilities calls; a paint shows the state of this serial
         self.painted_serial = -1
         self.retranslate()
@@ -39,12 +43,23 @@ class ProbabilityChart(Retranslating, QWidget):
         self.updateGeometry()
         self.update()
 
-    def set_probabilities(self, probabilities: np.ndarray | None) -> None:
-        """``None`` clears the bars (nothing to classify)."""
+    def set_probabilities(self, probabilities: np.ndarray | None, notice: str | None = None) -> None:
+        """``None`` clears the bars (nothing to classify). ``notice``: the input is unlike the
+        training data; the bars stay faint behind this text and no class is highlighted."""
         self.probabilities = None if probabilities is None else np.asarray(probabilities, dtype=float)
+        self.notice = notice if probabilities is not None else None
         self.serial += 1
         self._describe()
         self.update()
+
+    def set_notice(self, notice: str | None) -> None:
+        """Only the notice (a language switch words it again); the bars stay."""
+        notice = notice if self.probabilities is not None else None
+        if notice != self.notice:
+            self.notice = notice
+            self.serial += 1
+            self._describe()
+            self.update()
 
     def _describe(self) -> None:
         """What a screen reader says: the three likeliest classes."""
@@ -55,10 +70,13 @@ class ProbabilityChart(Retranslating, QWidget):
         names = display_class_names(self.classes)
         parts = [fill(self.tr("%1: %2"), names[i], f"{100 * self.probabilities[i]:.1f}%")
                  for i in best if i < len(self.classes)]
-        self.setAccessibleDescription(", ".join(parts))
+        self.setAccessibleDescription(". ".join([self.notice] * bool(self.notice) + [", ".join(parts)]))
 
     def top_index(self) -> int | None:
-        return None if self.probabilities is None else int(np.argmax(self.probabilities))
+        """The class drawn highlighted: the likeliest, unless the input is unfamiliar."""
+        if self.probabilities is None or self.notice:
+            return None
+        return int(np.argmax(self.probabilities))
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -86,6 +104,9 @@ class ProbabilityChart(Retranslating, QWidget):
         text = palette.color(QPalette.ColorRole.WindowText)
         dim = QColor(text)
         dim.setAlpha(130)
+        if self.notice:
+            bar_colour.setAlpha(45)
+            text = dim
         for i, name in enumerate(names):
             y = i * row_h
             is_top = i == top
@@ -106,6 +127,30 @@ class ProbabilityChart(Retranslating, QWidget):
                 painter.drawText(QRectF(bar_x + bar_w + 6, y, value_w, row_h),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                  f"{100 * p:.1f}%")
+        if self.notice:
+            self._paint_notice(painter)
         painter.end()
         self.painted_serial = self.serial
         self.painted.emit()
+
+    def notice_rect(self) -> QRectF:
+        """Where the notice is drawn: a band across the middle of the bars."""
+        width = min(self.width() - 16.0, max(240.0, self.width() * 0.8))
+        height = min(self.height() - 8.0, max(56.0, self.height() * 0.3))
+        return QRectF((self.width() - width) / 2, (self.height() - height) / 2, width, height)
+
+    def _paint_notice(self, painter: QPainter) -> None:
+        palette = self.palette()
+        box = self.notice_rect()
+        fill_colour = palette.color(QPalette.ColorRole.Base)
+        fill_colour.setAlpha(235)
+        edge = palette.color(QPalette.ColorRole.Highlight)
+        painter.setPen(edge)
+        painter.setBrush(fill_colour)
+        painter.drawRoundedRect(box, 6, 6)
+        font = QFont(self.font())
+        font.setBold(True)
+        painter.setFont(font)
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.drawText(box.adjusted(10, 6, -10, -6), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                         self.notice)
