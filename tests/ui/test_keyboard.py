@@ -96,7 +96,9 @@ def test_paste_classifies_the_clipboard_from_each_tab(qtbot, window, start):
     _press(qtbot, window, "Ctrl+V")
     classify = window.classify_tab
     assert window.tabs.currentWidget() is classify
-    assert classify.last_prediction is not None and classify.last_prediction.label == "1"
+    # A pasted image is decoded off the window's thread.
+    qtbot.waitUntil(lambda: classify.last_prediction is not None, timeout=30_000)
+    assert classify.last_prediction.label == "1"
 
 
 def test_pause_and_stop_keys_reach_a_run_from_the_classify_tab(qtbot, window, monkeypatch):
