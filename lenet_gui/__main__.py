@@ -1,4 +1,4 @@
-"""``lenet-gui``: the desktop app, and headless sub-commands train, predict, evaluate, export."""
+"""``lenet-gui``: the desktop app, and headless sub-commands train, predict, evaluate, export, summary."""
 
 from __future__ import annotations
 
@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("output", metavar="OUTPUT", help=f"file to write, by its suffix: {formats}")
     export.add_argument("--model", default="mnist",
                         help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
+
+    summary = sub.add_parser("summary", help="the network layer by layer: shapes and their arithmetic, "
+                                             "parameters and their formula, multiply-adds")
+    which = summary.add_mutually_exclusive_group()
+    which.add_argument("--model", help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
+    which.add_argument("--preset", choices=PRESET_NAMES,
+                       help="the untrained network of a recipe (default: classic)")
     return parser
 
 
@@ -281,6 +288,33 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_summary(args) -> int:
+    from .core.architecture import describe, table_lines
+    from .core.checkpoint import CheckpointError
+    from .core.model import LeNet
+    from .core.presets import preset_config
+
+    if args.model is not None:
+        try:
+            loaded = _load_model(args.model)
+        except CheckpointError as exc:
+            return _fail(str(exc))
+        model, title = loaded.model, loaded.title
+    else:
+        preset = args.preset or "classic"
+        # The shapes and counts do not depend on the data set's mean and deviation.
+        model, title = LeNet(preset_config(preset).model_config(0.0, 1.0)), f"LeNet ({preset} preset, untrained)"
+    table = describe(model)
+    print(title)
+    print()
+    for line in table_lines(table):
+        print(line)
+    print()
+    print("print(net):")
+    print(table.printed)
+    return 0
+
+
 def cmd_desktop_entry(install: bool) -> int:
     from .core.desktop_entry import DesktopEntryError, install_desktop_entry, uninstall_desktop_entry
 
@@ -328,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return cmd_desktop_entry(install=args.install_desktop_entry)
-    commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export}
+    commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export,
+                "summary": cmd_summary}
     if args.command is None:
         return run_gui(args)
     try:
