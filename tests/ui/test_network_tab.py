@@ -154,6 +154,11 @@ def test_play_sweeps_the_window_and_stop_stops_it(qtbot, tab, session):
     tab.start_sweep()
     qtbot.waitUntil(lambda: not tab.sweeping, timeout=5000)
     assert tab.step.position == (5, 7, 7) and not tab.play_button.isChecked()
+    seen.clear()
+    tab.start_sweep()  # from the end: again from the start
+    qtbot.waitUntil(lambda: len(seen) >= 2, timeout=5000)
+    tab.stop_sweep()
+    assert seen[:2] == [(5, 0, 0), (5, 0, 1)]
 
 
 def test_the_tab_follows_the_input_and_the_model(qtbot, tab, session):

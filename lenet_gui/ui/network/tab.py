@@ -261,6 +261,9 @@ class NetworkTab(Retranslating, QWidget):
             self.play_button.setChecked(False)
             return
         if playing:
+            if self._next_position() is None:  # at the end: sweep again from the start
+                shape = positions(self.layer)
+                self.set_position((self.position()[0], 0, 0) if len(shape) == 3 else (0,))
             self.sweep_timer.start()
         else:
             self.sweep_timer.stop()
@@ -276,26 +279,23 @@ class NetworkTab(Retranslating, QWidget):
     def sweeping(self) -> bool:
         return self.sweep_timer.isActive()
 
-    def _sweep_step(self) -> None:
-        """The next position in reading order within the channel (the next unit for fc layers);
-        the sweep stops after the channel's last."""
-        if self.prediction is None or not self.isVisible():
-            self.stop_sweep()
-            return
+    def _next_position(self) -> tuple[int, ...] | None:
+        """The next position in reading order within the channel (the next unit for fc
+        layers); None after the last."""
         shape = positions(self.layer)
         position = self.position()
         if len(shape) == 3:
             channel, row, col = position
             flat = row * shape[2] + col + 1
-            if flat >= shape[1] * shape[2]:
-                self.stop_sweep()
-                return
-            self.set_position((channel, *divmod(flat, shape[2])))
-        else:
-            if position[0] + 1 >= shape[0]:
-                self.stop_sweep()
-                return
-            self.set_position((position[0] + 1,))
+            return (channel, *divmod(flat, shape[2])) if flat < shape[1] * shape[2] else None
+        return (position[0] + 1,) if position[0] + 1 < shape[0] else None
+
+    def _sweep_step(self) -> None:
+        following = self._next_position()
+        if self.prediction is None or not self.isVisible() or following is None:
+            self.stop_sweep()
+            return
+        self.set_position(following)
 
     def shutdown(self) -> None:
         self.stop_sweep()
