@@ -229,7 +229,7 @@ def _explain_conv(model, layer, position, source, data, modules, value) -> ConvS
     conv, bn, act = (modules + [None, None])[:3]
     channel, row, col = position
     (kh, kw), (sh, sw), (ph, pw) = _window(conv)
-    padded = np.pad(data, ((0, 0), (ph, ph), (pw, pw)))
+    padded = np.pad(data, ((0, 0), (ph, ph), (pw, pw))) if ph or pw else data
     r, c = row * sh, col * sw
     inputs = padded[:, r : r + kh, c : c + kw]
     weights = conv.weight[channel].detach().double().numpy()
@@ -245,7 +245,9 @@ def _explain_conv(model, layer, position, source, data, modules, value) -> ConvS
 def _explain_pool(model, layer, position, source, data, pool, value) -> PoolStep:
     channel, row, col = position
     (kh, kw), (sh, sw), (ph, pw) = _window(pool)
-    padded = np.pad(data[channel], ((ph, ph), (pw, pw)), constant_values=-np.inf if isinstance(pool, nn.MaxPool2d) else 0)
+    padded = data[channel]
+    if ph or pw:
+        padded = np.pad(padded, ((ph, ph), (pw, pw)), constant_values=-np.inf if isinstance(pool, nn.MaxPool2d) else 0)
     r, c = row * sh, col * sw
     window = padded[r : r + kh, c : c + kw]
     if isinstance(pool, nn.MaxPool2d):

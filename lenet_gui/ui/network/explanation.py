@@ -10,8 +10,8 @@ its largest contributions (input x weight), the rest summed, the bias and the ac
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette, QPen, QStaticText
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...core.stepthrough import INPUT, ConvStep, DenseStep, PoolStep, Step
@@ -44,10 +44,18 @@ class ExplanationView(Retranslating, QWidget):
         self.input_channel = 0  # the input channel a convolution's grids show
         self.message = ""
         self._chips: list[tuple[QRectF, int]] = []
+        # The grids' numbers repeat from input to input: laid out once, they draw far faster
+        # while the pen moves.
+        self._static_texts: dict[str, QStaticText] = {}
         self.retranslate()
 
     def sizeHint(self) -> QSize:
         return QSize(700, 300)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.FontChange:
+            self._static_texts.clear()
+        super().changeEvent(event)
 
     def retranslate(self) -> None:
         self.setAccessibleName(self.tr("How the value is computed"))
@@ -195,12 +203,22 @@ class ExplanationView(Retranslating, QWidget):
         small = QFont(self.font())
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
         painter.setFont(small)
+        if len(self._static_texts) > 4000:
+            self._static_texts.clear()
+        black, white = QColor(0, 0, 0), QColor(255, 255, 255)
         for (r, c), value in np.ndenumerate(values):
             rect = QRectF(x + c * cell_w, top + r * cell_h, cell_w, cell_h)
             colour = QColor.fromRgba(int(colours[r, c]))
             painter.fillRect(rect, colour)
-            painter.setPen(QColor(0, 0, 0) if colour.lightness() > 128 else QColor(255, 255, 255))
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), num(float(value), 2))
+            painter.setPen(black if colour.lightness() > 128 else white)
+            label = num(float(value), 2)
+            static = self._static_texts.get(label)
+            if static is None:
+                static = self._static_texts[label] = QStaticText(label)
+                static.prepare(painter.transform(), small)
+            size = static.size()
+            painter.drawStaticText(QPointF(rect.center().x() - size.width() / 2, rect.center().y() - size.height() / 2),
+                                   static)
         painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
         painter.drawRect(QRectF(x, top, cell_w * values.shape[1], cell_h * values.shape[0]))
         if marked is not None:
