@@ -42,6 +42,7 @@ class ExplanationView(Retranslating, QWidget):
         self.image: np.ndarray | None = None  # the 28 x 28 input in [0, 1]
         self.source: np.ndarray | None = None  # the layer the step reads (its own shape)
         self.input_channel = 0  # the input channel a convolution's grids show
+        self.channel_pinned = False  # the user chose it; else it follows the largest contribution
         self.message = ""
         self._chips: list[tuple[QRectF, int]] = []
         # The grids' numbers repeat from input to input: laid out once, they draw far faster
@@ -68,7 +69,9 @@ class ExplanationView(Retranslating, QWidget):
 
     def set_step(self, step: Step, image: np.ndarray, source: np.ndarray, keep_channel: bool = False) -> None:
         self.step, self.image, self.source = step, np.asarray(image).reshape(28, 28), np.asarray(source)
-        if isinstance(step, ConvStep) and not (keep_channel and self.input_channel < step.inputs.shape[0]):
+        if not keep_channel:
+            self.channel_pinned = False
+        if isinstance(step, ConvStep) and not (self.channel_pinned and self.input_channel < step.inputs.shape[0]):
             # the input channel that contributes most
             self.input_channel = int(np.argmax(np.abs(step.channel_sums)))
         self.update()
@@ -76,6 +79,7 @@ class ExplanationView(Retranslating, QWidget):
     def choose_input_channel(self, channel: int) -> None:
         if isinstance(self.step, ConvStep) and 0 <= channel < self.step.inputs.shape[0]:
             self.input_channel = channel
+            self.channel_pinned = True
             self.update()
 
     def mousePressEvent(self, event) -> None:
@@ -256,9 +260,11 @@ class ExplanationView(Retranslating, QWidget):
     def _paint_channel_sums(self, painter: QPainter, step: ConvStep, x: float, top: float, line: float) -> float:
         """One chip per input channel with its products' sum; clicking one shows its grids."""
         painter.setPen(self.palette().color(QPalette.ColorRole.WindowText))
-        painter.drawText(QRectF(x, top, self.width() - x, line), int(Qt.AlignmentFlag.AlignLeft),
-                         self.tr("sum of products per input channel (click one to show its grids):"))
-        top += line + 2
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
+        title = self.tr("sum of products per input channel (click one to show its grids):")
+        area = QRectF(x, top, max(60.0, self.width() - x - 6), 3 * line)
+        painter.drawText(area, flags, title)
+        top += painter.boundingRect(area, flags, title).height() + 2
         metrics = QFontMetrics(self.font())
         left = x
         for channel, value in enumerate(step.channel_sums):
