@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from ...core.architecture import Architecture, LayerRow, number
 from ...core.stepthrough import STEP_LAYERS
 from ..widgets.text import Retranslating, fill
+from .explanation import line_height
 
 # The diagram calls the last layer by its module's name; the step-through by its output's.
 STEP_NAME = {"fc3": "logits"}
@@ -73,10 +74,10 @@ class NetworkDiagram(Retranslating, QWidget):
         self.retranslate()
 
     def _line(self) -> int:
-        return QFontMetrics(self._small_font()).lineSpacing()
+        return line_height(self._small_font())
 
     def _height(self) -> int:
-        return 56 + 8 * self._line()
+        return 50 + line_height(self.font()) + 7 * self._line()
 
     def _small_font(self) -> QFont:
         font = QFont(self.font())
@@ -200,7 +201,7 @@ class NetworkDiagram(Retranslating, QWidget):
                          accent if card.step_layer else palette.color(QPalette.ColorRole.Mid))
             painter.setPen(text)
             painter.setFont(bold)
-            title = QRectF(rect.left() + 3, rect.top() + 38, rect.width() - 6, line + 2)
+            title = QRectF(rect.left() + 3, rect.top() + 38, rect.width() - 6, line_height(bold))
             painter.drawText(title, int(Qt.AlignmentFlag.AlignHCenter), card.main.name)
             painter.setFont(small)
             metrics = QFontMetrics(small)

@@ -22,6 +22,13 @@ from .layer_grid import HIGHLIGHT
 PANEL = 112.0  # side of a map panel
 
 
+def line_height(font: QFont) -> int:
+    """A line of ``font`` as tall as Chinese text needs: CJK glyphs come from a fallback font
+    taller than most Latin ones, which the font's own line spacing does not count."""
+    metrics = QFontMetrics(font)
+    return max(metrics.lineSpacing(), metrics.boundingRect("\u56fd\u7f51Ag").height() + 1)
+
+
 def num(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}f}".replace("-", "\u2212")
 
@@ -140,8 +147,7 @@ class ExplanationView(Retranslating, QWidget):
             self.painted.emit()
             return
         step = self.step
-        metrics = QFontMetrics(self.font())
-        line = metrics.lineSpacing()
+        line = line_height(self.font())
         x = 6.0
         if isinstance(step, (ConvStep, PoolStep)):
             x = self._paint_sources(painter, step, x, line) + 14
