@@ -210,31 +210,37 @@ class ExplanationView(Retranslating, QWidget):
               symmetric: bool, marked: tuple[int, int] | None = None) -> None:
         lo, hi = value_range(values, symmetric=symmetric)
         colours = colorize(values, lut, lo, hi)
+        rows, cols = values.shape
+        # The cells' colours as one image scaled up (one call, not one per cell), then the numbers,
+        # dark on light cells and light on dark ones.
+        painter.drawImage(QRectF(x, top, cell_w * cols, cell_h * rows), argb_image(colours))
+        light = ((colours >> 16 & 0xFF) * 299 + (colours >> 8 & 0xFF) * 587 + (colours & 0xFF) * 114) > 128_000
         small = QFont(self.font())
         small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
-        painter.setFont(small)
         if len(self._static_texts) > 4000:
             self._static_texts.clear()
-        black, white = QColor(0, 0, 0), QColor(255, 255, 255)
+        pens = (QColor(255, 255, 255), QColor(0, 0, 0))
+        current = None
+        painter.setFont(small)
         for (r, c), value in np.ndenumerate(values):
-            rect = QRectF(x + c * cell_w, top + r * cell_h, cell_w, cell_h)
-            colour = QColor.fromRgba(int(colours[r, c]))
-            painter.fillRect(rect, colour)
-            painter.setPen(black if colour.lightness() > 128 else white)
             label = num(float(value), 2)
             static = self._static_texts.get(label)
             if static is None:
                 static = self._static_texts[label] = QStaticText(label)
                 static.prepare(painter.transform(), small)
+            pen = pens[int(light[r, c])]
+            if pen is not current:
+                painter.setPen(pen)
+                current = pen
             size = static.size()
-            painter.drawStaticText(QPointF(rect.center().x() - size.width() / 2, rect.center().y() - size.height() / 2),
-                                   static)
+            painter.drawStaticText(QPointF(x + (c + 0.5) * cell_w - size.width() / 2,
+                                           top + (r + 0.5) * cell_h - size.height() / 2), static)
+        painter.setFont(self.font())
         painter.setPen(QPen(self.palette().color(QPalette.ColorRole.Mid), 1))
-        painter.drawRect(QRectF(x, top, cell_w * values.shape[1], cell_h * values.shape[0]))
+        painter.drawRect(QRectF(x, top, cell_w * cols, cell_h * rows))
         if marked is not None:
             painter.setPen(QPen(HIGHLIGHT, 2.5))
             painter.drawRect(QRectF(x + marked[1] * cell_w, top + marked[0] * cell_h, cell_w, cell_h))
-        painter.setFont(self.font())
 
     def _paint_numbers(self, painter: QPainter, step, x: float, line: float) -> float:
         text = self.palette().color(QPalette.ColorRole.WindowText)
