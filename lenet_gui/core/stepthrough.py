@@ -208,7 +208,7 @@ def explain(model: LeNet, image, activations: dict, layer: str, position: tuple[
     computed for ``image`` (28 x 28 in [0, 1]) whose activations by layer are ``activations``."""
     if layer not in STEP_LAYERS:
         raise ValueError(f"unknown layer {layer!r}; one of {', '.join(STEP_LAYERS)}")
-    shape = positions(layer)
+    shape = np.asarray(activations[layer]).shape  # the model's own (a variant may differ from LeNet's)
     position = tuple(int(p) for p in position)
     if len(position) != len(shape) or not all(0 <= p < n for p, n in zip(position, shape)):
         raise ValueError(f"position {position} is outside {layer}'s {' x '.join(map(str, shape))}")

@@ -131,6 +131,44 @@ def test_bundled_models_through_the_predictor(key, bundled_models):
         assert abs(step.result - float(prediction.activations[layer][position])) <= 1e-5, layer
 
 
+def test_padding_and_strides_are_the_modules_own():
+    # d2l's variant pads conv1 (28 + 2 × 2 − 5 + 1 = 28); a padded 3 x 3 pooling on conv2.
+    model = _model()
+    model.conv1 = torch.nn.Conv2d(1, 6, 5, padding=2)
+    model.pool2 = torch.nn.MaxPool2d(3, 2, padding=1)
+    model.fc1 = torch.nn.Linear(16 * 5 * 5, 120)
+    model.eval()
+    image = _image(8)
+    acts = _forward(model, image)
+    assert acts["conv1"].shape == (6, 28, 28) and acts["pool2"].shape == (16, 5, 5)
+    for layer in ("conv1", "pool1", "conv2", "pool2", "fc1"):
+        for position in list(np.ndindex(*acts[layer].shape))[:: 7]:
+            step = explain(model, image.numpy(), acts, layer, position)
+            assert abs(step.result - float(acts[layer][position])) <= 1e-5, (layer, position)
+    corner = explain(model, image.numpy(), acts, "conv1", (0, 0, 1))
+    assert (corner.rows, corner.cols) == ((-2, 3), (-1, 4))  # the window reaches into the zero padding
+    assert corner.inputs[0, :2].tolist() == [[0.0] * 5] * 2
+    assert corner.reach == (0, 3, 0, 4)
+    edge = explain(model, image.numpy(), acts, "pool2", (1, 0, 4))
+    assert (edge.rows, edge.cols) == ((-1, 2), (7, 10))
+    assert edge.inputs[0].tolist() == [-np.inf] * 3  # padding never wins a maximum
+    assert edge.inputs[1:, :2].tolist() == acts["conv2"][1, 0:2, 7:9].tolist()
+
+
+def test_without_bias_or_batch_norm_the_sum_goes_to_the_activation():
+    model = _model()
+    model.conv2 = torch.nn.Conv2d(6, 16, 5, bias=False)
+    model.fc2 = torch.nn.Linear(120, 84, bias=False)
+    model.eval()
+    image = _image(9)
+    acts = _forward(model, image)
+    for layer, position in (("conv2", (3, 4, 4)), ("fc2", (10,))):
+        step = explain(model, image.numpy(), acts, layer, position)
+        assert step.bias is None and step.batch_norm is None
+        assert step.pre_activation == pytest.approx(step.total, abs=0)
+        assert 1 / (1 + np.exp(-step.pre_activation)) == pytest.approx(float(acts[layer][position]), abs=1e-5)
+
+
 def test_positions_outside_the_layer_are_refused():
     model = _model()
     acts = _forward(model, _image())
