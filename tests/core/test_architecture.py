@@ -103,6 +103,11 @@ def test_padding_and_stride_are_read_from_the_modules():
     assert table.row("pool1").shape_formula == "⌊(28 − 3) / 2⌋ + 1 = 13"
     assert table.row("pool1").output_shape == (6, 13, 13)
     assert table.row("conv2").shape_formula == "13 − 5 + 1 = 9"
+    strided = LeNet()
+    strided.conv1 = nn.Conv2d(1, 6, 4, stride=2)  # (28 − 4) / 2 + 1: the window ends on the last column
+    strided.fc1 = nn.Linear(16 * 1 * 1, 120)  # 13 → 6 → 2 → 1
+    assert describe(strided).row("conv1").shape_formula == "(28 − 4) / 2 + 1 = 13"
+    assert describe(strided).row("conv1").detail == "4 × 4, 1 → 6, stride 2"
     # ⌊9 / 2⌋ = 4 still gives fc1 its 256 inputs; a pooling that keeps 9 × 9 does not, and the
     # table says so instead of printing shapes the model cannot run
     model.pool2 = nn.MaxPool2d(1, 1)
@@ -116,6 +121,8 @@ def test_batch_norm_rows_carry_their_scale_and_shift():
     assert table.row("conv1").parameter_formula == "6 × (1 × 5 × 5) = 150"  # no bias before batch norm
     assert table.row("bn1").parameter_formula == "2 × 6 = 12"
     assert table.row("bn1").activation == "ReLU" and table.row("conv1").activation == ""
+    model.bn1 = nn.BatchNorm2d(6, affine=False)  # only running statistics: nothing to learn
+    assert (describe(model).row("bn1").parameters, describe(model).row("bn1").parameter_formula) == (0, "")
 
 
 def test_text_table_lines_up_and_ends_with_the_totals():
@@ -123,3 +130,6 @@ def test_text_table_lines_up_and_ends_with_the_totals():
     assert lines[0].split() == ["layer", "kind", "output", "shape", "arithmetic", "parameters", "multiply-adds"]
     assert re.fullmatch(r"total\s+44,426\s+281,640", lines[-1])
     assert len({len(line) for line in lines[1::len(lines) - 3]}) == 1  # the two rules are as wide
+    pool1 = next(line for line in lines if line.startswith("pool1"))
+    assert pool1.split()[-2:] == ["0", "0"]  # no parameters, no multiply-adds
+    assert next(line for line in lines if line.startswith("flatten")).split()[1] == "Flatten"
