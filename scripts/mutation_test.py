@@ -61,6 +61,8 @@ MODULE_TESTS: dict[str, list[str]] = {
     "runs": ["tests/core/test_failure_descriptions.py"],
     "export": ["tests/cli/test_cli.py"],
     "files": ["tests/core/test_download.py", "tests/core/test_checkpoint.py"],
+    "architecture": ["tests/core/test_architecture.py", "tests/cli/test_cli_summary.py"],
+    "stepthrough": ["tests/core/test_stepthrough.py"],
 }
 
 # (module, the mutated line with surrounding spaces stripped, the mutation, its column) -> why
@@ -79,6 +81,9 @@ _TOLERANCE_LIMIT = ("Tolerance: a size limit far above every real file of this k
 _TOLERANCE_CUT = "Tolerance: the length a long message is cut at; any length that keeps it on one line serves."
 _TOLERANCE_AGE = "Tolerance: how old a leftover temporary must be; the tests use one an hour old and one fresh."
 EQUIVALENT: dict[tuple, str] = {
+    ("stepthrough", 'INPUT = "input"', "'input' -> 'XinputX'", 8):
+        "A tag that names the image as a step's source: every reader (the module and the window) compares "
+        "against this constant, never against its text, so any other string behaves the same.",
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
      "0 -> 1", 67): _POSIX,
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from ...core.architecture import Architecture, describe, number
 from ...core.checkpoint import LoadedModel
 from ...core.inference import Prediction, Predictor
-from ...core.stepthrough import STEP_LAYER_NAMES, Step, explain, positions
+from ...core.stepthrough import INPUT, STEP_LAYER_NAMES, Step, explain, positions
 from ..session import CurrentInput, Session
 from ..settings import Settings
 from ..widgets.deferred import WhenVisible
@@ -247,7 +247,7 @@ class NetworkTab(Retranslating, QWidget):
         position = self.position()
         acts = self.prediction.activations
         self.step = explain(loaded.model, self.image, acts, self.layer, position)
-        source = self.image.reshape(1, 28, 28) if self.step.source == "input" else acts[self.step.source]
+        source = self.image.reshape(1, 28, 28) if self.step.source == INPUT else acts[self.step.source]
         self.grid.set_values(self.layer, acts[self.layer], position)
         self.explanation.set_step(self.step, self.image, source, keep_channel=keep_channel)
         self.position_label.setText(fill(self.tr("%1 = %2 · arrow keys: neighbours · click a value to explain it"),
