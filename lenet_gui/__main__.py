@@ -1,4 +1,5 @@
-"""``lenet-gui``: the desktop app, and headless sub-commands train, predict, evaluate, export, summary."""
+"""``lenet-gui``: the desktop app, and headless sub-commands train, predict, evaluate, export,
+export-script, summary."""
 
 from __future__ import annotations
 
@@ -53,20 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .core.data import DATASETS
     from .core.export import EXPORT_FORMATS
-    from .core.presets import PRESET_NAMES, PRESET_SUMMARIES
+    from .core.presets import PRESET_NAMES
 
     datasets = list(DATASETS)
     train = sub.add_parser("train", help="train LeNet and print one line per epoch")
-    train.add_argument("--dataset", choices=datasets, default="fashion-mnist")
-    train.add_argument("--preset", choices=PRESET_NAMES, default="classic",
-                       help="; ".join(f"{name}: {PRESET_SUMMARIES[name]}" for name in PRESET_NAMES))
-    train.add_argument("--epochs", type=int)
-    train.add_argument("--batch-size", type=int)
-    train.add_argument("--lr", type=float, help="learning rate (the peak rate for one-cycle)")
-    train.add_argument("--optimizer", choices=["adam", "adamw", "sgd"])
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--threads", type=int, help="PyTorch intra-op threads on the CPU")
+    _add_recipe_arguments(train)
     train.add_argument("--limit", type=_positive_int, metavar="N",
                        help="train on the first N training images only (quick experiments)")
     train.add_argument("--save", metavar="PATH", help="save the trained model as a checkpoint")
@@ -91,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--model", default="mnist",
                         help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
 
+    script = sub.add_parser(
+        "export-script", help="write the training recipe as a standalone Python script (torch and torchvision only)",
+        description="Write the recipe that `train` with the same options would run as one standalone "
+                    "script in the tutorial's style; run it as: python OUTPUT --data-root DIR "
+                    "[--epochs N] [--device cpu|cuda].")
+    script.add_argument("output", metavar="OUTPUT", help="the .py file to write")
+    _add_recipe_arguments(script)
+
     summary = sub.add_parser("summary", help="the network layer by layer: shapes and their arithmetic, "
                                              "parameters and their formula, multiply-adds")
     which = summary.add_mutually_exclusive_group()
@@ -98,6 +98,36 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--preset", choices=PRESET_NAMES,
                        help="the untrained network of a recipe (default: classic)")
     return parser
+
+
+def _add_recipe_arguments(parser: argparse.ArgumentParser) -> None:
+    """What to train: `train` and `export-script` take the same options, read by recipe_config."""
+    from .core.data import DATASETS
+    from .core.engine import OPTIMIZERS
+    from .core.presets import PRESET_NAMES, PRESET_SUMMARIES
+
+    parser.add_argument("--dataset", choices=list(DATASETS), default="fashion-mnist")
+    parser.add_argument("--preset", choices=PRESET_NAMES, default="classic",
+                        help="; ".join(f"{name}: {PRESET_SUMMARIES[name]}" for name in PRESET_NAMES))
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--lr", type=float, help="learning rate (the peak rate for one-cycle)")
+    parser.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, help="PyTorch intra-op threads on the CPU")
+
+
+def recipe_config(args):
+    """The validated TrainConfig of the options _add_recipe_arguments defines (TrainingError)."""
+    from .core.presets import preset_config
+
+    config = preset_config(
+        args.preset, args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        optimizer=args.optimizer, device=args.device, seed=args.seed, threads=args.threads,
+    )
+    config.validate()
+    return config
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -144,7 +174,6 @@ def cmd_train(args) -> int:
     from .core.checkpoint import save_checkpoint
     from .core.data import DatasetError, load_dataset
     from .core.engine import BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError
-    from .core.presets import preset_config
 
     bar = _ProgressBar()
 
@@ -155,11 +184,7 @@ def cmd_train(args) -> int:
             sys.stderr.flush()
 
     try:
-        config = preset_config(
-            args.preset, args.dataset, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-            optimizer=args.optimizer, device=args.device, seed=args.seed, threads=args.threads,
-        )
-        config.validate()
+        config = recipe_config(args)
         dataset = load_dataset(args.dataset, args.data_root, progress=download_progress)
         bar.clear()
         trainer = Trainer(config, dataset, train_limit=args.limit)
@@ -288,6 +313,20 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_export_script(args) -> int:
+    from .core.engine import TrainingError
+    from .core.script_export import ScriptExportError, write_script
+
+    try:
+        write_script(recipe_config(args), args.output)
+    except (TrainingError, ScriptExportError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write {args.output}: {exc.strerror or exc}")
+    print(f"wrote {args.output}; run it with: python {shlex.quote(args.output)} --data-root DIR")
+    return 0
+
+
 def cmd_summary(args) -> int:
     from .core.architecture import describe, table_lines
     from .core.checkpoint import CheckpointError
@@ -363,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return cmd_desktop_entry(install=args.install_desktop_entry)
     commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export,
-                "summary": cmd_summary}
+                "export-script": cmd_export_script, "summary": cmd_summary}
     if args.command is None:
         return run_gui(args)
     try:

@@ -58,7 +58,7 @@ MODULE_TESTS: dict[str, list[str]] = {
     "fast_layers": ["tests/core/test_fast_layers.py", "tests/core/test_model.py"],
     "presets": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
     "evaluation": ["tests/core/test_engine.py", "tests/cli/test_cli.py"],
-    "runs": ["tests/core/test_failure_descriptions.py"],
+    "runs": ["tests/core/test_failure_descriptions.py", "tests/core/test_run_outcome.py"],
     "export": ["tests/cli/test_cli.py"],
     "files": ["tests/core/test_download.py", "tests/core/test_checkpoint.py"],
     "architecture": ["tests/core/test_architecture.py", "tests/cli/test_cli_summary.py"],
@@ -79,8 +79,23 @@ _STALE = ("A file's age equal to the threshold to the nanosecond: no test (and n
 _TOLERANCE_LIMIT = ("Tolerance: a size limit far above every real file of this kind and far below what "
                     "exhausts memory; the tests pin both sides and the boundary, not the exact figure.")
 _TOLERANCE_CUT = "Tolerance: the length a long message is cut at; any length that keeps it on one line serves."
+_KIND_CODE = ("A failure kind is a code that the front ends compare with its own name (FAILURE_KINDS), "
+              "never shown or stored: any string distinct from the others serves.")
 _TOLERANCE_AGE = "Tolerance: how old a leftover temporary must be; the tests use one an hour old and one fresh."
 EQUIVALENT: dict[tuple, str] = {
+    ("runs", 'DIVERGED = "diverged"', "'diverged' -> 'XdivergedX'", 11): _KIND_CODE,
+    ("runs", 'DATA_SET = "data-set"', "'data-set' -> 'Xdata-setX'", 11): _KIND_CODE,
+    ("runs", 'INVALID_SETTINGS = "invalid-settings"', "'invalid-settings' -> 'Xinvalid-settingsX'", 19): _KIND_CODE,
+    ("runs", 'OUT_OF_MEMORY = "out-of-memory"', "'out-of-memory' -> 'Xout-of-memoryX'", 16): _KIND_CODE,
+    ("runs", 'UNEXPECTED = "unexpected"', "'unexpected' -> 'XunexpectedX'", 13): _KIND_CODE,
+    ("fast_layers", "grad_out.contiguous(), x_nchw, weight_cl.contiguous(), bias_sizes, *common, [True, False, False]",
+     "False -> True", 99):
+        "This call is made for the input's gradient only and discards the weight gradient it would "
+        "also compute (`grad_input, _, _`); asking for it costs time, never changes a result.",
+    ("engine", "optimizer.zero_grad(set_to_none=True)", "True -> False", 52):
+        "Zeroed gradients instead of None: every parameter gets a gradient on every step, so the "
+        "optimizers (SGD, Adam, their weight decay) see the same values either way; None only saves "
+        "the memory writes.",
     ("stepthrough", 'INPUT = "input"', "'input' -> 'XinputX'", 8):
         "A tag that names the image as a step's source: every reader (the module and the window) compares "
         "against this constant, never against its text, so any other string behaves the same.",

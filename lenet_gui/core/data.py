@@ -38,6 +38,14 @@ SPLIT_FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
+ALL_SPLITS = tuple(SPLIT_FILES)
+# The size of each gzipped file torchvision downloads, to tell a person what a download costs
+# before it starts.
+DOWNLOAD_BYTES = {
+    "mnist": {"train": 9912422 + 28881, "test": 1648877 + 4542},
+    "fashion-mnist": {"train": 26421880 + 29515, "test": 4422102 + 5148},
+}
+
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(file_name, bytes_done, bytes_total)``; ``bytes_total`` is 0 when unknown."""
 
@@ -155,10 +163,11 @@ def candidate_roots(explicit: str | os.PathLike | None = None,
 
 
 def locate_dataset(key: str, explicit: str | os.PathLike | None = None,
-                   chosen: str | os.PathLike | None = None) -> Path | None:
-    """The first of :func:`candidate_roots` that holds data set ``key``, or None."""
+                   chosen: str | os.PathLike | None = None, splits: Iterable[str] = ALL_SPLITS) -> Path | None:
+    """The first of :func:`candidate_roots` that holds the ``splits`` of data set ``key``, or None."""
+    splits = tuple(splits)
     for root in candidate_roots(explicit, chosen):
-        if is_available(key, root):
+        if is_available(key, root, splits):
             return root
     return None
 
@@ -271,22 +280,33 @@ def _candidate_folders(info: DatasetInfo, root: Path) -> list[Path]:
     return [root / info.folder / "raw", root / info.folder, root, *info.system_folders]
 
 
-def find_files(info: DatasetInfo, root: Path) -> dict[str, Path] | None:
-    """The four IDX files of a data set, from the first folder that has all of them."""
+def split_file_names(splits: Iterable[str] = ALL_SPLITS) -> list[str]:
+    """The IDX file names (without .gz) that ``splits`` need, in SPLIT_FILES's order."""
+    return [stem for split in splits for stem in SPLIT_FILES[split]]
+
+
+def download_megabytes(key: str, splits: Iterable[str] = ALL_SPLITS) -> float:
+    return sum(DOWNLOAD_BYTES[key][split] for split in splits) / 1e6
+
+
+def find_files(info: DatasetInfo, root: Path, splits: Iterable[str] = ALL_SPLITS) -> dict[str, Path] | None:
+    """The IDX files of ``splits`` (both by default: four files), from the first folder that has
+    all of them."""
+    splits = tuple(splits)
     for folder in _candidate_folders(info, root):
         found = {}
-        for split, stems in SPLIT_FILES.items():
-            for stem, part in zip(stems, ("images", "labels")):
+        for split in splits:
+            for stem, part in zip(SPLIT_FILES[split], ("images", "labels")):
                 path = _find_file(stem, [folder])
                 if path is not None:
                     found[f"{split}-{part}"] = path
-        if len(found) == 4:
+        if len(found) == 2 * len(splits):
             return found
     return None
 
 
-def is_available(key: str, root: str | os.PathLike | None = None) -> bool:
-    return find_files(dataset_info(key), resolve_data_root(root)) is not None
+def is_available(key: str, root: str | os.PathLike | None = None, splits: Iterable[str] = ALL_SPLITS) -> bool:
+    return find_files(dataset_info(key), resolve_data_root(root), splits) is not None
 
 
 def _load_split(info: DatasetInfo, images_path: Path, labels_path: Path) -> DataSplit:
@@ -322,16 +342,19 @@ def _load_split(info: DatasetInfo, images_path: Path, labels_path: Path) -> Data
     )
 
 
-def offline_message(info: DatasetInfo, root: Path, reason: str = "") -> str:
+def offline_message(info: DatasetInfo, root: Path, reason: str = "", splits: Iterable[str] = ALL_SPLITS) -> str:
+    splits = tuple(splits)
     because = f" ({reason})" if reason else ""
+    what = "data set" if splits == ALL_SPLITS else " and ".join(f"{split} set" for split in splits)
+    names = split_file_names(splits)
+    count = {2: "two", 4: "four"}.get(len(names), str(len(names)))
     return (
-        f"The {info.title} data set is not in {root} and could not be downloaded{because}. "
+        f"The {info.title} {what} is not in {root} and could not be downloaded{because}. "
         f"Either connect to the internet and try again (it is downloaded automatically, about "
-        f"30 MB), or point LeNet Studio at a folder that already holds it: pass "
-        f"--data-root DIR on the command line, set the environment variable {ENV_DATA_ROOT}=DIR, "
-        f"or choose the folder in the app. DIR must contain {info.folder}/raw/ with the four "
-        f"IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
-        f"t10k-labels-idx1-ubyte), plain or .gz, as torchvision lays them out."
+        f"{download_megabytes(info.key, splits):.0f} MB), or point LeNet Studio at a folder that "
+        f"already holds it: pass --data-root DIR on the command line, set the environment variable "
+        f"{ENV_DATA_ROOT}=DIR, or choose the folder in the app. DIR must contain {info.folder}/raw/ "
+        f"with the {count} IDX files ({', '.join(names)}), plain or .gz, as torchvision lays them out."
     )
 
 
@@ -357,6 +380,29 @@ def load_dataset(
     train = _load_split(info, files["train-images"], files["train-labels"])
     test = _load_split(info, files["test-images"], files["test-labels"])
     return LoadedDataset(info=info, train=train, test=test, source=files["train-images"].parent)
+
+
+def load_split(
+    key: str,
+    split: str,
+    root: str | os.PathLike | None = None,
+    *,
+    download: bool = True,
+    progress: ProgressCallback | None = None,
+    mirrors: Sequence[str] | None = None,
+) -> DataSplit:
+    """One split of a data set ("train" or "test"), downloading only its two files if needed."""
+    info = dataset_info(key)
+    root_path = resolve_data_root(root)
+    files = find_files(info, root_path, (split,))
+    if files is None:
+        if not download:
+            raise DatasetError(offline_message(info, root_path, splits=(split,)))
+        download_dataset(key, root_path, progress=progress, mirrors=mirrors, splits=(split,))
+        files = find_files(info, root_path, (split,))
+        if files is None:  # pragma: no cover - download_dataset raises before this
+            raise DatasetError(offline_message(info, root_path, splits=(split,)))
+    return _load_split(info, files[f"{split}-images"], files[f"{split}-labels"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,8 +467,10 @@ def download_dataset(
     progress: ProgressCallback | None = None,
     mirrors: Sequence[str] | None = None,
     timeout: float = 30.0,
+    splits: Iterable[str] = ALL_SPLITS,
 ) -> Path:
-    """Download the four files into ``ROOT/<folder>/raw``, verify their MD5, and unpack them.
+    """Download the files of ``splits`` (by default all four) into ``ROOT/<folder>/raw``, verify
+    their MD5, and unpack them.
 
     Each file lands under its final name only after its checksum matched, so an interrupted
     download leaves nothing half-written behind (a killed one leaves a temporary, which the
@@ -441,7 +489,9 @@ def download_dataset(
             f"folder you can write to with --data-root DIR or {ENV_DATA_ROOT}=DIR."
         ) from None
     mirror_list = list(mirrors) if mirrors is not None else default_mirrors(info)
-    resources = download_resources(info)
+    splits = tuple(splits)
+    wanted = set(split_file_names(splits))
+    resources = [(name, md5) for name, md5 in download_resources(info) if name.removesuffix(".gz") in wanted]
     _remove_stale_partials(raw, [filename for filename, _ in resources])
     for filename, md5 in resources:
         final = raw / filename.removesuffix(".gz")
@@ -470,7 +520,6 @@ def download_dataset(
                 tmp.unlink(missing_ok=True)
                 tmp.with_suffix(".raw").unlink(missing_ok=True)
         else:
-            raise DatasetError(
-                offline_message(info, root_path, reason="; ".join(errors) or "no mirror configured")
-            )
+            raise DatasetError(offline_message(info, root_path, reason="; ".join(errors) or "no mirror configured",
+                                               splits=splits))
     return raw

@@ -34,6 +34,10 @@ REPORT_SECONDS = 0.1
 SCHEDULES = ("none", "onecycle", "cosine")
 
 
+# The fewest steps a one-cycle schedule is used for (see Trainer._make_scheduler).
+ONE_CYCLE_MIN_STEPS = 8
+
+
 class TrainingError(RuntimeError):
     """Training cannot go on; the message says why and what to change."""
 
@@ -381,6 +385,10 @@ class Trainer:
         c = self.config
         total = c.epochs * self.batches_per_epoch
         if c.schedule == "onecycle":
+            if total < ONE_CYCLE_MIN_STEPS:
+                # Too short to warm up and anneal (torch's schedule divides by zero at 4 steps):
+                # a handful of steps at the peak rate.
+                return None
             return torch.optim.lr_scheduler.OneCycleLR(self.optimizer, max_lr=c.lr, total_steps=total, pct_start=0.25)
         if c.schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=total)

@@ -120,6 +120,10 @@
         <translation>粘贴的图像</translation>
     </message>
     <message>
+        <source>Reading %1…</source>
+        <translation>正在读取 %1…</translation>
+    </message>
+    <message>
         <source>The image from the other application is empty or unreadable.</source>
         <translation>来自其他应用程序的图像为空或无法读取。</translation>
     </message>
@@ -170,8 +174,12 @@
         <translation>缺少 %1</translation>
     </message>
     <message>
-        <source>&lt;p&gt;The &lt;b&gt;%1&lt;/b&gt; data set was not found. LeNet Studio looked in:&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;Download it (about 30 MB) into &lt;b&gt;%3&lt;/b&gt;, or choose a folder that already holds it.&lt;/p&gt;</source>
-        <translation>&lt;p&gt;未找到 &lt;b&gt;%1&lt;/b&gt; 数据集。LeNet Studio 查找过：&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;可以把它下载（约 30 MB）到 &lt;b&gt;%3&lt;/b&gt;，或选择一个已包含它的文件夹。&lt;/p&gt;</translation>
+        <source>&lt;p&gt;The &lt;b&gt;%1&lt;/b&gt; test set was not found. LeNet Studio looked in:&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;Download its test images (about %3 MB) into &lt;b&gt;%4&lt;/b&gt;, or choose a folder that already holds them.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;未找到 &lt;b&gt;%1&lt;/b&gt; 测试集。LeNet Studio 查找过：&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;可以把它的测试图像下载（约 %3 MB）到 &lt;b&gt;%4&lt;/b&gt;，或选择一个已包含它们的文件夹。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;p&gt;The &lt;b&gt;%1&lt;/b&gt; data set was not found. LeNet Studio looked in:&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;Download it (about %3 MB) into &lt;b&gt;%4&lt;/b&gt;, or choose a folder that already holds it.&lt;/p&gt;</source>
+        <translation>&lt;p&gt;未找到 &lt;b&gt;%1&lt;/b&gt; 数据集。LeNet Studio 查找过：&lt;/p&gt;&lt;ul&gt;%2&lt;/ul&gt;&lt;p&gt;可以把它下载（约 %3 MB）到 &lt;b&gt;%4&lt;/b&gt;，或选择一个已包含它的文件夹。&lt;/p&gt;</translation>
     </message>
     <message>
         <source>Try &amp;again</source>
@@ -222,8 +230,12 @@
         <translation>包含 %1 的文件夹</translation>
     </message>
     <message>
-        <source>%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ (or the raw folder itself) with the four IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (plain or .gz).</source>
-        <translation>%1 中没有 %2 数据集。请选择包含 %3/raw/ 的文件夹（或 raw 文件夹本身），其中应有四个 IDX 文件：train-images-idx3-ubyte、train-labels-idx1-ubyte、t10k-images-idx3-ubyte、t10k-labels-idx1-ubyte（未压缩或 .gz）。</translation>
+        <source>%1 does not hold the %2 test set. Choose the folder that contains %3/raw/ (or the raw folder itself) with its two IDX files: %4 (plain or .gz).</source>
+        <translation>%1 中没有 %2 测试集。请选择包含 %3/raw/ 的文件夹（或 raw 文件夹本身），其中应有它的两个 IDX 文件：%4（未压缩或 .gz）。</translation>
+    </message>
+    <message>
+        <source>%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ (or the raw folder itself) with the four IDX files: %4 (plain or .gz).</source>
+        <translation>%1 中没有 %2 数据集。请选择包含 %3/raw/ 的文件夹（或 raw 文件夹本身），其中应有四个 IDX 文件：%4（未压缩或 .gz）。</translation>
     </message>
 </context>
 <context>
@@ -993,6 +1005,18 @@ Click to make it the current input.</source>
         <source>Cannot write the chart to %1.</source>
         <translation>无法将图表写入 %1。</translation>
     </message>
+    <message>
+        <source>Export as Python script</source>
+        <translation>导出为 Python 脚本</translation>
+    </message>
+    <message>
+        <source>Python scripts (*.py)</source>
+        <translation>Python 脚本 (*.py)</translation>
+    </message>
+    <message>
+        <source>wrote the recipe as a script: %1 (run it with: python %2 --data-root DIR)</source>
+        <translation>已将训练配方写成脚本：%1（运行方式：python %2 --data-root DIR）</translation>
+    </message>
 </context>
 <context>
     <name>RunsModel</name>
@@ -1179,16 +1203,16 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>此模型没有注明它是在哪个数据集上训练的，因此没有可用于评估的测试集。</translation>
     </message>
     <message>
-        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about 30 MB).</source>
-        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 30 MB）。</translation>
-    </message>
-    <message>
         <source>Choose folder or download %1…</source>
         <translation>选择文件夹或下载 %1…</translation>
     </message>
     <message>
-        <source>Downloading %1 (about 30 MB), then classifying its test set with “%2”…</source>
-        <translation>正在下载 %1（约 30 MB），然后用“%2”对其测试集进行分类…</translation>
+        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about %3 MB).</source>
+        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 %3 MB）。</translation>
+    </message>
+    <message>
+        <source>Downloading the %1 test set (about %2 MB), then classifying it with “%3”…</source>
+        <translation>正在下载 %1 测试集（约 %2 MB），然后用“%3”对其进行分类…</translation>
     </message>
     <message>
         <source>Classifying the %1 test set with “%2”…</source>
@@ -1288,6 +1312,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>Classify drawings and photos with the selected run&apos;s model</source>
         <translation>用所选运行的模型对手写和照片进行分类</translation>
+    </message>
+    <message>
+        <source>Export as P&amp;ython script…</source>
+        <translation>导出为 Python 脚本(&amp;Y)…</translation>
+    </message>
+    <message>
+        <source>Write the recipe on screen as a standalone PyTorch script in the tutorial&apos;s style</source>
+        <translation>将当前的训练配方写成教程风格的独立 PyTorch 脚本</translation>
     </message>
     <message>
         <source>Training</source>

@@ -39,6 +39,9 @@ def run_app(data_root: str | None = None, language: str | None = None) -> int:
         return 1
     app = make_application()
     from . import i18n
+    from .startup_probe import install_if_asked
+
+    probe = install_if_asked(app)  # noqa: F841 - lives as the app's child
     from .main_window import MainWindow
     from .settings import Settings
     from .workers import stop_all_and_wait

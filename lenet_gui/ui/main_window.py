@@ -32,10 +32,9 @@ from .workers import Worker, start_worker
 WARM_UP_DELAY_MS = 300
 STATUS_MESSAGE_MS = 10_000
 PREFERRED_SIZE = QSize(1280, 820)
-# Room left around the window for what a window manager adds (borders, and a title bar above
-# the window's own geometry, TITLE_BAR high).
+# Room left around the window for what a window manager adds: borders, and a title bar above
+# the window's own geometry.
 FRAME_ALLOWANCE = QSize(16, 48)
-TITLE_BAR = 36
 
 
 class _ExportWorker(Worker):
@@ -134,6 +133,7 @@ class MainWindow(Retranslating, QMainWindow):
             self.training_menu.addAction(action)
         self.training_menu.addSeparator()
         self.training_menu.addAction(self.train_tab.use_action)
+        self.training_menu.addAction(self.train_tab.export_script_action)
 
         self.image_menu = bar.addMenu("")
         for action in (self.classify_tab.open_image_action, self.classify_tab.paste_action):
@@ -346,8 +346,8 @@ class MainWindow(Retranslating, QMainWindow):
         height = max(minimum.height(), min(PREFERRED_SIZE.height(), area.height() - FRAME_ALLOWANCE.height()))
         self.resize(width, height)
         spare = QSize(area.width() - FRAME_ALLOWANCE.width() - width, area.height() - FRAME_ALLOWANCE.height() - height)
-        self.move(area.x() + FRAME_ALLOWANCE.width() // 2 + max(0, spare.width() // 2),
-                  area.y() + TITLE_BAR + max(0, spare.height() // 2))
+        # move() places the frame's corner (title bar included), not the contents'.
+        self.move(area.x() + max(0, spare.width() // 2), area.y() + max(0, spare.height() // 2))
 
     def _available_area(self, point) -> QRect:
         screen = QGuiApplication.screenAt(point) or self.screen() or QGuiApplication.primaryScreen()

@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 
 from ..core.checkpoint import LoadedModel, load_checkpoint
-from ..core.data import locate_dataset
+from ..core.data import ALL_SPLITS, locate_dataset
 from ..core.inference import Prediction
 from ..core.preprocess import Preprocessed
 from ..core.resources import BUNDLED_MODELS
@@ -111,10 +111,10 @@ class Session(QObject):
             self.training_active = active
             self.training_state_changed.emit(active)
 
-    def locate_dataset(self, key: str):
-        """The folder that holds data set ``key`` (core.data.candidate_roots's search, with the
-        folder the user chose in the window), or None."""
-        return locate_dataset(key, self.data_root, self.settings.data_root or None)
+    def locate_dataset(self, key: str, splits: tuple[str, ...] = ALL_SPLITS):
+        """The folder that holds the ``splits`` of data set ``key`` (core.data.candidate_roots's
+        search, with the folder the user chose in the window), or None."""
+        return locate_dataset(key, self.data_root, self.settings.data_root or None, splits)
 
     # -- requests of the window -----------------------------------------------------------------
 

@@ -235,6 +235,7 @@ SEEDED_LINES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", list(SEEDED_LINES), ids=["classic", "modern"])
 def test_a_seeded_run_prints_the_lines_it_always_printed(data_root, args):
     result = run_cli("train", *args, "--threads", 1, "--seed", 0, "--data-root", data_root)

@@ -7,103 +7,26 @@ real function is tested on its own.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import os
 import re
 import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from lenet_gui.core import data
-from lenet_gui.core.data import DatasetError, download_dataset, load_dataset
-
-RESOURCE_ORDER = (
-    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
-)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """``/<mode>/<file>.gz``; mode good | nolength | drop | corrupt | missing | stall."""
-
-    def log_message(self, *args):  # keep pytest's output clean
-        pass
-
-    def do_GET(self):
-        server = self.server
-        server.requests.append(self.path)
-        server.agents.append(self.headers.get("User-Agent"))
-        _, mode, name = self.path.split("/", 2)
-        body = server.files.get(name)
-        if body is None or mode == "missing":
-            self.send_error(404)
-            return
-        if mode == "corrupt":
-            body = body[:-9] + bytes(b ^ 0xFF for b in body[-9:])
-        self.send_response(200)
-        self.send_header("Content-Type", "application/gzip")
-        if mode == "nolength":  # the size is unknown until the server closes the connection
-            self.end_headers()
-            self.wfile.write(body)
-            self.close_connection = True
-            return
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if mode in ("drop", "stall"):
-            # Half the promised bytes, then hang up (or go silent until the test ends).
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            if mode == "stall":
-                server.stalled.set()
-                server.release.wait(10)
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-
-class Mirror:
-    def __init__(self, files: dict[str, bytes]):
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.files = files
-        self.httpd.requests = []
-        self.httpd.agents = []
-        self.httpd.release = threading.Event()
-        self.httpd.stalled = threading.Event()  # a stalled download is waiting for the rest
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-        self.thread.start()
-
-    def url(self, mode: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}/{mode}/"
-
-    @property
-    def requests(self) -> list[str]:
-        return self.httpd.requests
-
-    def close(self):
-        self.httpd.release.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+from lenet_gui.core.data import DatasetError, download_dataset, load_dataset, load_split
+from tests.support.mirror import RESOURCE_ORDER, serve_fake_dataset
 
 
 @pytest.fixture
 def served(tmp_path, make_fake_dataset, monkeypatch):
     """A loopback mirror with gzipped copies of a tiny Fashion-MNIST, and the MD5s to check them."""
-    source = make_fake_dataset(tmp_path / "source", "fashion-mnist", n_train=60, n_test=30)
-    originals = {stem: (source / stem).read_bytes() for stem in RESOURCE_ORDER}
-    files = {f"{stem}.gz": gzip.compress(raw) for stem, raw in originals.items()}
-    resources = [(f"{stem}.gz", hashlib.md5(files[f"{stem}.gz"]).hexdigest()) for stem in RESOURCE_ORDER]
-    monkeypatch.setattr(data, "download_resources", lambda info: list(resources))
-    mirror = Mirror(files)
-    mirror.originals = originals
+    mirror = serve_fake_dataset(make_fake_dataset, tmp_path / "source", monkeypatch)
     yield mirror
     mirror.close()
 
@@ -187,6 +110,30 @@ def test_load_dataset_downloads_from_mirrors_in_the_environment(served, tmp_path
     assert len(loaded.train) == 60
     assert loaded.source == _raw(tmp_path / "root")
     assert len(served.requests) == 4
+
+
+def test_the_test_split_alone_downloads_only_its_two_files_and_loads(served, tmp_path, monkeypatch):
+    monkeypatch.setenv("LENET_MIRRORS", served.url("good"))
+    root = tmp_path / "root"
+    split = load_split("fashion-mnist", "test", root)
+    assert sorted(served.requests) == ["/good/t10k-images-idx3-ubyte.gz", "/good/t10k-labels-idx1-ubyte.gz"]
+    assert sorted(p.name for p in _raw(root).iterdir()) == ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+    assert len(split) == 30
+    assert split.images.numpy().tobytes() == served.originals["t10k-images-idx3-ubyte"][16:]
+    # The training split is still missing, and says so; the test split is found without a request.
+    assert not data.is_available("fashion-mnist", root)
+    assert data.is_available("fashion-mnist", root, ("test",))
+    assert len(load_split("fashion-mnist", "test", root, download=False)) == 30
+    assert len(served.requests) == 2
+
+
+def test_a_missing_test_split_offline_names_only_its_two_files(tmp_path):
+    with pytest.raises(DatasetError) as info:
+        load_split("mnist", "test", tmp_path, download=False)
+    message = str(info.value)
+    _assert_offline_paragraph(message, tmp_path)
+    assert "test set" in message and "t10k-images-idx3-ubyte" in message and "two IDX files" in message
+    assert "train-images" not in message and "about 2 MB" in message
 
 
 def test_second_mirror_is_used_when_the_first_fails(served, tmp_path):

@@ -109,6 +109,16 @@ def test_training_learns_the_tiny_data_set(fake_dataset):
     assert trainer.history[-1].test_acc >= 0.5  # chance is 0.1
 
 
+@pytest.mark.parametrize("steps", [1, 2, 4, 5])
+def test_a_one_cycle_run_of_a_handful_of_steps_trains(fake_dataset, steps):
+    # 200 images in batches of 200: one step an epoch. torch's one-cycle schedule divides by zero
+    # when its warm-up phase has no step, which a small --limit reached.
+    trainer = Trainer(_config(preset="modern", schedule="onecycle", epochs=steps, batch_size=200), fake_dataset)
+    _run(trainer)
+    assert len(trainer.history) == steps
+    assert all(math.isfinite(epoch.loss) for epoch in trainer.history)
+
+
 # -- determinism -----------------------------------------------------------------------------------
 
 

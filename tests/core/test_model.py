@@ -62,6 +62,18 @@ def test_normalisation_lives_in_the_model_and_travels_with_its_state():
     assert torch.equal(model.eval()(x), twin.eval()(x))
 
 
+def test_a_config_that_names_no_normalisation_feeds_the_image_as_given():
+    # What an early checkpoint, written before the model normalised its input, comes back as.
+    config = ModelConfig.from_dict({"activation": "sigmoid", "pool": "max"})
+    torch.manual_seed(0)
+    model = LeNet(config).eval()
+    x = torch.rand(2, 1, 28, 28)
+    with torch.no_grad():
+        _, acts = model(x, return_activations=True)
+        direct = torch.sigmoid(F.conv2d(x, model.conv1.weight, model.conv1.bias))
+    assert torch.allclose(acts["conv1"], direct, atol=1e-6)
+
+
 def test_config_round_trips_and_rejects_nonsense():
     assert ModelConfig.from_dict(MODERN.to_dict()) == MODERN
     assert isinstance(build_model(MODERN.to_dict()), LeNet)

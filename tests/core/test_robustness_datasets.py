@@ -181,6 +181,7 @@ def test_a_bad_mirror_is_a_clear_error_and_leaves_no_partial_file(mode, words, b
     assert list((tmp_path / "MNIST" / "raw").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_cli_train_reports_damaged_data_and_no_network_in_one_line(tmp_path):
     damaged_root = tmp_path / "damaged"
     raw = hostile.write_idx_dataset(damaged_root)

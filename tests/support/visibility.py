@@ -21,11 +21,18 @@ def _is_control(widget) -> bool:
 def problems(window) -> list[str]:
     """One line per control that is on show yet not fully visible and unclipped."""
     from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QAbstractScrollArea, QWidget
 
     found: list[str] = []
     screen = window.screen().availableGeometry()
     frame = window.frameGeometry()
+    if QGuiApplication.platformName() == "offscreen":
+        # No window manager: the frame a real one adds (title bar, borders) starts at the
+        # window's position, which is where move() puts a window's frame.
+        from lenet_gui.ui.main_window import FRAME_ALLOWANCE
+
+        frame = QRect(window.pos(), window.size() + FRAME_ALLOWANCE)
     if not screen.contains(frame):
         found.append(f"window {frame.getRect()} is not inside the screen's free area {screen.getRect()}")
     for widget in window.findChildren(QWidget):

@@ -9,14 +9,18 @@ import sys
 import warnings
 from pathlib import Path
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QImage
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication
 
+from tests.support.decoding import wait_for_decoding  # noqa: E402
 from lenet_gui.core.preprocess import DIGIT, preprocess_image
 from lenet_gui.core.resources import BUNDLED_MODELS, sample_path
+from lenet_gui.ui import workers
 from lenet_gui.ui.main_window import MainWindow
 from lenet_gui.ui.session import CurrentInput
 
@@ -107,9 +111,9 @@ def test_undo_and_clear_go_back_to_draw_something(qtbot, tab):
     assert tab.canvas.is_empty() and tab.last_prediction is None
 
 
-def _drop(tab, mime: QMimeData) -> bool:
+def _drop(tab, mime: QMimeData, wait: bool = True) -> bool:
     """A drag entering the tab, then the drop, as Qt delivers them; returns whether the drag was
-    accepted (the cursor shows "copy" over the tab)."""
+    accepted (the cursor shows "copy" over the tab). Waits for the image to decode unless told."""
     centre = tab.canvas.geometry().center()
     with warnings.catch_warnings():  # PySide flags this constructor; it is the one Qt has
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -119,6 +123,8 @@ def _drop(tab, mime: QMimeData) -> bool:
     drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(tab, drop)
+    if wait:
+        wait_for_decoding(tab)
     return enter.isAccepted()
 
 
@@ -152,6 +158,7 @@ def test_pasting_an_image_classifies_it(qtbot, tab):
     # Straight after switching tabs the focus is on the tab bar, not in the tab: Ctrl+V still works.
     tab.window().tabs.tabBar().setFocus()
     qtbot.keyClick(tab.window().tabs.tabBar(), Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    wait_for_decoding(tab)
     assert tab.last_prediction is not None and tab.last_prediction.label == "3"
     assert tab.original_view.image is not None
 
@@ -173,6 +180,20 @@ def test_fashion_model_uses_garment_classes_and_samples(qtbot, tab):
     buttons = {b.toolTip(): b for _, b in tab.sample_buttons}
     qtbot.mouseClick(buttons[TROUSER.name], Qt.MouseButton.LeftButton)
     assert tab.last_prediction.label == "Trouser"
+
+
+def test_the_transparent_sample_shows_its_ink_on_paper_in_the_dark_palette(qtbot, window):
+    from lenet_gui.ui import theme
+
+    window.theme_actions[theme.DARK].trigger()
+    try:
+        buttons = {b.toolTip(): b for _, b in window.classify_tab.sample_buttons}
+        icon = buttons["digit-5-transparent.png"].icon().pixmap(44, 44).toImage()
+        lightness = [QColor(icon.pixel(x, y)).lightness() for x in range(icon.width()) for y in range(icon.height())]
+        assert max(lightness) > 230 and min(lightness) < 80  # white paper and dark ink, both seen
+        assert all(QColor(icon.pixel(x, y)).alpha() == 255 for x in range(icon.width()) for y in range(icon.height()))
+    finally:
+        window.theme_actions[theme.LIGHT].trigger()
 
 
 def test_damaged_checkpoint_keeps_the_previous_model(tab, tmp_path):
@@ -237,6 +258,7 @@ def test_cli_and_window_agree(tab):
 
 def _press_paste(qtbot, tab):
     qtbot.keyClick(tab.canvas, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    wait_for_decoding(tab)
 
 
 @pytest.mark.parametrize("clipboard", ["empty", "text only"])
@@ -294,3 +316,59 @@ def test_a_dropped_web_picture_uses_its_image_data_without_the_network(tab, monk
     assert tab.last_prediction is not None and tab.last_prediction.label == "7"
     assert tab.session.current_input.description == "dropped image"
     assert attempts == []
+
+
+# -- images decoded off the window's thread ---------------------------------------------------------
+
+
+class _GatedDecoding:
+    """Records on which thread each image is opened, and holds the decodes of chosen files
+    until released, as a slow decode of a large photo would be."""
+
+    def __init__(self, monkeypatch, hold=()):
+        from lenet_gui.ui.classify import tab as tab_module
+
+        self.threads, self.hold, self.release = [], {str(p) for p in hold}, threading.Event()
+        real = tab_module.open_image
+
+        def gated(source):
+            self.threads.append(threading.get_ident())
+            if str(source) in self.hold:
+                assert self.release.wait(30), "the test never released the decode"
+            return real(source)
+
+        monkeypatch.setattr(tab_module, "open_image", gated)
+
+
+def _drop_files(tab, *paths) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    assert _drop(tab, mime, wait=False)
+
+
+def test_a_dropped_photo_is_decoded_off_the_window_thread_while_the_tab_shows_it_is_busy(qtbot, tab, monkeypatch):
+    gate = _GatedDecoding(monkeypatch, hold=[THREE])
+    _drop_files(tab, THREE)
+    # the window is free while the photo decodes: it says so, and still answers
+    assert tab.decoding and tab.busy_bar.isVisible()
+    assert THREE.name in tab.result_label.text()
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Escape)  # events are handled meanwhile
+    with qtbot.waitSignal(tab.image_decoded, timeout=30_000):
+        gate.release.set()
+    assert gate.threads and threading.get_ident() not in gate.threads
+    assert not tab.decoding and not tab.busy_bar.isVisible()
+    assert tab.last_prediction is not None and tab.last_prediction.label == "3"
+    assert tab.session.current_input.description == THREE.name
+
+
+def test_a_newer_drop_supersedes_one_still_decoding(qtbot, tab, monkeypatch):
+    gate = _GatedDecoding(monkeypatch, hold=[THREE])
+    _drop_files(tab, THREE)  # held
+    with qtbot.waitSignal(tab.image_decoded, timeout=30_000):
+        _drop_files(tab, SEVEN)
+    assert tab.last_prediction.label == "7"
+    gate.release.set()  # the older decode ends now; its result must not replace the newer one
+    qtbot.waitUntil(lambda: not workers.running_workers(), timeout=30_000)
+    qtbot.wait(50)  # the older result's queued signal, had it been kept, would have landed
+    assert tab.last_prediction.label == "7"
+    assert tab.session.current_input.description == SEVEN.name

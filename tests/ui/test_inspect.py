@@ -20,7 +20,7 @@ from lenet_gui.core.checkpoint import LoadedModel, save_checkpoint
 from lenet_gui.core.model import LAYER_SHAPES, LeNet, ModelConfig
 from lenet_gui.core.preprocess import Preprocessed, preprocess_array
 from lenet_gui.ui.widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize
-from lenet_gui.ui.inspect.feature_maps import INPUT_KEY, FeatureMapView
+from lenet_gui.ui.inspect.feature_maps import INPUT_KEY, OUTPUT_KEY, FeatureMapView
 from lenet_gui.ui.inspect.filters import FilterView
 from lenet_gui.ui.inspect.saliency import overlay
 from lenet_gui.ui.inspect.tab import InspectTab
@@ -283,6 +283,30 @@ def test_known_activations_are_drawn_in_the_colour_maps_known_colours(qtbot):
     assert_colour(screen_color(view, screen, INPUT_KEY, 0, 4, 5), (128, 128, 128), "input at 0.5", tolerance=1)
 
 
+@pytest.mark.parametrize("height", [150, 190, 520])
+def test_the_output_rows_labels_never_run_into_each_other_however_short_the_view(qtbot, height):
+    from PySide6.QtGui import QFontMetrics
+
+    view = FeatureMapView()
+    qtbot.addWidget(view)
+    view.resize(1000, height)
+    view.show()
+    qtbot.waitExposed(view)
+    activations = {key: np.zeros(shape, dtype=np.float32) for key, shape in LAYER_SHAPES.items()}
+    with qtbot.waitSignal(view.painted, timeout=5000):
+        view.set_data(np.zeros((28, 28), dtype=np.float32), activations, np.full(10, 0.1), [str(d) for d in range(10)])
+    strip = view.layers[OUTPUT_KEY].tile_rects[0]
+    row_height = strip.height() / 10
+    if view.every_output_row_labelled():
+        for font in view.output_fonts():
+            assert QFontMetrics(font).height() <= row_height + 0.5, (height, row_height)
+    else:  # too short to read ten rows: only the top class is written, in the view's font
+        assert row_height < 8 and QFontMetrics(view.output_fonts()[1]).height() > row_height
+    if QFontMetrics(view.font()).height() < row_height:  # room enough: the view's own font
+        assert view.output_fonts()[0].pixelSize() == view.font().pixelSize()
+    assert (height >= 190) == view.every_output_row_labelled()
+
+
 def test_filters_are_drawn_blue_negative_white_zero_red_positive(qtbot):
     view = FilterView()
     qtbot.addWidget(view)
@@ -528,6 +552,7 @@ def evaluated_tab(qtbot, tab, session, trained_checkpoint):
     return tab
 
 
+@pytest.mark.slow
 def test_confusion_matrix_adds_up_and_agrees_with_the_cli(evaluated_tab, trained_checkpoint):
     result = evaluated_tab.test_set.result
     table = evaluated_tab.test_set.table
@@ -624,6 +649,50 @@ def test_the_missing_test_set_can_be_found_by_choosing_its_folder(qtbot, tab, se
     assert int(result.confusion.sum()) == fake_test  # the chosen folder's test set, every image
     assert session.settings.data_root == str(fake_data_root)  # remembered for the next time
     assert not panel.action_button.isVisible() and "Test accuracy" in panel.summary.text()
+
+
+def test_the_test_set_view_downloads_only_the_test_images(qtbot, tab, session, tmp_path, monkeypatch,
+                                                          make_fake_dataset):
+    from tests.support.mirror import serve_fake_dataset
+
+    mirror = serve_fake_dataset(make_fake_dataset, tmp_path / "served", monkeypatch, key="mnist", n_test=40)
+    try:
+        monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
+        monkeypatch.setenv("LENET_MIRRORS", mirror.url("good"))
+        session.data_root = str(tmp_path / "data")
+        tab.lower_tabs.setCurrentWidget(tab.test_set)
+        session.set_model(make_model(dataset="mnist"))
+        panel = tab.test_set
+        assert "about 2 MB" in panel.summary.text()  # the test images' size, not the whole data set's
+        panel.action_button.click()
+        dialog = panel.data_dialog
+        assert "test set" in dialog.message.text() and "about 2 MB" in dialog.message.text()
+        with qtbot.waitSignal(panel.evaluated, timeout=60_000) as evaluated:
+            dialog.download_button.click()
+        assert int(evaluated.args[0].confusion.sum()) == 40
+        assert sorted(mirror.requests) == ["/good/t10k-images-idx3-ubyte.gz", "/good/t10k-labels-idx1-ubyte.gz"]
+    finally:
+        mirror.close()
+
+
+def test_a_folder_with_only_the_test_files_is_enough_for_the_test_set_view(qtbot, tab, session, tmp_path,
+                                                                           monkeypatch, make_fake_dataset):
+    from PySide6.QtWidgets import QFileDialog
+
+    raw = make_fake_dataset(tmp_path / "test-only", "mnist", n_test=25)
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / stem).unlink()
+    monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    session.data_root = str(tmp_path / "nowhere")
+    tab.lower_tabs.setCurrentWidget(tab.test_set)
+    session.set_model(make_model(dataset="mnist"))
+    panel = tab.test_set
+    panel.action_button.click()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(raw))
+    with qtbot.waitSignal(panel.evaluated, timeout=60_000) as evaluated:
+        panel.data_dialog.choose_button.click()
+    assert int(evaluated.args[0].confusion.sum()) == 25
 
 
 def test_a_failed_download_says_what_to_do_in_one_sentence_with_details_behind_a_button(qtbot, tmp_path,

@@ -25,6 +25,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QU
 from PySide6.QtGui import QDragEnterEvent, QDropEvent  # noqa: E402
 from PySide6.QtWidgets import QApplication, QMessageBox  # noqa: E402
 
+from tests.support.decoding import wait_for_decoding  # noqa: E402
 from lenet_gui.core import engine  # noqa: E402
 from lenet_gui.core.checkpoint import load_checkpoint  # noqa: E402
 from lenet_gui.core.data import load_dataset  # noqa: E402
@@ -398,6 +399,7 @@ def _drop(tab, mime: QMimeData, before_drop=None) -> bool:
     drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(tab, drop)
+    wait_for_decoding(tab)
     return enter.isAccepted()
 
 
@@ -522,6 +524,7 @@ print("exit status", app.run_app(sys.argv[3]), flush=True)
 
 
 # The second operation outlasts the test's hang guard: the app must quit without waiting for it.
+@pytest.mark.slow
 @pytest.mark.parametrize("operation_s, exit_wait_ms", [(1.0, 15_000), (3600.0, 300)])
 def test_quitting_during_an_operation_that_ignores_stop_exits_cleanly(tmp_path, data_root, operation_s, exit_wait_ms):
     """Before the fix, the process aborted at exit ('QThread: Destroyed while thread is still

@@ -54,6 +54,25 @@ def test_dark_and_light_switch_the_window_and_its_charts(qtbot, window):
     assert window.settings.theme == theme.LIGHT
 
 
+def _brightest(widget) -> int:
+    image = widget.grab().toImage()
+    return max(QColor(image.pixel(x, y)).lightness()
+               for x in range(0, image.width(), 2) for y in range(0, image.height(), 2))
+
+
+def test_in_dark_mode_the_axis_titles_and_the_preset_note_are_light_enough_to_read(qtbot, window):
+    window.theme_actions[theme.DARK].trigger()
+    chart = window.train_tab.chart
+    qtbot.waitUntil(lambda: _lightness(_chart_paper(window)) < 80, timeout=5000)
+    for plot in (chart.loss_plot, chart.acc_plot):
+        for side in ("left", "bottom"):
+            # The axis title ("cross-entropy loss", "epoch"), not only the tick numbers.
+            assert _lightness(QColor(plot.getAxis(side).labelStyle["color"])) > 150, side
+    note = window.train_tab.recipe.preset_note
+    assert note.isVisible() and note.text()
+    assert _brightest(note) > 120  # its text (the palette's placeholder grey), on the dark window
+
+
 def test_the_choice_is_remembered_and_system_follows_the_system(qtbot, window, monkeypatch):
     window.theme_actions[theme.DARK].trigger()
     window.close()

@@ -43,7 +43,7 @@ RUN_TIMEOUT_MS = 60_000
 
 # What may stay in Latin letters in the Chinese window: names, units, keys, formats.
 NAMES = {
-    "LeNet", "Studio", "MNIST", "Fashion-MNIST", "CPU", "GPU", "CUDA", "Adam", "AdamW", "SGD", "ReLU", "ONNX", "PyTorch",
+    "LeNet", "Studio", "MNIST", "Fashion-MNIST", "CPU", "GPU", "CUDA", "Adam", "AdamW", "SGD", "ReLU", "ONNX", "PyTorch", "Python",
     "sigmoid", "dropout", "Grad-CAM", "logit", "PNG", "CSV", "JPEG", "BMP", "GIF", "WebP", "TIFF", "IDX",
     "KB", "MB", "px", "Ctrl", "Esc", "Delete", "d2l", "lr", "raw", "gz", "DIR", "LENET_DATA_ROOT",
     "data-root", "English", "Zalando", "Research", "MIT", "LeCun", "Cortes", "Burges", "Y", "C", "e",

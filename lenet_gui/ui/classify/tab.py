@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QMimeData, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeySequence
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QIcon, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QSlider,
-    QToolButton, QVBoxLayout, QWidget,
+    QApplication, QCheckBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+    QSlider, QToolButton, QVBoxLayout, QWidget,
 )
 
 from ...core.checkpoint import CheckpointError, LoadedModel
@@ -32,6 +32,7 @@ from ..settings import Settings
 from ..widgets.image_view import ImageView, qimage_to_png_bytes
 from ..widgets.probability_chart import ProbabilityChart
 from ..widgets.text import Retranslating, display_class_name, fill
+from ..workers import Worker, start_worker
 from .canvas import DrawingCanvas
 from .model_picker import ModelPicker
 
@@ -60,8 +61,55 @@ def display_copy(image: Image.Image) -> np.ndarray:
     return np.asarray(shown)
 
 
+def sample_icon(path: Path) -> QIcon:
+    """A sample's picture for its button. A transparent one is shown on white paper, as it would
+    print: dark ink on the dark palette's buttons would be invisible."""
+    image = QImage(str(path))
+    if image.hasAlphaChannel():
+        paper = QImage(image.size(), QImage.Format.Format_RGB32)
+        paper.fill(QColor("white"))
+        painter = QPainter(paper)
+        painter.drawImage(0, 0, image)
+        painter.end()
+        image = paper
+    return QIcon(QPixmap.fromImage(image))
+
+
+class _ImageDecoder(Worker):
+    """Decodes one dropped, pasted or opened image off the window's thread: a 12 MP photo takes
+    long enough to freeze it. Hands back NumPy arrays, or what went wrong."""
+
+    decoded = Signal(int, object, object)  # request number, grey, display copy
+    failed = Signal(int, str, str)  # request number, "unreadable" | "unusable" | "unshowable", detail
+
+    def __init__(self, request: int, source, parent=None):
+        super().__init__(parent)
+        self.request = request
+        self.source = source
+
+    def run(self) -> None:
+        source = self.source
+        try:
+            if isinstance(source, QImage):
+                # Through PNG bytes, so that it takes exactly the path a file takes.
+                source = qimage_to_png_bytes(source)
+            image = open_image(str(source) if isinstance(source, Path) else source)
+        except ImageError as exc:
+            self.failed.emit(self.request, "unreadable", str(exc))
+            return
+        try:
+            grey, original = working_grey(image), display_copy(image)  # as _use_image
+        except ImageError as exc:
+            self.failed.emit(self.request, "unusable", str(exc))
+        except Exception as exc:  # noqa: BLE001 - OSError, ValueError; a worker reports, never dies
+            self.failed.emit(self.request, "unshowable", str(exc))
+        else:
+            self.decoded.emit(self.request, grey, original)
+
+
 class ClassifyTab(Retranslating, QWidget):
     prediction_shown = Signal(object)  # Prediction | None, once the views show it
+    image_decoded = Signal()  # a background decode's result (or its error) is on screen
 
     def __init__(self, session: Session, settings: Settings | QSettings | None = None,
                  parent: QWidget | None = None):
@@ -80,6 +128,8 @@ class ClassifyTab(Retranslating, QWidget):
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.timeout.connect(self._refresh)
+        self._decode_requests = 0  # numbers the background decodes; only the latest one counts
+        self._decoding: dict[int, str] = {}  # request number -> description, while it runs
         self._build()
         self.retranslate()
         self._restore_settings()
@@ -108,6 +158,13 @@ class ClassifyTab(Retranslating, QWidget):
         self.paste_button.clicked.connect(self.paste)
         top.addWidget(self.paste_button)
         outer.addLayout(top)
+        self.busy_bar = QProgressBar()  # shown while an image decodes
+        self.busy_bar.setObjectName("decodingBusy")
+        self.busy_bar.setRange(0, 0)
+        self.busy_bar.setTextVisible(False)
+        self.busy_bar.setMaximumHeight(6)
+        self.busy_bar.hide()
+        outer.addWidget(self.busy_bar)
 
         body = QHBoxLayout()
         left = QVBoxLayout()
@@ -183,7 +240,7 @@ class ClassifyTab(Retranslating, QWidget):
             if kind is None:
                 continue
             button = QToolButton()
-            button.setIcon(QIcon(str(path)))
+            button.setIcon(sample_icon(path))
             button.setIconSize(QSize(44, 44))
             button.setAutoRaise(True)
             button.setToolTip(path.name)
@@ -353,6 +410,10 @@ class ClassifyTab(Retranslating, QWidget):
         except (OSError, ValueError) as exc:
             self._show_error(fill(self.tr("%1 cannot be shown (%2)."), description, exc))
             return False
+        self._use_decoded(grey, original, description)
+        return True
+
+    def _use_decoded(self, grey: np.ndarray, original: np.ndarray, description: str) -> None:
         # The drawing is replaced by the image; its strokes would otherwise linger unseen.
         self.canvas.blockSignals(True)
         self.canvas.clear()
@@ -360,7 +421,55 @@ class ClassifyTab(Retranslating, QWidget):
         self._input = _Input("image", description, grey=grey, original=original)
         self._clear_error()
         self._refresh()
-        return True
+
+    # -- images decoded in the background (drop, paste, the file dialog) --------------------------
+
+    @property
+    def decoding(self) -> bool:
+        return bool(self._decoding)
+
+    def load_image_in_background(self, source, description: str | None = None) -> None:
+        """Like load_image, off the window's thread; a newer request supersedes this one.
+        ``image_decoded`` is emitted once the result, or the reason it failed, is shown."""
+        if description is None:
+            description = Path(source).name if isinstance(source, (str, Path)) else self.tr("pasted image")
+        self._decode_requests += 1
+        request = self._decode_requests
+        for worker in list(self.findChildren(_ImageDecoder)):
+            worker.stop()  # it cannot be interrupted, but its result will be dropped
+        worker = _ImageDecoder(request, source.copy() if isinstance(source, QImage) else source, self)
+        worker.decoded.connect(self._on_decoded)
+        worker.failed.connect(self._on_decode_failed)
+        self._decoding = {request: description}
+        self.busy_bar.show()
+        self.result_label.setText(fill(self.tr("Reading %1…"), description))
+        start_worker(worker)
+
+    def _finish_decode(self, request: int) -> str | None:
+        description = self._decoding.pop(request, None)
+        if description is not None:
+            self.busy_bar.hide()
+        return description
+
+    def _on_decoded(self, request: int, grey, original) -> None:
+        description = self._finish_decode(request)
+        if description is None:
+            return  # superseded
+        self._use_decoded(grey, original, description)
+        self.image_decoded.emit()
+
+    def _on_decode_failed(self, request: int, kind: str, detail: str) -> None:
+        description = self._finish_decode(request)
+        if description is None:
+            return
+        if kind == "unusable":
+            self._show_error(fill(self.tr("%1: %2"), description, detail))
+        elif kind == "unshowable":
+            self._show_error(fill(self.tr("%1 cannot be shown (%2)."), description, detail))
+        else:
+            self._show_error(detail)
+        self._refresh(publish=False)  # the result line shows what is there again
+        self.image_decoded.emit()
 
     def load_image(self, source, description: str | None = None) -> bool:
         """A path, bytes or PIL image; an unusable one leaves everything as it was."""
@@ -390,17 +499,19 @@ class ClassifyTab(Retranslating, QWidget):
             fill(self.tr("Images (%1);;All files (*)"), patterns))
         if path:
             self.settings.images_folder = str(Path(path).parent)
-            self.load_image(path)
+            self.load_image_in_background(path)
 
     def load_mime(self, mime, how: str) -> bool:
-        """File URLs first (the original file, not a re-encoded copy), then image data."""
+        """File URLs first (the original file, not a re-encoded copy), then image data; decoded
+        in the background (False when there is nothing to decode)."""
         if mime is None:  # an empty clipboard holds no data at all: say so, as for text
             mime = QMimeData()
         if mime.hasUrls():
             urls = mime.urls()
             local = [u.toLocalFile() for u in urls if u.isLocalFile()]
             if local:
-                return self.load_image(local[0])
+                self.load_image_in_background(local[0])
+                return True
             if not mime.hasImage() and urls:
                 self._show_error(self.tr("Only files on this computer can be classified; save the "
                                          "image first, or drag the picture itself."))
@@ -409,7 +520,11 @@ class ClassifyTab(Retranslating, QWidget):
             image = mime.imageData()
             if not isinstance(image, QImage):
                 image = QImage(image) if image is not None else QImage()
-            return self.load_qimage(image, how)
+            if image.isNull():
+                self._show_error(self.tr("The image from the other application is empty or unreadable."))
+                return False
+            self.load_image_in_background(image, how)
+            return True
         self._show_error(self.tr("There is no image to classify here: use an image, or an image file."))
         return False
 

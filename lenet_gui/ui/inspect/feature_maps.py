@@ -27,6 +27,8 @@ from ..widgets.text import Retranslating, display_class_names, fill
 
 INPUT_KEY = "input"
 OUTPUT_KEY = "logits"
+# Below this many pixels a row's text cannot be read: only the top class is written out.
+MIN_OUTPUT_ROW_TEXT_PX = 8
 OUTPUT_BAR_W = 48.0
 LEGEND_MIN_W = 64.0  # a legend's colour bar must leave room for its two numbers
 
@@ -389,11 +391,13 @@ class FeatureMapView(Retranslating, QWidget):
                     painter.drawText(QRectF(rect.left(), rect.top() - fm_small.height(), rect.width(), fm_small.height()),
                                      int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom), str(index))
             if layer.key == OUTPUT_KEY:
-                painter.setFont(base)
+                painter.setFont(self.output_fonts()[0])
                 painter.setPen(text_color)
+                every_row = self.every_output_row_labelled()
                 for k, name in enumerate(self.classes):
-                    painter.drawText(self._output_name_rect(layer, k),
-                                     int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), name)
+                    if every_row:
+                        painter.drawText(self._output_name_rect(layer, k),
+                                         int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), name)
                     painter.fillRect(self._output_bar_rect(layer, k), palette.color(QPalette.ColorRole.AlternateBase))
             painter.drawImage(layer.legend, self._legend_images[layer.key])
             painter.setPen(frame)
@@ -420,20 +424,51 @@ class FeatureMapView(Retranslating, QWidget):
         probabilities = self.probabilities if self.probabilities is not None else np.zeros(len(self.classes))
         top = int(np.argmax(probabilities))
         highlight = palette.color(QPalette.ColorRole.Highlight)
-        painter.setFont(base)
+        row_font, row_bold = self.output_fonts()
+        every_row = self.every_output_row_labelled()
+        painter.setFont(row_font)
         for k, p in enumerate(probabilities):
             bar = self._output_bar_rect(layer, k)
             painter.fillRect(QRectF(bar.left(), bar.top(), bar.width() * float(p), bar.height()), highlight)
-            if k == top:
-                painter.setFont(title_font)
-            painter.drawText(self._output_percent_rect(layer, k),
-                             int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), f"{100 * p:.1f}%")
-            if k == top:
-                name_rect = self._output_name_rect(layer, k)
-                painter.fillRect(name_rect, palette.color(QPalette.ColorRole.Base))
-                painter.drawText(name_rect, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                                 self.classes[k])
-                painter.setFont(base)
+            if every_row and k != top:
+                painter.drawText(self._output_percent_rect(layer, k),
+                                 int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight), f"{100 * p:.1f}%")
+        # The top class last, over its neighbours' rows when the rows are too short for text.
+        painter.setFont(row_bold)
+        align = Qt.AlignmentFlag.AlignVCenter
+        for rect, text, side in ((self._output_percent_rect(layer, top), f"{100 * probabilities[top]:.1f}%",
+                                  Qt.AlignmentFlag.AlignRight),
+                                 (self._output_name_rect(layer, top), self.classes[top], Qt.AlignmentFlag.AlignLeft)):
+            if not every_row:
+                height = QFontMetrics(row_bold).height()
+                rect = QRectF(rect.left(), rect.center().y() - height / 2, rect.width(), height)
+            painter.fillRect(rect, palette.color(QPalette.ColorRole.Base))
+            painter.drawText(rect, int(align | side), text)
+
+    def output_fonts(self) -> tuple[QFont, QFont]:
+        """The output rows' fonts (normal, bold for the top class): the view's own, made smaller
+        where the window is so short that its ten rows would run into each other."""
+        base, title_font, _ = self._fonts()
+        layer = self.layers.get(OUTPUT_KEY)
+        if layer is None or not layer.tile_rects:
+            return base, title_font
+        row_h = layer.tile_rects[0].height() / len(self.classes)
+        if QFontMetrics(title_font).height() <= row_h or row_h < MIN_OUTPUT_ROW_TEXT_PX:
+            return base, title_font
+        fitted = []
+        for font in (base, title_font):
+            font = QFont(font)
+            font.setPixelSize(max(1, int(row_h * 0.8)))
+            fitted.append(font)
+        return fitted[0], fitted[1]
+
+    def every_output_row_labelled(self) -> bool:
+        """Whether each output row has its class and percentage written beside its bar; where the
+        rows are too short to read, only the top class is (the others' values are in the hover)."""
+        layer = self.layers.get(OUTPUT_KEY)
+        if layer is None or not layer.tile_rects:
+            return True
+        return layer.tile_rects[0].height() / len(self.classes) >= MIN_OUTPUT_ROW_TEXT_PX
 
     def _output_row(self, layer: _Layer, k: int) -> tuple[float, float]:
         strip = layer.tile_rects[0]

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.checkpoint import LoadedModel
-from ...core.data import DataSplit, DatasetError, dataset_info, download_root, load_dataset
+from ...core.data import DataSplit, DatasetError, dataset_info, download_megabytes, download_root, load_split
 from ...core.evaluation import EvaluationResult, evaluate_split
 from ...core.preprocess import Preprocessed
 from ..session import CurrentInput, Session
@@ -41,6 +41,9 @@ from ..widgets.text import Retranslating, display_class_name, display_class_name
 from ..workers import Worker, start_worker
 
 THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
+
+
+TEST_ONLY = ("test",)  # what this view needs of a data set: a download fetches nothing else
 
 
 class EvaluationWorker(Worker):
@@ -60,7 +63,7 @@ class EvaluationWorker(Worker):
         try:
             split = self.split
             if split is None:
-                split = load_dataset(self.key, self.root, download=self.download).test
+                split = load_split(self.key, "test", self.root, download=self.download)
             result = evaluate_split(self.model, split, self.key, loaded=self.loaded,
                                     should_stop=lambda: self.stop_requested)
         except DatasetError as exc:
@@ -355,13 +358,14 @@ class TestSetPanel(Retranslating, QWidget):
             return
         # The window's one search (--data-root, LENET_DATA_ROOT, the folder chosen in the Train
         # tab, the cache); a download goes where the Train tab's would.
-        found = self.session.locate_dataset(key)
+        found = self.session.locate_dataset(key, TEST_ONLY)
         root = str(found if found is not None else download_root(self.session.data_root))
         split = self._splits.get((key, root))
+        size = f"{download_megabytes(key, TEST_ONLY):.0f}"
         if split is None and not download and found is None:
             self._show_state(lambda: (
                 fill(self.tr("The %1 test set is not in %2. Choose a folder that holds it, or download "
-                             "it (about 30 MB)."), info.title, root),
+                             "it (about %3 MB)."), info.title, root, size),
                 fill(self.tr("Choose folder or download %1…"), info.title)), ask_for=key)
             return
         if self._worker is not None:
@@ -371,10 +375,9 @@ class TestSetPanel(Retranslating, QWidget):
 
         def texts() -> tuple[str, None]:
             if downloading:
-                message = self.tr("Downloading %1 (about 30 MB), then classifying its test set with “%2”…")
-            else:
-                message = self.tr("Classifying the %1 test set with “%2”…")
-            return fill(message, info.title, loaded.title), None
+                return fill(self.tr("Downloading the %1 test set (about %2 MB), then classifying it with “%3”…"),
+                            info.title, size, loaded.title), None
+            return fill(self.tr("Classifying the %1 test set with “%2”…"), info.title, loaded.title), None
 
         self._show_state(texts)
         # No parent: the registry keeps the thread alive until it has finished, however soon
@@ -420,7 +423,7 @@ class TestSetPanel(Retranslating, QWidget):
 
     def ask_for_dataset(self, key: str) -> DatasetDialog:
         """The same choices as the Train tab's: a folder that holds the data set, or a download."""
-        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self)
+        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self, splits=TEST_ONLY)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self.evaluate)
         dialog.destroyed.connect(lambda *_: setattr(self, "data_dialog", None))

@@ -170,12 +170,13 @@ class TrainingChart(Retranslating, QWidget):
         text = palette.color(QPalette.ColorRole.Text)
         axis_pen = palette.color(QPalette.ColorRole.Mid)
         self.view.setBackground(self.background)
-        self._set_plot_texts()
         for plot in (self.loss_plot, self.acc_plot):
             for axis in ("left", "bottom"):
                 item = plot.getAxis(axis)
-                item.setTextPen(text)
+                # setPen recolours the axis label too, so the text's colour comes after it.
                 item.setPen(axis_pen)
+                item.setTextPen(text)
+        self._set_plot_texts()
         legend_brush = QColor(self.background)
         legend_brush.setAlpha(210)
         for legend in (self.loss_legend, self.acc_legend):

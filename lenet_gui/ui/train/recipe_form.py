@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QLocale
-from PySide6.QtGui import QDoubleValidator
+from PySide6.QtGui import QDoubleValidator, QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 from ...core.data import DATASETS
@@ -32,7 +32,9 @@ class RecipeForm(Retranslating, QWidget):
             self.preset_combo.addItem(name, name)
         self.preset_note = QLabel()
         self.preset_note.setWordWrap(True)
-        self.preset_note.setStyleSheet("color: palette(placeholder-text);")
+        # A role, not a style sheet: a style sheet's palette() keeps the colours of the moment it
+        # was set, and the note stayed dark grey after a switch to the dark palette.
+        self.preset_note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 1000)
         self.batch_spin = QSpinBox()

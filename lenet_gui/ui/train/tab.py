@@ -114,6 +114,7 @@ class TrainTab(Retranslating, QWidget):
         self.export_csv_action = self._action(None, self.files.export_metrics_dialog)
         self.export_png_action = self._action(None, self.files.export_chart_dialog)
         self.use_action = self._action(None, self.use_in_classify)
+        self.export_script_action = self._action(None, self.files.export_script_dialog)
 
     def retranslate(self) -> None:
         self._label_action(self.train_action, self.tr("&Train"), self.tr("Start training"))
@@ -128,6 +129,8 @@ class TrainTab(Retranslating, QWidget):
                            self.tr("Save the chart as a PNG image"))
         self._label_action(self.use_action, self.tr("&Use in Classify"),
                            self.tr("Classify drawings and photos with the selected run's model"))
+        self._label_action(self.export_script_action, self.tr("Export as P&ython script…"),
+                           self.tr("Write the recipe on screen as a standalone PyTorch script in the tutorial's style"))
         self.recipe_box.setTitle(self.tr("Training"))
         self.log.setPlaceholderText(self.tr("One line per epoch appears here: loss, train and test accuracy, time."))
         self._show_progress_text()
@@ -147,6 +150,8 @@ class TrainTab(Retranslating, QWidget):
         recipe_layout = QVBoxLayout(recipe_box)
         recipe_layout.addWidget(self.recipe)
         recipe_layout.addLayout(buttons)
+        self.export_script_button = action_button(self.export_script_action)
+        recipe_layout.addWidget(self.export_script_button)
 
         self.runs_panel = RunsPanel(self.runs, [self.save_action, self.use_action, self.export_csv_action,
                                                 self.export_png_action])

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.data import (
-    DatasetError, DatasetFolderNotWritable, candidate_roots, dataset_info, download_dataset, download_root,
-    is_available,
+    ALL_SPLITS, DatasetError, DatasetFolderNotWritable, candidate_roots, dataset_info, download_dataset,
+    download_megabytes, download_root, is_available, split_file_names,
 )
 from ..settings import Settings
 from ..workers import Worker, start_worker
@@ -48,9 +48,9 @@ class DownloadWorker(Worker):
     succeeded = Signal()
     failed = Signal(str, str)  # what went wrong (UNREACHABLE, NOT_WRITABLE, OTHER), the details
 
-    def __init__(self, key: str, root: Path):
+    def __init__(self, key: str, root: Path, splits: tuple[str, ...] = ALL_SPLITS):
         super().__init__()
-        self.key, self.root = key, root
+        self.key, self.root, self.splits = key, root, splits
 
     def run(self) -> None:
         last = [0.0]
@@ -65,7 +65,7 @@ class DownloadWorker(Worker):
                 self.progress.emit(name, done, total)
 
         try:
-            download_dataset(self.key, self.root, progress=progress)
+            download_dataset(self.key, self.root, progress=progress, splits=self.splits)
         except DownloadCancelled:
             return
         except DatasetFolderNotWritable as exc:
@@ -80,12 +80,15 @@ class DownloadWorker(Worker):
 
 class DatasetDialog(Retranslating, QDialog):
     """Shown when a data set is in none of the data roots. Accepted once the data is there;
-    ``data_root`` then names the folder that holds it."""
+    ``data_root`` then names the folder that holds it. ``splits``: what the asker needs (the
+    Test set view only the test split): only those files are downloaded or looked for."""
 
-    def __init__(self, key: str, session_root: str | None, settings: Settings, parent=None):
+    def __init__(self, key: str, session_root: str | None, settings: Settings, parent=None,
+                 splits: tuple[str, ...] = ALL_SPLITS):
         super().__init__(parent)
         self.setObjectName("datasetDialog")
         self.key = key
+        self.splits = tuple(splits)
         self.info = dataset_info(key)
         self.settings = Settings.wrap(settings)
         self.session_root = session_root
@@ -148,10 +151,17 @@ class DatasetDialog(Retranslating, QDialog):
     def retranslate(self) -> None:
         self.setWindowTitle(fill(self.tr("%1 is missing"), self.info.title))
         looked = "".join(f"<li>{root}</li>" for root in self.looked)
-        self.message.setText(
-            fill(self.tr("<p>The <b>%1</b> data set was not found. LeNet Studio looked in:</p><ul>%2</ul>"
-                         "<p>Download it (about 30 MB) into <b>%3</b>, or choose a folder that already "
-                         "holds it.</p>"), self.info.title, looked, self.target / self.info.folder / "raw"))
+        size = f"{download_megabytes(self.key, self.splits):.0f}"
+        raw = self.target / self.info.folder / "raw"
+        if self.splits == ("test",):
+            text = self.tr("<p>The <b>%1</b> test set was not found. LeNet Studio looked in:</p><ul>%2</ul>"
+                           "<p>Download its test images (about %3 MB) into <b>%4</b>, or choose a folder "
+                           "that already holds them.</p>")
+        else:
+            text = self.tr("<p>The <b>%1</b> data set was not found. LeNet Studio looked in:</p><ul>%2</ul>"
+                           "<p>Download it (about %3 MB) into <b>%4</b>, or choose a folder that already "
+                           "holds it.</p>")
+        self.message.setText(fill(text, self.info.title, looked, size, raw))
         self.download_button.setText(self.tr("Try &again") if self._failed else self.tr("&Download"))
         self.choose_button.setText(self.tr("&Choose folder…"))
         self.details_button.setText(self.tr("&Details"))
@@ -179,7 +189,7 @@ class DatasetDialog(Retranslating, QDialog):
         self._show_progress_text()
         self.progress.show()
         # Connected before it starts: a download that fails at once must still be reported.
-        self._reporter = DownloadWorker(self.key, self.target)
+        self._reporter = DownloadWorker(self.key, self.target, self.splits)
         self._reporter.progress.connect(self._on_progress)
         self._reporter.succeeded.connect(self._on_downloaded)
         self._reporter.failed.connect(self._on_download_failed)
@@ -197,7 +207,7 @@ class DatasetDialog(Retranslating, QDialog):
     def _on_downloaded(self) -> None:
         self._detach()
         self.progress.hide()
-        if is_available(self.key, self.target):
+        if is_available(self.key, self.target, self.splits):
             self.data_root = self.target
             self.accept()
         else:  # pragma: no cover - download_dataset raises instead
@@ -257,18 +267,23 @@ class DatasetDialog(Retranslating, QDialog):
         elif folder.name == self.info.folder:
             candidates.insert(0, folder.parent)
         for root in candidates:
-            if is_available(self.key, root):
+            if is_available(self.key, root, self.splits):
                 self.settings.data_root = str(root)
                 self.data_root = root
                 self._detach()
                 self.accept()
                 return True
-        self.show_error(lambda: (
-            fill(self.tr("%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ "
-                         "(or the raw folder itself) with the four IDX files: train-images-idx3-ubyte, "
-                         "train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte "
-                         "(plain or .gz)."), folder, self.info.title, self.info.folder))
-        )
+        names = ", ".join(split_file_names(self.splits))
+        if self.splits == ("test",):
+            self.show_error(lambda: fill(
+                self.tr("%1 does not hold the %2 test set. Choose the folder that contains %3/raw/ (or "
+                        "the raw folder itself) with its two IDX files: %4 (plain or .gz)."),
+                folder, self.info.title, self.info.folder, names))
+        else:
+            self.show_error(lambda: fill(
+                self.tr("%1 does not hold the %2 data set. Choose the folder that contains %3/raw/ (or "
+                        "the raw folder itself) with the four IDX files: %4 (plain or .gz)."),
+                folder, self.info.title, self.info.folder, names))
         return False
 
     def show_error(self, message, details: str = "") -> None:

@@ -1,0 +1,80 @@
+"""Launch to first paint of the window, through the installed entry point, and the longest
+event-loop stall in the seconds after it.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/startup.py [--launches 7] [--seconds 3]
+
+Each round launches a baseline (an interpreter that imports PySide6.QtWidgets and exits) and
+then ``lenet-gui`` (this checkout's code, with LENET_STARTUP_PROBE set: see
+lenet_gui/ui/startup_probe.py), alternately, so that the ratio holds while the machine's speed
+drifts. Prints per launch and the medians: time to the first paint, time to the main window's
+first paint (the same when the app shows it at once), the longest stall, and the first paint's
+ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def launch_baseline(env) -> float:
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", "import PySide6.QtWidgets"], env=env, check=True)
+    return time.monotonic() - started
+
+
+def launch_app(env, seconds: float) -> dict:
+    env = dict(env, LENET_STARTUP_PROBE=str(seconds))
+    started = time.monotonic()
+    result = subprocess.run([str(BIN / "lenet-gui")], env=env, capture_output=True, text=True, timeout=120)
+    marks = {}
+    for line in result.stderr.splitlines():
+        if line.startswith("startup-probe "):
+            _, what, value = line.split()
+            marks[what] = float(value)
+    if "first-paint" not in marks or "longest-stall" not in marks:
+        raise SystemExit(f"the app did not report its start-up (exit {result.returncode}):\n{result.stderr[-2000:]}")
+    return {
+        "first_paint": marks["first-paint"] - started,
+        "ready": marks.get("ready", float("nan")) - started,
+        "stall_ms": marks["longest-stall"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--launches", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=3.0, help="how long to watch for stalls after the first paint")
+    args = parser.parse_args()
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # This checkout's code, whichever checkout the environment was installed from.
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    # A fresh settings folder: no window geometry or tab remembered from a user's session.
+    env["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="lenet-startup-")
+    launch_app(env, 0.5)  # warm the disk cache
+    rows = []
+    for i in range(args.launches):
+        base = launch_baseline(env)
+        app = launch_app(env, args.seconds)
+        rows.append((base, app))
+        print(f"launch {i + 1}: baseline {base:.3f} s | first paint {app['first_paint']:.3f} s, "
+              f"main window {app['ready']:.3f} s, longest stall {app['stall_ms']:.0f} ms "
+              f"(ratio {app['first_paint'] / base:.2f})", flush=True)
+    med = statistics.median
+    print(f"median: baseline {med(b for b, _ in rows):.3f} s | first paint {med(a['first_paint'] for _, a in rows):.3f} s, "
+          f"main window {med(a['ready'] for _, a in rows):.3f} s, longest stall {med(a['stall_ms'] for _, a in rows):.0f} ms, "
+          f"first paint / baseline {med(a['first_paint'] / b for b, a in rows):.2f}")
+
+
+if __name__ == "__main__":
+    main()
