@@ -33,10 +33,17 @@ For isolated events the main thread's CPU time over the same span is printed as 
 benchmark sleeps in the event loop while it waits, as the app does): on a machine whose cores are
 busy with other work, wall time also counts waiting for a core.
 
-The same run first measures the classify-only figures (inspector hidden, as in the tabbed
-window) as the baseline, then shows the inspector and measures again; the ratio compares them.
+``--with-network``: a user with the Network tab in view, its step-through open on conv1 (the
+value explained at the centre of channel 0). A second, top-level NetworkTab bound to the same
+session is shown beside the window, and each event is timed until the Classify tab's chart AND
+the step-through's explanation have painted an input that includes the event (read from
+``NetworkTab.shown_input`` when the explanation emits ``painted``). With both options, all three.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/classify_latency.py [--events 300] [--with-inspector]
+The same run first measures the classify-only figures (inspector hidden, as in the tabbed
+window) as the baseline, then shows the inspector (and/or the Network tab) and measures again;
+the ratio compares them.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/classify_latency.py [--events 300] [--with-inspector] [--with-network]
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the app uses cores - 1)")
     parser.add_argument("--with-inspector", action="store_true",
                         help="also show an inspector bound to the same session and wait for its maps too")
+    parser.add_argument("--with-network", action="store_true",
+                        help="also show a Network tab (step-through open) bound to the same session and wait for it too")
     args = parser.parse_args()
 
     import torch
@@ -81,6 +90,7 @@ def main() -> int:
     from lenet_gui.ui.app import make_application
     from lenet_gui.ui.inspect.tab import InspectTab
     from lenet_gui.ui.main_window import MainWindow
+    from lenet_gui.ui.network.tab import NetworkTab
 
     app = make_application()
     settings = QSettings(str(Path(os.environ.get("TMPDIR", "/tmp")) / "lenet-latency.ini"), QSettings.Format.IniFormat)
@@ -127,6 +137,21 @@ def main() -> int:
         inspector.maps.painted.connect(on_maps_painted)
         inspector.saliency.computed.connect(lambda: saliency_runs.append(time.perf_counter()))
 
+    network = None
+    network_paints: list[tuple[float, float, float]] = []
+    if args.with_network:
+        network = NetworkTab(window.session)
+        network.setWindowTitle("Network")
+        network.resize(1024, 560)
+        network.set_layer("conv1")
+
+        def on_explanation_painted() -> None:
+            shown = network.shown_input
+            network_paints.append((time.perf_counter(), run_of_input.get(id(shown), -1.0) if shown else -1.0,
+                                   time.thread_time()))
+
+        network.explanation.painted.connect(on_explanation_painted)
+
     def point(i: int) -> QPoint:
         # A spiral: every event adds ink somewhere new, as a real stroke does.
         square = canvas.square()
@@ -158,8 +183,8 @@ def main() -> int:
         """(wall, CPU) time of the first paint showing a run started at or after ``sent``."""
         return next(((at, cpu) for at, started, cpu in paints if started >= sent), None)
 
-    def measure(with_maps: bool) -> tuple[list[float], list[float], float, int, float]:
-        streams = [chart_paints, map_paints] if with_maps else [chart_paints]
+    def measure(with_maps: bool, with_network: bool = False) -> tuple[list[float], list[float], float, int, float]:
+        streams = [chart_paints] + [map_paints] * with_maps + [network_paints] * with_network
 
         def done(sent: float) -> float | None:
             """When everything measured showed the event (the later of the paints)."""
@@ -235,7 +260,16 @@ def main() -> int:
                   f"({saliency / span:.0f} per second)")
 
     classify_only = measure(with_maps=False)
-    report("classify only: " if inspector else "", classify_only)
+    report("classify only: " if inspector or network else "", classify_only)
+    if network is not None:
+        network.move(window.x() + window.width(), window.y())
+        network.show()
+        QTest.qWaitForWindowExposed(network)
+    if network is not None and inspector is None:
+        with_maps = measure(with_maps=False, with_network=True)
+        report("with Network tab: ", with_maps)
+        print(f"Network tab {network.width()}x{network.height()} px, step-through of {network.layer} "
+              f"(explanation {network.explanation.width()}x{network.explanation.height()} px)")
     if inspector is not None:
         inspector.move(window.x() + window.width(), window.y())
         inspector.show()
@@ -244,8 +278,8 @@ def main() -> int:
         end = time.perf_counter() + 120
         while inspector.test_set.busy and time.perf_counter() < end:
             QTest.qWait(50)
-        with_maps = measure(with_maps=True)
-        report("with inspector: ", with_maps, with_saliency=True)
+        with_maps = measure(with_maps=True, with_network=network is not None)
+        report("with inspector and Network tab: " if network else "with inspector: ", with_maps, with_saliency=True)
         print(f"inspector view {inspector.maps.width()}x{inspector.maps.height()} px, "
               f"saliency {inspector.saliency.method}")
 
@@ -272,6 +306,15 @@ def main() -> int:
     isolated, continuous = classify_only[0], classify_only[1]
     print(f"ratio classify-only isolated p50 / pipeline baseline p50: {pct(isolated, 50) / pct(base, 50):.2f}")
     target = 30.0
+    if network is not None and inspector is None:
+        m_isolated, m_continuous = with_maps[0], with_maps[1]
+        for name, a, b in (("isolated", m_isolated, isolated), ("continuous", m_continuous, continuous)):
+            print(f"ratio with Network tab / classify only, {name}: p50 {pct(a, 50) / pct(b, 50):.2f}, "
+                  f"p95 {pct(a, 95) / pct(b, 95):.2f}")
+        isolated, continuous = m_isolated, m_continuous
+    if network is not None:
+        network.close()
+        network.shutdown()
     if inspector is not None:
         m_isolated, m_continuous = with_maps[0], with_maps[1]
         for name, a, b in (("isolated", m_isolated, isolated), ("continuous", m_continuous, continuous)):
@@ -280,7 +323,8 @@ def main() -> int:
         isolated, continuous = m_isolated, m_continuous
         inspector.close()
         inspector.shutdown()
-    what = "maps and probabilities" if inspector is not None else "prediction"
+    what = ("maps and probabilities" if inspector is not None else "prediction") + \
+        (" and step-through" if network is not None else "")
     print(f"target p95 <= {target:.0f} ms ({what}): isolated {'met' if pct(isolated, 95) <= target else 'MISSED'}, "
           f"continuous {'met' if pct(continuous, 95) <= target else 'MISSED'}")
     window.close()

@@ -1,5 +1,5 @@
 """``lenet-gui``: the desktop app, and headless sub-commands train, predict, evaluate, export,
-export-script."""
+export-script, summary."""
 
 from __future__ import annotations
 
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .core.data import DATASETS
     from .core.export import EXPORT_FORMATS
+    from .core.presets import PRESET_NAMES
 
     datasets = list(DATASETS)
     train = sub.add_parser("train", help="train LeNet and print one line per epoch")
@@ -103,6 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "[--epochs N] [--device cpu|cuda].")
     script.add_argument("output", metavar="OUTPUT", help="the .py file to write")
     _add_recipe_arguments(script)
+
+    summary = sub.add_parser("summary", help="the network layer by layer: shapes and their arithmetic, "
+                                             "parameters and their formula, multiply-adds")
+    which = summary.add_mutually_exclusive_group()
+    which.add_argument("--model", help="mnist, fashion-mnist (the bundled models) or a checkpoint path")
+    which.add_argument("--preset", choices=PRESET_NAMES,
+                       help="the untrained network of a recipe (default: classic)")
     return parser
 
 
@@ -356,6 +364,33 @@ def cmd_export_script(args) -> int:
     return 0
 
 
+def cmd_summary(args) -> int:
+    from .core.architecture import describe, table_lines
+    from .core.checkpoint import CheckpointError
+    from .core.model import LeNet
+    from .core.presets import preset_config
+
+    if args.model is not None:
+        try:
+            loaded = _load_model(args.model)
+        except CheckpointError as exc:
+            return _fail(str(exc))
+        model, title = loaded.model, loaded.title
+    else:
+        preset = args.preset or "classic"
+        # The shapes and counts do not depend on the data set's mean and deviation.
+        model, title = LeNet(preset_config(preset).model_config(0.0, 1.0)), f"LeNet ({preset} preset, untrained)"
+    table = describe(model)
+    print(title)
+    print()
+    for line in table_lines(table):
+        print(line)
+    print()
+    print("print(net):")
+    print(table.printed)
+    return 0
+
+
 def cmd_desktop_entry(install: bool) -> int:
     from .core.desktop_entry import DesktopEntryError, install_desktop_entry, uninstall_desktop_entry
 
@@ -404,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return cmd_desktop_entry(install=args.install_desktop_entry)
     commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export,
-                "export-script": cmd_export_script}
+                "export-script": cmd_export_script, "summary": cmd_summary}
     if args.command is None:
         return run_gui(args)
     try:

@@ -61,6 +61,8 @@ MODULE_TESTS: dict[str, list[str]] = {
     "runs": ["tests/core/test_failure_descriptions.py", "tests/core/test_run_outcome.py"],
     "export": ["tests/cli/test_export.py", "tests/cli/test_cli.py"],
     "files": ["tests/core/test_download.py", "tests/core/test_checkpoint.py"],
+    "architecture": ["tests/core/test_architecture.py", "tests/cli/test_cli_summary.py"],
+    "stepthrough": ["tests/core/test_stepthrough.py"],
 }
 
 # (module, the mutated line with surrounding spaces stripped, the mutation, its column) -> why
@@ -97,6 +99,9 @@ EQUIVALENT: dict[tuple, str] = {
         "Zeroed gradients instead of None: every parameter gets a gradient on every step, so the "
         "optimizers (SGD, Adam, their weight decay) see the same values either way; None only saves "
         "the memory writes.",
+    ("stepthrough", 'INPUT = "input"', "'input' -> 'XinputX'", 8):
+        "A tag that names the image as a step's source: every reader (the module and the window) compares "
+        "against this constant, never against its text, so any other string behaves the same.",
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',
      "0 -> 1", 67): _POSIX,
     ("checkpoint", 'fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))',

@@ -344,6 +344,89 @@
     </message>
 </context>
 <context>
+    <name>ExplanationView</name>
+    <message>
+        <source>How the value is computed</source>
+        <translation>这个值是怎样算出来的</translation>
+    </message>
+    <message>
+        <source>%1(%2) = %3</source>
+        <translation>%1(%2) = %3</translation>
+    </message>
+    <message>
+        <source>batch norm: (%1 − mean %2) / √(var %3 + %4) × γ %5 + β %6 = %7</source>
+        <translation>批量归一化：(%1 − 均值 %2) / √(方差 %3 + %4) × γ %5 + β %6 = %7</translation>
+    </message>
+    <message>
+        <source>sum of products %1 + bias %2 = %3</source>
+        <translation>乘积之和 %1 + 偏置 %2 = %3</translation>
+    </message>
+    <message>
+        <source>sum of products = %1 (no bias: batch norm follows)</source>
+        <translation>乘积之和 = %1（没有偏置：后面是批量归一化）</translation>
+    </message>
+    <message>
+        <source>max(%1) = %2</source>
+        <translation>max(%1) = %2</translation>
+    </message>
+    <message>
+        <source>mean(%1) = %2</source>
+        <translation>mean(%1) = %2</translation>
+    </message>
+    <message>
+        <source>%1 = %2 (the forward pass)</source>
+        <translation>%1 = %2（前向传播的结果）</translation>
+    </message>
+    <message>
+        <source>input (as the model sees it)</source>
+        <translation>输入（模型看到的样子）</translation>
+    </message>
+    <message>
+        <source>%1, channel %2</source>
+        <translation>%1，通道 %2</translation>
+    </message>
+    <message>
+        <source>its reach on the 28 × 28 image</source>
+        <translation>它在 28 × 28 图像上的感受野</translation>
+    </message>
+    <message>
+        <source>window (maximum marked)</source>
+        <translation>窗口（已标出最大值）</translation>
+    </message>
+    <message>
+        <source>window (averaged)</source>
+        <translation>窗口（取平均）</translation>
+    </message>
+    <message>
+        <source>window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>× kernel weights</source>
+        <translation>× 卷积核权重</translation>
+    </message>
+    <message>
+        <source>= products</source>
+        <translation>= 逐元素乘积</translation>
+    </message>
+    <message>
+        <source>sum of products per input channel (click one to show its grids):</source>
+        <translation>每个输入通道的乘积之和（点击一个查看它的网格）：</translation>
+    </message>
+    <message>
+        <source>ch %1: %2</source>
+        <translation>通道 %1：%2</translation>
+    </message>
+    <message>
+        <source>largest contributions of %1 inputs (input × weight)</source>
+        <translation>%1 个输入中贡献最大的几项（输入 × 权重）</translation>
+    </message>
+    <message>
+        <source>the other %1: %2</source>
+        <translation>其余 %1 项：%2</translation>
+    </message>
+</context>
+<context>
     <name>FeatureMapView</name>
     <message>
         <source>No input yet: draw a digit or drop an image in the Classify tab, or pick a test image below.</source>
@@ -528,6 +611,17 @@ Click to make it the current input.</source>
     </message>
 </context>
 <context>
+    <name>LayerGrid</name>
+    <message>
+        <source>Layer values</source>
+        <translation>该层的值</translation>
+    </message>
+    <message>
+        <source>Click a value to see how it is computed; the arrow keys move to its neighbours.</source>
+        <translation>点击一个值，查看它是怎样算出来的；方向键移到相邻的值。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Ready</source>
@@ -568,6 +662,10 @@ Click to make it the current input.</source>
     <message>
         <source>&amp;Inspect</source>
         <translation>探查(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Networ&amp;k</source>
+        <translation>网络(&amp;K)</translation>
     </message>
     <message>
         <source>%1 tab</source>
@@ -710,6 +808,120 @@ Click to make it the current input.</source>
     <message>
         <source>Open checkpoint file…</source>
         <translation>打开检查点文件…</translation>
+    </message>
+</context>
+<context>
+    <name>NetworkDiagram</name>
+    <message>
+        <source>Network diagram</source>
+        <translation>网络结构图</translation>
+    </message>
+    <message>
+        <source>Click a layer to step through how its values are computed.</source>
+        <translation>点击一层，逐步查看它的值是怎样算出来的。</translation>
+    </message>
+    <message>
+        <source>%1 parameters · %2 multiply-adds per image</source>
+        <translation>%1 个参数 · 每张图像 %2 次乘加</translation>
+    </message>
+    <message>
+        <source>%1 params</source>
+        <translation>%1 个参数</translation>
+    </message>
+    <message>
+        <source>no parameters</source>
+        <translation>没有参数</translation>
+    </message>
+    <message>
+        <source>%1 MACs</source>
+        <translation>%1 次乘加</translation>
+    </message>
+    <message>
+        <source>%1 parameters: %2</source>
+        <translation>%1 的参数：%2</translation>
+    </message>
+    <message>
+        <source>%1 multiply-adds: %2</source>
+        <translation>%1 的乘加：%2</translation>
+    </message>
+</context>
+<context>
+    <name>NetworkTab</name>
+    <message>
+        <source>&amp;Layer:</source>
+        <translation>层(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>Step through</source>
+        <translation>逐步计算</translation>
+    </message>
+    <message>
+        <source>Layer table</source>
+        <translation>层表</translation>
+    </message>
+    <message>
+        <source>print(net)</source>
+        <translation>print(net)</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Output shape</source>
+        <translation>输出形状</translation>
+    </message>
+    <message>
+        <source>Shape arithmetic</source>
+        <translation>形状的算式</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Multiply-adds</source>
+        <translation>乘加</translation>
+    </message>
+    <message>
+        <source>■ Stop</source>
+        <translation>■ 停止</translation>
+    </message>
+    <message>
+        <source>▶ Play</source>
+        <translation>▶ 播放</translation>
+    </message>
+    <message>
+        <source>Sweep the window across the layer, value after value</source>
+        <translation>让窗口在这一层上逐个值地滑过</translation>
+    </message>
+    <message>
+        <source>total</source>
+        <translation>合计</translation>
+    </message>
+    <message>
+        <source>No model loaded: choose one in the Classify tab, open a checkpoint (File ▸ Open), or train one in the Train tab.</source>
+        <translation>未加载模型：请在“分类”页选择一个，打开一个检查点（文件 ▸ 打开），或在“训练”页训练一个。</translation>
+    </message>
+    <message>
+        <source>No input yet: draw a digit or drop an image in the Classify tab, or click a test image in the Inspect tab.</source>
+        <translation>还没有输入：请在“分类”页手写一个数字或拖入一张图像，或在“探查”页点击一张测试图像。</translation>
+    </message>
+    <message>
+        <source>The input is blank: there is nothing to compute.</source>
+        <translation>输入是空白的：没有可计算的内容。</translation>
+    </message>
+    <message>
+        <source>This input cannot be shown: %1</source>
+        <translation>无法显示这个输入：%1</translation>
+    </message>
+    <message>
+        <source>%1 = %2 · arrow keys: neighbours · click a value to explain it</source>
+        <translation>%1 = %2 · 方向键：相邻的值 · 点击一个值查看它的计算</translation>
     </message>
 </context>
 <context>

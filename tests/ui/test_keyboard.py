@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QGroupBox, QLabel, 
 from lenet_gui.ui.main_window import MainWindow
 from tests.support import prerequisites
 
-TABS = ("train", "classify", "inspect")
+TABS = ("train", "classify", "inspect", "network")
 
 
 @pytest.fixture
@@ -31,7 +31,8 @@ def window(qtbot, tmp_path):
 
 
 def _tab(window, name: str) -> QWidget:
-    return {"train": window.train_tab, "classify": window.classify_tab, "inspect": window.inspect_tab}[name]
+    return {"train": window.train_tab, "classify": window.classify_tab, "inspect": window.inspect_tab,
+            "network": window.network_tab}[name]
 
 
 def _press(qtbot, window, keys: str) -> None:
@@ -43,8 +44,8 @@ def _press(qtbot, window, keys: str) -> None:
 
 @pytest.mark.parametrize("start", TABS)
 def test_ctrl_digits_and_alt_mnemonics_switch_tabs_from_each_tab(qtbot, window, start):
-    for keys_of in ({"train": "Ctrl+1", "classify": "Ctrl+2", "inspect": "Ctrl+3"},
-                    {"train": "Alt+T", "classify": "Alt+C", "inspect": "Alt+I"}):
+    for keys_of in ({"train": "Ctrl+1", "classify": "Ctrl+2", "inspect": "Ctrl+3", "network": "Ctrl+4"},
+                    {"train": "Alt+T", "classify": "Alt+C", "inspect": "Alt+I", "network": "Alt+K"}):
         for target in TABS:
             window.tabs.setCurrentWidget(_tab(window, start))
             window.tabs.tabBar().setFocus()

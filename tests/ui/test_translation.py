@@ -48,7 +48,8 @@ NAMES = {
     "KB", "MB", "px", "Ctrl", "Esc", "Delete", "d2l", "lr", "raw", "gz", "DIR", "LENET_DATA_ROOT",
     "data-root", "English", "Zalando", "Research", "MIT", "LeCun", "Cortes", "Burges", "Y", "C", "e",
 }
-LAYER_NAME = re.compile(r"^(conv|pool|fc|flatten|relu|bn)\d*$")
+LAYER_NAME = re.compile(r"^(conv|pool|fc|flatten|relu|bn|logits)\d*$")
+CODE = re.compile(r"print\(net\)")  # PyTorch's own call, shown as code
 FILE_NAME = re.compile(r"\S+\.(png|jpe?g|pt|pth|csv|gz)\b|\S*/\S*|t10k-\S+|train-\S+")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*")
 NUMBER = re.compile(r"\b\d+(\.\d+)?(e-?\d+)?\b")
@@ -61,7 +62,7 @@ def english_words(text: str, also_allowed: tuple[str, ...] = ()) -> list[str]:
     """The Latin-letter words of ``text`` that are not names, units or file names."""
     for allowed in also_allowed:
         text = text.replace(allowed, " ")
-    text = FILE_NAME.sub(" ", text)
+    text = CODE.sub(" ", FILE_NAME.sub(" ", text))
     text = MNEMONIC.sub(" ", NUMBER.sub(" ", KEYS.sub(" ", text)))
     return [w for w in WORD.findall(text) if w not in NAMES and not LAYER_NAME.match(w) and not w[0].isdigit()]
 
