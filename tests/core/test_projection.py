@@ -1,6 +1,7 @@
 """The projector's numbers (core/projection.py), each against a reference computed here: layer
 vectors captured by forward hooks on the modules, PCA as the eigen-decomposition of their
-covariance matrix, and the cache's files read back by a fresh cache."""
+covariance matrix (tests/support/layer_references.py), and the cache's files read back by a
+fresh cache."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from lenet_gui.core.projection import (
     layer_features,
     project,
 )
+from tests.support.layer_references import hooked_layers, pca_by_covariance
 
 
 def _model(seed: int = 0, **config) -> LeNet:
@@ -36,38 +38,11 @@ def _model(seed: int = 0, **config) -> LeNet:
     return model.eval()
 
 
-def _hooked(model: LeNet, images: torch.Tensor) -> dict[str, np.ndarray]:
-    """pool2, fc1 and fc2 as the modules output them (after activation and dropout), captured
-    by forward hooks on a plain forward: independent of return_activations."""
-    modules = {"pool2": model.pool2, "fc1": model.drop1, "fc2": model.drop2}
-    captured: dict[str, list[np.ndarray]] = {name: [] for name in modules}
-    handles = [module.register_forward_hook(
-        lambda _m, _i, out, name=name: captured[name].append(out.detach().flatten(1).numpy().copy()))
-        for name, module in modules.items()]
-    try:
-        with torch.no_grad():
-            model(images.float().div(255).unsqueeze(1))
-    finally:
-        for handle in handles:
-            handle.remove()
-    return {name: np.concatenate(parts) for name, parts in captured.items()}
-
-
-def _pca_by_covariance(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The top two principal axes' coordinates and variance shares, from the covariance matrix."""
-    x = features.astype(np.float64)
-    centred = x - x.mean(0)
-    cov = centred.T @ centred / (len(x) - 1)
-    values, vectors = np.linalg.eigh(cov)
-    order = np.argsort(values)[::-1][:2]
-    return centred @ vectors[:, order], values[order] / values.sum()
-
-
 @pytest.mark.parametrize("layer, size", [("fc2", 84), ("fc1", 120), ("pool2", 256)])
 def test_features_are_the_models_own_layer_outputs(fake_dataset, layer, size):
     model, split = _model(), fake_dataset.test
     features, predicted = layer_features(model, split.images, layer)
-    reference = _hooked(model, split.images)[layer]
+    reference = hooked_layers(model, split.images)[layer]
     assert features.shape == (len(split), size)
     np.testing.assert_allclose(features, reference, rtol=1e-5, atol=1e-6)
     with torch.no_grad():
@@ -79,7 +54,7 @@ def test_features_are_the_models_own_layer_outputs(fake_dataset, layer, size):
 def test_pca_coordinates_equal_the_covariance_eigenvectors_up_to_sign(fake_dataset, layer):
     model, split = _model(seed=3), fake_dataset.test
     result = compute_projection(model, split, layer, "pca")
-    expected, shares = _pca_by_covariance(_hooked(model, split.images)[layer])
+    expected, shares, _ = pca_by_covariance(hooked_layers(model, split.images)[layer])
     assert len(result) == len(split)  # PCA shows every test image
     np.testing.assert_array_equal(result.indices, np.arange(len(split)))
     np.testing.assert_array_equal(result.labels, split.labels.numpy())
@@ -96,7 +71,7 @@ def test_pca_on_the_bundled_model_and_the_real_test_set(bundled_models, fashion_
     model = load_checkpoint(bundled_models["fashion-mnist"]).model
     split = fashion_mnist.test
     result = compute_projection(model, split, "fc2", "pca")
-    expected, _ = _pca_by_covariance(_hooked(model, split.images)["fc2"])
+    expected, _, _ = pca_by_covariance(hooked_layers(model, split.images)["fc2"])
     assert len(result) == 10_000
     for axis in range(2):
         sign = np.sign(np.dot(result.coords[:, axis], expected[:, axis]))

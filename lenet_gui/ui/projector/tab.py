@@ -148,6 +148,7 @@ class ProjectorTab(Retranslating, QWidget):
         self._pending = False
         self._predictor: tuple[LoadedModel, Predictor] | None = None
         self._state_texts = lambda: ("", None)
+        self._computing = False
         self._action = "retry"  # what the action button does: "retry" | "locate"
         self._action_dataset: str | None = None
         self.data_dialog: DatasetDialog | None = None
@@ -257,7 +258,7 @@ class ProjectorTab(Retranslating, QWidget):
         if self.projection is not None:
             self._show_summary()
         else:
-            self._show_state(self._state_texts, self._action, self._action_dataset)
+            self._show_state(self._state_texts, self._action, self._action_dataset, self._computing)
         self._show_hovered(self.scatter.hovered_index)
         self.place_input()
 
@@ -345,10 +346,8 @@ class ProjectorTab(Retranslating, QWidget):
             return fill(self.tr("Computing PCA of %1 for the %2 test set with “%3”…"), layer, info.title,
                         loaded.title), None
 
-        self._show_state(texts)
         self.progress.setValue(0)
-        self.progress.setVisible(True)
-        self.cancel_button.setVisible(True)
+        self._show_state(texts, computing=True)
         # Beside a run in the Train tab, one core; otherwise both (t-SNE's neighbours and forces
         # run in parallel).
         threads = 1 if self.session.training_active else max(1, min(2, os.cpu_count() or 1))
@@ -387,8 +386,10 @@ class ProjectorTab(Retranslating, QWidget):
 
     def _worker_finished(self) -> None:
         self._worker = None
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
+        if self._computing:  # ended without a map or a message of its own (stopped for another)
+            self._computing = False
+            self.progress.setVisible(False)
+            self.cancel_button.setVisible(False)
         if self._pending:
             self._pending = False
             self.refresh()
@@ -429,13 +430,17 @@ class ProjectorTab(Retranslating, QWidget):
 
     # -- display -------------------------------------------------------------------------------
 
-    def _show_state(self, texts, action: str = "retry", dataset: str | None = None) -> None:
-        """No map: ``texts()`` gives the message and the action button's text (None: no button)."""
+    def _show_state(self, texts, action: str = "retry", dataset: str | None = None, computing: bool = False) -> None:
+        """No map: ``texts()`` gives the message and the action button's text (None: no button);
+        ``computing``: a map is on its way (the progress bar and Cancel show)."""
         self.projection = None
         self.shown_request = None
         self._state_texts = texts
         self._action, self._action_dataset = action, dataset
+        self._computing = computing
         message, button = texts()
+        self.progress.setVisible(computing)
+        self.cancel_button.setVisible(computing)
         self.summary.setText(message)
         self.action_button.setVisible(button is not None)
         if button is not None:
@@ -449,6 +454,9 @@ class ProjectorTab(Retranslating, QWidget):
         loaded = request[0]
         self.projection, self.shown_request, self.split = result, request, split
         self.action_button.setVisible(False)
+        self._computing = False
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
         self.legend.set_classes(loaded.classes)
         self.scatter.set_points(result.coords, result.labels, result.misclassified)
         self._show_summary()
