@@ -209,8 +209,9 @@ def place_by_neighbours(features: np.ndarray, coords: np.ndarray, new: np.ndarra
     return out.astype(np.float32)
 
 
-def tsne_sample(count: int, points: int = TSNE_POINTS) -> np.ndarray:
-    """The test images t-SNE maps: a fixed random sample, in the split's order."""
+def tsne_sample(count: int, points: int | None = None) -> np.ndarray:
+    """The test images t-SNE maps: a fixed random sample (of TSNE_POINTS), in the split's order."""
+    points = TSNE_POINTS if points is None else points
     if count <= points:
         return np.arange(count, dtype=np.int64)
     return np.sort(np.random.default_rng(TSNE_SEED).choice(count, size=points, replace=False)).astype(np.int64)
@@ -256,9 +257,9 @@ def run_tsne(features: np.ndarray, progress: Progress | None = None,
 
 def compute_projection(model: LeNet, split: DataSplit, layer: str = "fc2", method: str = "pca", *,
                        progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False,
-                       threads: int = 1, tsne_points: int = TSNE_POINTS) -> Projection:
+                       threads: int = 1, tsne_points: int | None = None) -> Projection:
     """Project ``split`` (the test set) as ``model`` sees it at ``layer``. PCA: every image;
-    t-SNE: a fixed sample of ``tsne_points``. Raises ProjectionCancelled, ProjectionError."""
+    t-SNE: a fixed sample of ``tsne_points`` (default TSNE_POINTS). Raises ProjectionCancelled, ProjectionError."""
     if method not in METHODS:
         raise ProjectionError(f"unknown projection method {method!r}; choose one of: {', '.join(METHODS)}")
     if len(split) == 0:

@@ -15,6 +15,7 @@ from PySide6.QtCore import QPoint, QSettings, Qt
 from lenet_gui.core import projection
 from lenet_gui.core.checkpoint import LoadedModel
 from lenet_gui.core.data import load_dataset
+from lenet_gui.core.inference import Predictor
 from lenet_gui.core.model import LeNet, ModelConfig
 from lenet_gui.core.preprocess import preprocess_array
 from lenet_gui.core.projection import ProjectionCache
@@ -171,9 +172,12 @@ def test_the_drawings_diamond_moves_with_the_input_to_its_own_pca_position(qtbot
     loaded = make_model(seed=2)
     _show(qtbot, tab, session, loaded)
     features = hooked_layers(loaded.model, test_split.images)["fc2"]
+    other = make_model(seed=9)
     positions = []
-    for stroke in ([(60, 60), (220, 60), (120, 240)], [(140, 40), (140, 240)], [(60, 140), (220, 140)]):
+    for n, stroke in enumerate(([(60, 60), (220, 60), (120, 240)], [(140, 40), (140, 240)], [(60, 140), (220, 140)])):
         current = stroke_input(stroke)
+        if n == 2:  # published with another model's prediction (the Classify tab's may differ): not reused
+            current.prediction, current.model = Predictor(other).predict(current.preprocessed.tensor), other
         session.set_input(current)
         drawn = hooked_layers(loaded.model, current.preprocessed.tensor)["fc2"]
         expected, _, placed = pca_by_covariance(features, drawn)
@@ -203,6 +207,27 @@ def test_tsne_runs_in_the_background_with_progress(qtbot, tab, session, test_spl
     tab.choose(3)
     marker, target = tab.scatter.marker_position(), tab.scatter.point_position(3)
     assert abs(marker.x() - target.x()) < 0.5 and abs(marker.y() - target.y()) < 0.5
+
+
+def test_on_a_sample_hover_and_click_name_the_sampled_test_image(qtbot, tab, session, test_split, monkeypatch):
+    monkeypatch.setattr(projection, "TSNE_POINTS", 40)  # a sample: map points and test images differ
+    result = _show(qtbot, tab, session, make_model(), method="tsne")
+    assert len(result) == 40 and "40 of the 100 test images" in tab.summary.text()
+    point = _isolated_point(tab.scatter)
+    image_index = int(result.indices[point])
+    assert image_index != point
+    qtbot.mouseMove(tab.scatter, _at(tab.scatter, point))
+    qtbot.waitUntil(lambda: tab.scatter.hovered_index == point, timeout=5000)
+    shown = tab.hover_image.image
+    pixels = np.array([[shown.pixelColor(x, y).red() for x in range(28)] for y in range(28)])
+    np.testing.assert_array_equal(pixels, test_split.images[image_index].numpy())
+    assert f"#{image_index}<" in tab.hover_text.text()
+    assert tab.scatter.labels[point] == int(test_split.labels[image_index])
+    with qtbot.waitSignal(session.input_changed, timeout=5000):
+        qtbot.mouseClick(tab.scatter, Qt.MouseButton.LeftButton, pos=_at(tab.scatter, point))
+    assert session.current_input.description.startswith(f"test image #{image_index} ")
+    np.testing.assert_allclose(session.current_input.preprocessed.tensor.reshape(28, 28).numpy(),
+                               test_split.images[image_index].numpy() / 255.0, atol=1e-7)
 
 
 def test_tsne_can_be_cancelled_and_started_again(qtbot, tab, session, monkeypatch):

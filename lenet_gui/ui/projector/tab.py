@@ -42,9 +42,9 @@ from ...core.projection import (
     ProjectionCache,
     ProjectionCancelled,
     ProjectionError,
-    TSNE_POINTS,
     layer_size,
     project,
+    tsne_sample,
 )
 from ..session import CurrentInput, Session
 from ..settings import Settings
@@ -341,7 +341,7 @@ class ProjectorTab(Retranslating, QWidget):
         def texts():
             if method == "tsne":
                 return fill(self.tr("Computing t-SNE of %1 for %2 test images of %3 with “%4”…"), layer,
-                            f"{min(len(split) if split is not None else 10_000, TSNE_POINTS):,}",
+                            f"{len(tsne_sample(len(split) if split is not None else 10_000)):,}",
                             info.title, loaded.title), None
             return fill(self.tr("Computing PCA of %1 for the %2 test set with “%3”…"), layer, info.title,
                         loaded.title), None
