@@ -47,6 +47,7 @@ NAMES = {
     "sigmoid", "dropout", "Grad-CAM", "logit", "PNG", "CSV", "JPEG", "BMP", "GIF", "WebP", "TIFF", "IDX",
     "KB", "MB", "px", "Ctrl", "Esc", "Delete", "d2l", "lr", "raw", "gz", "DIR", "LENET_DATA_ROOT",
     "data-root", "English", "Zalando", "Research", "MIT", "LeCun", "Cortes", "Burges", "Y", "C", "e",
+    "PCA", "t-SNE",
 }
 LAYER_NAME = re.compile(r"^(conv|pool|fc|flatten|relu|bn)\d*$")
 FILE_NAME = re.compile(r"\S+\.(png|jpe?g|pt|pth|csv|gz)\b|\S*/\S*|t10k-\S+|train-\S+")

@@ -176,6 +176,7 @@ class ProjectorTab(Retranslating, QWidget):
         self.progress.setObjectName("projectorProgress")
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(False)  # the bar says enough; Qt's "%p%" would be one more text to translate
         self.progress.setVisible(False)
         self.cancel_button = QPushButton()
         self.cancel_button.setObjectName("projectorCancel")
@@ -252,6 +253,11 @@ class ProjectorTab(Retranslating, QWidget):
         for index, method in enumerate(METHODS):
             self.method_box.setItemText(index, names[method])
         self.cancel_button.setText(self.tr("Cancel"))
+        self.scatter.setAccessibleName(self.tr("Map of the test set"))
+        self.scatter.setAccessibleDescription(self.tr(
+            "Each point is a test image, coloured by its true class; rings are images the model gets wrong, "
+            "the diamond is the current input."))
+        self.hover_image.setAccessibleName(self.tr("Test image under the pointer"))
         self.hint.setText(self.tr("Each point is a test image, placed by what the chosen layer makes of it. "
                                   "Hover over a point to see the image; click it to make it the current "
                                   "input. Draw in the Classify tab and watch the diamond move."))
