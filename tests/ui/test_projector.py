@@ -190,6 +190,32 @@ def test_the_drawings_diamond_moves_with_the_input_to_its_own_pca_position(qtbot
     assert tab.scatter.marker_position() is None
 
 
+def test_in_its_own_window_the_diamond_follows_the_pen_while_another_tab_is_shown(qtbot, tmp_path, fake_data_root,
+                                                                                  monkeypatch):
+    from lenet_gui.ui.main_window import MainWindow
+
+    monkeypatch.delenv("LENET_DATA_ROOT", raising=False)
+    window = MainWindow(data_root=str(fake_data_root),
+                        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    tab = window.projector_tab
+    tab.cache = ProjectionCache(tmp_path / "projections")
+    window.show()
+    own = tab.undock()
+    assert own.isVisible() and tab.away.isVisibleTo(tab) and tab.content.window() is own
+    window.tabs.setCurrentWidget(window.classify_tab)  # where the user draws
+    with qtbot.waitSignal(tab.projected, timeout=WAIT_MS):
+        window.session.set_model(make_model())
+    seen = []
+    for stroke in ([(60, 60), (220, 60), (120, 240)], [(140, 40), (140, 240)]):
+        window.session.set_input(stroke_input(stroke))
+        seen.append(tab.scatter.marker_position())
+    assert None not in seen and seen[0] != seen[1]
+    own.close()  # its close button: back into the tab
+    assert tab.floating is None and tab.content.window() is window and not tab.away.isVisibleTo(tab)
+    window.close()
+
+
 def test_tsne_runs_in_the_background_with_progress(qtbot, tab, session, test_split):
     seen: list[int] = []
     tab.progress.valueChanged.connect(seen.append)

@@ -230,13 +230,42 @@ class ProjectorTab(Retranslating, QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("projectorHint")
         self.hint.setWordWrap(True)
+        self.window_button = QPushButton()
+        self.window_button.setObjectName("projectorWindowButton")
+        self.window_button.clicked.connect(self.toggle_window)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.hint, 1)
+        bottom.addWidget(self.window_button, 0, Qt.AlignmentFlag.AlignBottom)
+        # Everything but the note that shows while it is in a window of its own: in its own
+        # window, beside the main one, it follows the pen while the user draws in the Classify tab.
+        self.content = QWidget()
+        self.content.setObjectName("projectorContent")
+        content = QVBoxLayout(self.content)
+        content.setContentsMargins(0, 0, 0, 0)
+        content.addLayout(choices)
+        content.addLayout(body, 1)
+        content.addLayout(bottom)
+        self.floating: QWidget | None = None
+        self.away = QWidget()
+        self.away_label = QLabel()
+        self.away_label.setWordWrap(True)
+        self.away_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.back_button = QPushButton()
+        self.back_button.setObjectName("projectorBackButton")
+        self.back_button.clicked.connect(self.dock)
+        away = QVBoxLayout(self.away)
+        away.addStretch(1)
+        away.addWidget(self.away_label)
+        away.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        away.addStretch(1)
+        self.away.setVisible(False)
         layout = QVBoxLayout(self)
-        layout.addLayout(choices)
-        layout.addLayout(body, 1)
-        layout.addWidget(self.hint)
+        layout.addWidget(self.content)
+        layout.addWidget(self.away)
 
-        self._update = WhenVisible(self, self.refresh)
-        self._marker_update = WhenVisible(self, self.place_input)
+        # On screen: in the tab or in its own window.
+        self._update = WhenVisible(self.content, self.refresh)
+        self._marker_update = WhenVisible(self.content, self.place_input)
         session.model_changed.connect(lambda _m: self._update.request())
         session.input_changed.connect(lambda _c: self._marker_update.request())
         self.retranslate()
@@ -258,6 +287,14 @@ class ProjectorTab(Retranslating, QWidget):
             "Each point is a test image, coloured by its true class; rings are images the model gets wrong, "
             "the diamond is the current input."))
         self.hover_image.setAccessibleName(self.tr("Test image under the pointer"))
+        self.window_button.setText(self.tr("Back into the tab") if self.floating is not None
+                                   else self.tr("Open in its own window"))
+        self.window_button.setToolTip(self.tr("In a window of its own, the map stays in view while you draw "
+                                              "in the Classify tab, and the diamond follows the pen."))
+        self.away_label.setText(self.tr("The projector is open in its own window."))
+        self.back_button.setText(self.tr("Bring it back here"))
+        if self.floating is not None:
+            self.floating.setWindowTitle(self.tr("LeNet Studio · Projector"))
         self.hint.setText(self.tr("Each point is a test image, placed by what the chosen layer makes of it. "
                                   "Hover over a point to see the image; click it to make it the current "
                                   "input. Draw in the Classify tab and watch the diamond move."))
@@ -411,8 +448,47 @@ class ProjectorTab(Retranslating, QWidget):
             self._pending = False
             self._worker.stop()
 
+    # -- its own window ------------------------------------------------------------------------
+
+    def toggle_window(self) -> None:
+        if self.floating is None:
+            self.undock()
+        else:
+            self.dock()
+
+    def undock(self) -> QWidget:
+        """Move the projector into a window of its own (the tab says where it went)."""
+        if self.floating is None:
+            window = _OwnWindow(self)
+            size = self.content.size()
+            window.layout().addWidget(self.content)
+            self.content.show()
+            self.floating = window
+            self.away.setVisible(True)
+            window.resize(max(size.width(), 800), max(size.height(), 560))
+            self.retranslate()
+            window.show()
+        self.floating.raise_()
+        self.floating.activateWindow()
+        return self.floating
+
+    def dock(self) -> None:
+        """Back into the tab (its window's close button does the same)."""
+        window, self.floating = self.floating, None
+        if window is None:
+            return
+        self.layout().insertWidget(0, self.content)
+        self.content.show()
+        self.away.setVisible(False)
+        if not window.released:  # not already closing
+            window.released = True
+            window.close()
+        window.deleteLater()
+        self.retranslate()
+
     def shutdown(self) -> None:
         """Stop a running projection and wait for its thread (the window is closing)."""
+        self.dock()
         if self._worker is not None:
             self._worker.stop()
             self._worker.wait(10000)
@@ -544,6 +620,23 @@ class ProjectorTab(Retranslating, QWidget):
             return
         self.scatter.set_marker(result.place(features)[0], self.tr("input"))
         self.input_text.setText(fill(self.tr("◆ Current input: %1"), _escaped(current.description)))
+
+
+class _OwnWindow(QWidget):
+    """The projector's own window; closing it puts the projector back into its tab."""
+
+    def __init__(self, tab: ProjectorTab):
+        super().__init__(tab, Qt.WindowType.Window)
+        self.setObjectName("projectorWindow")
+        self.tab = tab
+        self.released = False
+        QVBoxLayout(self)
+
+    def closeEvent(self, event) -> None:
+        if not self.released:
+            self.released = True
+            self.tab.dock()
+        super().closeEvent(event)
 
 
 def _same(a: tuple | None, b: tuple | None) -> bool:
