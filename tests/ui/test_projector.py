@@ -168,6 +168,16 @@ def test_a_click_makes_the_test_image_the_current_input_and_the_diamond_lands_on
     assert abs(marker.x() - target.x()) < 0.5 and abs(marker.y() - target.y()) < 0.5
 
 
+def test_a_language_switch_while_hidden_after_a_new_layer_is_chosen_keeps_the_shown_map(qtbot, tab, session):
+    _show(qtbot, tab, session, make_model())
+    session.set_input(stroke_input([(60, 60), (220, 60), (120, 240)]))
+    before = tab.scatter.marker.copy()
+    tab.hide()
+    tab.set_choice(layer="pool2")  # waits until shown; the fc2 map is still the one shown
+    tab.retranslate()
+    np.testing.assert_array_equal(tab.scatter.marker, before)
+
+
 def test_the_drawings_diamond_moves_with_the_input_to_its_own_pca_position(qtbot, tab, session, test_split):
     loaded = make_model(seed=2)
     _show(qtbot, tab, session, loaded)

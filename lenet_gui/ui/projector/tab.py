@@ -592,9 +592,9 @@ class ProjectorTab(Retranslating, QWidget):
         self.session.set_input(dataset_image_input(split.images[image_index].numpy(), image_index,
                                                    classes[int(result.labels[index])]))
 
-    def input_features(self, current: CurrentInput, loaded: LoadedModel) -> np.ndarray | None:
-        """The chosen layer's vector for the current input: the publisher's prediction when it
-        used this model, else this tab's own forward pass."""
+    def input_features(self, current: CurrentInput, loaded: LoadedModel, layer: str) -> np.ndarray | None:
+        """``layer``'s vector for the current input: the publisher's prediction when it used
+        this model, else this tab's own forward pass."""
         prediction = current.prediction if current.model is loaded else None
         if prediction is None:
             if self._predictor is None or self._predictor[0] is not loaded:
@@ -603,7 +603,7 @@ class ProjectorTab(Retranslating, QWidget):
                 prediction = self._predictor[1].predict(current.preprocessed.tensor)
             except (RuntimeError, ValueError):
                 return None
-        return np.asarray(prediction.activations[self.layer]).reshape(-1)
+        return np.asarray(prediction.activations[layer]).reshape(-1)
 
     def place_input(self) -> None:
         """Put the diamond where the current input falls on the map shown."""
@@ -614,7 +614,8 @@ class ProjectorTab(Retranslating, QWidget):
             self.input_text.setText("" if result is None else
                                     self.tr("No input yet: draw in the Classify tab or click a point."))
             return
-        features = self.input_features(current, loaded)
+        # The layer of the map shown (the chooser may already name the next one).
+        features = self.input_features(current, loaded, self.shown_request[1])
         if features is None:
             self.scatter.set_marker(None)
             return
