@@ -118,13 +118,19 @@ def dataset_info(key: str) -> DatasetInfo:
         ) from None
 
 
-def default_cache_root() -> Path:
+def user_cache_folder() -> Path:
+    """LeNet Studio's per-user cache folder (``~/.cache/lenet-studio`` on Linux): data sets and
+    anything else worth keeping between runs that can be made again."""
     base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
     if sys.platform == "win32":
         base = os.environ.get("LOCALAPPDATA") or base
     elif sys.platform == "darwin":
         base = Path.home() / "Library" / "Caches"
-    return Path(base) / "lenet-studio" / "datasets"
+    return Path(base) / "lenet-studio"
+
+
+def default_cache_root() -> Path:
+    return user_cache_folder() / "datasets"
 
 
 def resolve_data_root(explicit: str | os.PathLike | None = None) -> Path:

@@ -251,6 +251,13 @@
     </message>
 </context>
 <context>
+    <name>DatasetInput</name>
+    <message>
+        <source>test image #%1 (true: %2)</source>
+        <translation>测试图像 #%1（真实：%2）</translation>
+    </message>
+</context>
+<context>
     <name>DiagnosticsView</name>
     <message>
         <source>output</source>
@@ -622,6 +629,17 @@ Click to make it the current input.</source>
     </message>
 </context>
 <context>
+    <name>Legend</name>
+    <message>
+        <source>misclassified (colour: true class)</source>
+        <translation>分错的（颜色：真实类别）</translation>
+    </message>
+    <message>
+        <source>the current input</source>
+        <translation>当前输入</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Ready</source>
@@ -666,6 +684,10 @@ Click to make it the current input.</source>
     <message>
         <source>Networ&amp;k</source>
         <translation>网络(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Pro&amp;jector</source>
+        <translation>投影(&amp;J)</translation>
     </message>
     <message>
         <source>%1 tab</source>
@@ -937,6 +959,149 @@ Click to make it the current input.</source>
     <message>
         <source>%1: %2</source>
         <translation>%1：%2</translation>
+    </message>
+</context>
+<context>
+    <name>ProjectorTab</name>
+    <message>
+        <source>&amp;Layer:</source>
+        <translation>层(&amp;L)：</translation>
+    </message>
+    <message>
+        <source>M&amp;ethod:</source>
+        <translation>方法(&amp;E)：</translation>
+    </message>
+    <message>
+        <source>%1 (%2 values)</source>
+        <translation>%1（%2 个值）</translation>
+    </message>
+    <message>
+        <source>PCA (at once)</source>
+        <translation>PCA（即时）</translation>
+    </message>
+    <message>
+        <source>t-SNE (computed in the background)</source>
+        <translation>t-SNE（在后台计算）</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Map of the test set</source>
+        <translation>测试集的分布图</translation>
+    </message>
+    <message>
+        <source>Each point is a test image, coloured by its true class; rings are images the model gets wrong, the diamond is the current input.</source>
+        <translation>每个点是一张测试图像，按其真实类别着色；圆环是模型分错的图像，菱形是当前输入。</translation>
+    </message>
+    <message>
+        <source>Test image under the pointer</source>
+        <translation>指针下的测试图像</translation>
+    </message>
+    <message>
+        <source>Back into the tab</source>
+        <translation>放回选项卡</translation>
+    </message>
+    <message>
+        <source>Open in its own window</source>
+        <translation>在单独的窗口中打开</translation>
+    </message>
+    <message>
+        <source>In a window of its own, the map stays in view while you draw in the Classify tab, and the diamond follows the pen.</source>
+        <translation>在单独的窗口中，你在“分类”选项卡中绘画时分布图仍然可见，菱形会跟随笔迹移动。</translation>
+    </message>
+    <message>
+        <source>The projector is open in its own window.</source>
+        <translation>投影已在单独的窗口中打开。</translation>
+    </message>
+    <message>
+        <source>Bring it back here</source>
+        <translation>放回这里</translation>
+    </message>
+    <message>
+        <source>LeNet Studio · Projector</source>
+        <translation>LeNet Studio · 投影</translation>
+    </message>
+    <message>
+        <source>Each point is a test image, placed by what the chosen layer makes of it. Hover over a point to see the image; click it to make it the current input. Draw in the Classify tab and watch the diamond move.</source>
+        <translation>每个点是一张测试图像，其位置取决于所选层对它的输出。将指针悬停在点上可查看图像；点击可将其设为当前输入。在“分类”选项卡中绘画，菱形会随之移动。</translation>
+    </message>
+    <message>
+        <source>No model loaded: open or train one to see how it arranges its test set.</source>
+        <translation>未加载模型：打开或训练一个模型，即可查看它如何排布测试集。</translation>
+    </message>
+    <message>
+        <source>This model does not say which data set it was trained on, so there is no test set to project.</source>
+        <translation>此模型没有注明它是在哪个数据集上训练的，因此没有可投影的测试集。</translation>
+    </message>
+    <message>
+        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about 30 MB).</source>
+        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 30 MB）。</translation>
+    </message>
+    <message>
+        <source>Choose folder or download %1…</source>
+        <translation>选择文件夹或下载 %1…</translation>
+    </message>
+    <message>
+        <source>Computing t-SNE of %1 for %2 test images of %3 with “%4”…</source>
+        <translation>正在用“%4”计算 %3 的 %2 张测试图像在 %1 上的 t-SNE…</translation>
+    </message>
+    <message>
+        <source>Computing PCA of %1 for the %2 test set with “%3”…</source>
+        <translation>正在用“%3”计算 %2 测试集在 %1 上的 PCA…</translation>
+    </message>
+    <message>
+        <source>Cannot project the test set: %1</source>
+        <translation>无法投影测试集：%1</translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Cancelled: nothing is shown until it is computed.</source>
+        <translation>已取消：计算完成前不显示任何内容。</translation>
+    </message>
+    <message>
+        <source>Compute t-SNE</source>
+        <translation>计算 t-SNE</translation>
+    </message>
+    <message>
+        <source>Compute PCA</source>
+        <translation>计算 PCA</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;PCA of %1&lt;/b&gt; (%2 values per image) · all %3 test images · the axes explain %4 and %5 of the variance · %6 misclassified · model: %7</source>
+        <translation>&lt;b&gt;%1 的 PCA&lt;/b&gt;（每张图像 %2 个值）· 全部 %3 张测试图像 · 两个坐标轴分别解释了 %4 和 %5 的方差 · 分错 %6 张 · 模型：%7</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;t-SNE of %1&lt;/b&gt; (%2 values per image) · %3 of the %4 test images (a fixed sample) · %5 misclassified · model: %6</source>
+        <translation>&lt;b&gt;%1 的 t-SNE&lt;/b&gt;（每张图像 %2 个值）· %4 张测试图像中的 %3 张（固定样本）· 分错 %5 张 · 模型：%6</translation>
+    </message>
+    <message>
+        <source>Hover over a point to see its test image.</source>
+        <translation>将指针悬停在点上可查看其测试图像。</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Test image #%1&lt;/b&gt;&lt;br&gt;true: %2&lt;br&gt;predicted: %3 ✓</source>
+        <translation>&lt;b&gt;测试图像 #%1&lt;/b&gt;&lt;br&gt;真实：%2&lt;br&gt;预测：%3 ✓</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Test image #%1&lt;/b&gt;&lt;br&gt;true: %2&lt;br&gt;&lt;span style=&apos;color:#c62828&apos;&gt;predicted: %3 ✗&lt;/span&gt;</source>
+        <translation>&lt;b&gt;测试图像 #%1&lt;/b&gt;&lt;br&gt;真实：%2&lt;br&gt;&lt;span style=&apos;color:#c62828&apos;&gt;预测：%3 ✗&lt;/span&gt;</translation>
+    </message>
+    <message>
+        <source>No input yet: draw in the Classify tab or click a point.</source>
+        <translation>还没有输入：在“分类”选项卡中绘画，或点击一个点。</translation>
+    </message>
+    <message>
+        <source>input</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>◆ Current input: %1</source>
+        <translation>◆ 当前输入：%1</translation>
     </message>
 </context>
 <context>
@@ -1383,10 +1548,6 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>&lt;b&gt;True “%1”, predicted “%2”&lt;/b&gt;: %3 images, most confident first.</source>
         <translation>&lt;b&gt;真实为“%1”，预测为“%2”&lt;/b&gt;：%3 张，置信度最高的在前。</translation>
-    </message>
-    <message>
-        <source>test image #%1 (true: %2)</source>
-        <translation>测试图像 #%1（真实：%2）</translation>
     </message>
 </context>
 <context>

@@ -18,6 +18,7 @@ from ..core.export import EXPORT_FORMATS, ExportError, export
 from .classify.tab import ClassifyTab
 from .inspect.tab import InspectTab
 from .network.tab import NetworkTab
+from .projector.tab import ProjectorTab
 from . import theme
 from .session import Session
 from .settings import Settings
@@ -99,6 +100,8 @@ class MainWindow(Retranslating, QMainWindow):
         self.tabs.addTab(self.inspect_tab, "")
         self.network_tab = NetworkTab(self.session, self.settings, self)
         self.tabs.addTab(self.network_tab, "")
+        self.projector_tab = ProjectorTab(self.session, self.settings, self)
+        self.tabs.addTab(self.projector_tab, "")
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -183,9 +186,10 @@ class MainWindow(Retranslating, QMainWindow):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("LeNet Studio"))
-        # Alt+T, Alt+C, Alt+I, Alt+K: letters that no menu or label of any tab uses.
+        # Alt+T, Alt+C, Alt+I, Alt+K, Alt+J: letters that no menu or label of any tab uses.
         for tab, text in ((self.train_tab, self.tr("&Train")), (self.classify_tab, self.tr("&Classify")),
-                          (self.inspect_tab, self.tr("&Inspect")), (self.network_tab, self.tr("Networ&k"))):
+                          (self.inspect_tab, self.tr("&Inspect")), (self.network_tab, self.tr("Networ&k")),
+                          (self.projector_tab, self.tr("Pro&jector"))):
             self.tabs.setTabText(self.tabs.indexOf(tab), text)
         for index, action in enumerate(self.tab_actions):
             action.setText(fill(self.tr("%1 tab"), button_text(self.tabs.tabText(index))))
@@ -219,7 +223,7 @@ class MainWindow(Retranslating, QMainWindow):
     def show_tab(self, name: str) -> None:
         """Bring tab ``name`` (one of Session.TABS) to the front."""
         tab = {"train": self.train_tab, "classify": self.classify_tab, "inspect": self.inspect_tab,
-               "network": self.network_tab}.get(name)
+               "network": self.network_tab, "projector": self.projector_tab}.get(name)
         if tab is not None:
             self.tabs.setCurrentWidget(tab)
 

@@ -49,7 +49,7 @@ class Session(QObject):
     open_checkpoint_requested = Signal()
     status_requested = Signal(str, int)  # message, milliseconds to show it (0: until the next)
 
-    TABS = ("train", "classify", "inspect", "network")
+    TABS = ("train", "classify", "inspect", "network", "projector")
 
     def __init__(self, data_root: str | None = None, parent: QObject | None = None,
                  settings: Settings | None = None):

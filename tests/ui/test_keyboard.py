@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QAbstractButton, QApplication, QGroupBox, QLabel, 
 from lenet_gui.ui.main_window import MainWindow
 from tests.support import prerequisites
 
-TABS = ("train", "classify", "inspect", "network")
+TABS = ("train", "classify", "inspect", "network", "projector")
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def window(qtbot, tmp_path):
 
 def _tab(window, name: str) -> QWidget:
     return {"train": window.train_tab, "classify": window.classify_tab, "inspect": window.inspect_tab,
-            "network": window.network_tab}[name]
+            "network": window.network_tab, "projector": window.projector_tab}[name]
 
 
 def _press(qtbot, window, keys: str) -> None:
@@ -44,8 +44,10 @@ def _press(qtbot, window, keys: str) -> None:
 
 @pytest.mark.parametrize("start", TABS)
 def test_ctrl_digits_and_alt_mnemonics_switch_tabs_from_each_tab(qtbot, window, start):
-    for keys_of in ({"train": "Ctrl+1", "classify": "Ctrl+2", "inspect": "Ctrl+3", "network": "Ctrl+4"},
-                    {"train": "Alt+T", "classify": "Alt+C", "inspect": "Alt+I", "network": "Alt+K"}):
+    for keys_of in ({"train": "Ctrl+1", "classify": "Ctrl+2", "inspect": "Ctrl+3", "network": "Ctrl+4",
+                     "projector": "Ctrl+5"},
+                    {"train": "Alt+T", "classify": "Alt+C", "inspect": "Alt+I", "network": "Alt+K",
+                     "projector": "Alt+J"}):
         for target in TABS:
             window.tabs.setCurrentWidget(_tab(window, start))
             window.tabs.tabBar().setFocus()
@@ -195,8 +197,9 @@ def test_tab_goes_through_the_classify_controls_in_reading_order(qtbot, window):
 def test_widgets_that_draw_have_names_for_screen_readers(window):
     drawn = [window.classify_tab.canvas, window.classify_tab.chart, window.classify_tab.original_view,
              window.classify_tab.input_view, window.inspect_tab.maps, window.inspect_tab.filters,
-             window.inspect_tab.saliency.canvas, window.train_tab.chart]
+             window.inspect_tab.saliency.canvas, window.train_tab.chart, window.projector_tab.scatter]
     for widget in drawn:
         assert widget.accessibleName(), type(widget).__name__
-    for widget in (window.classify_tab.canvas, window.inspect_tab.maps, window.train_tab.chart):
+    for widget in (window.classify_tab.canvas, window.inspect_tab.maps, window.train_tab.chart,
+                   window.projector_tab.scatter):
         assert widget.accessibleDescription(), type(widget).__name__

@@ -42,7 +42,7 @@ def test_every_control_is_visible_at_1024_by_600(qtbot, tmp_path):
     found = visibility.all_tabs_problems(window)
     # The screen of the offscreen platform is not 1024 x 600 here; the window's own size is what counts.
     found = {tab: [p for p in lines if not p.startswith("window ")] for tab, lines in found.items()}
-    assert found == {"Train": [], "Classify": [], "Inspect": [], "Network": []}
+    assert found == {"Train": [], "Classify": [], "Inspect": [], "Network": [], "Projector": []}
 
 
 def test_the_checker_sees_a_cut_control(qtbot, tmp_path):
@@ -79,7 +79,7 @@ def test_first_launch_fits_a_small_screen_at_each_scale(tmp_path, scale, width, 
     report = _run_window_report(tmp_path, scale, width, height)
     assert report["screen"] == [0, 0, 1024, 600], report  # the logical screen the window sees
     assert report["scale"] == float(scale)
-    assert report["problems"] == {"Train": [], "Classify": [], "Inspect": [], "Network": []}, report
+    assert report["problems"] == {"Train": [], "Classify": [], "Inspect": [], "Network": [], "Projector": []}, report
 
 
 def test_a_geometry_saved_on_a_larger_screen_is_brought_inside_this_one(qtbot, tmp_path):

@@ -47,6 +47,7 @@ NAMES = {
     "sigmoid", "dropout", "Grad-CAM", "logit", "PNG", "CSV", "JPEG", "BMP", "GIF", "WebP", "TIFF", "IDX",
     "KB", "MB", "px", "Ctrl", "Esc", "Delete", "d2l", "lr", "raw", "gz", "DIR", "LENET_DATA_ROOT",
     "data-root", "English", "Zalando", "Research", "MIT", "LeCun", "Cortes", "Burges", "Y", "C", "e",
+    "PCA", "t-SNE",
 }
 LAYER_NAME = re.compile(r"^(conv|pool|fc|flatten|relu|bn|logits)\d*$")
 CODE = re.compile(r"print\(net\)")  # PyTorch's own call, shown as code

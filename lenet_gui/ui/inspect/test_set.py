@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import torch
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QThread, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -34,9 +33,9 @@ from PySide6.QtWidgets import (
 from ...core.checkpoint import LoadedModel
 from ...core.data import DataSplit, DatasetError, dataset_info, download_megabytes, download_root, load_split
 from ...core.evaluation import EvaluationResult, evaluate_split
-from ...core.preprocess import Preprocessed
 from ..session import CurrentInput, Session
 from ..widgets.data_dialog import DatasetDialog
+from ..widgets.dataset_input import dataset_image_input
 from ..widgets.deferred import WhenVisible
 from ..widgets.text import Retranslating, display_class_name, display_class_names, fill
 from ..workers import Worker, start_worker
@@ -580,14 +579,8 @@ class TestSetPanel(Retranslating, QWidget):
         """Make test image ``image_index`` the session's current input."""
         if self.result is None:
             return
-        image = np.array(self.result.images[image_index], dtype=np.uint8)
-        true = display_class_name(self.result.loaded.classes[int(self.result.labels[image_index])])
-        tensor = torch.from_numpy(image.astype(np.float32) / 255.0).unsqueeze(0)
-        current = CurrentInput(
-            preprocessed=Preprocessed(tensor=tensor, blank=False),
-            original=image,
-            description=fill(self.tr("test image #%1 (true: %2)"), image_index, true),
-        )
+        true = self.result.loaded.classes[int(self.result.labels[image_index])]
+        current = dataset_image_input(self.result.images[image_index], image_index, true)
         self._last_choice = (image_index, current)
         self.session.set_input(current)
 
