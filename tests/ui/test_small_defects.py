@@ -273,3 +273,21 @@ def test_the_model_picker_lists_a_finished_run_at_once(qtbot, tmp_path, fake_dat
     added = [t for t in after if t not in before]
     assert len(added) == 1 and "run 1" in added[0], after
     assert window.session.current_model is current  # offered, not switched to
+
+
+def test_an_error_banner_keeps_its_message_through_a_language_switch_and_dismiss_clears_it(qtbot):
+    from lenet_gui.ui import i18n
+    from lenet_gui.ui.widgets.banner import ErrorBanner
+
+    banner = ErrorBanner()
+    qtbot.addWidget(banner)
+    banner.show_message("Cannot write <b>run.pt</b>: the disk is full.")
+    try:
+        i18n.set_language("zh_CN")
+        # The switch reaches widgets as an event: wait until the button has it.
+        qtbot.waitUntil(lambda: banner.close_button.toolTip() != "Hide this message", timeout=5000)
+        assert banner.plain_text() == "Cannot write run.pt: the disk is full."
+    finally:
+        i18n.set_language("en")
+    banner.dismiss()
+    assert banner.plain_text() == "" and banner.isHidden()

@@ -38,10 +38,6 @@ class ErrorBanner(Retranslating, QFrame):
 
     def dismiss(self) -> None:
         self.hide()
-        self.retranslate()
-
-    def retranslate(self) -> None:
-        self.close_button.setToolTip(self.tr("Hide this message"))
         self.text.clear()
 
     def plain_text(self) -> str:
