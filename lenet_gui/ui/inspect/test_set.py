@@ -389,7 +389,8 @@ class TestSetPanel(Retranslating, QWidget):
         try:
             info = dataset_info(key)
         except DatasetError as exc:
-            self._show_state(lambda: (str(exc), None))
+            message = str(exc)  # exc is unbound once the except block ends; a language switch calls this later
+            self._show_state(lambda: (message, None))
             return
         # The window's one search (--data-root, LENET_DATA_ROOT, the folder chosen in the Train
         # tab, the cache); a download goes where the Train tab's would.
@@ -491,8 +492,6 @@ class TestSetPanel(Retranslating, QWidget):
     def _show_result(self, result: EvaluationResult) -> None:
         self.result = result
         classes = result.loaded.classes
-        info = dataset_info(result.dataset_key)
-        total = int(result.confusion.sum())
         self._show_summary(result)
         self.action_button.setVisible(False)
         self.body_scroll.setVisible(True)
