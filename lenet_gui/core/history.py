@@ -184,6 +184,7 @@ class RunRecord:
     batch_x: list[float] = field(default_factory=list)  # fractional epoch of each batch
     batch_loss: list[float] = field(default_factory=list)
     diagnostics: list[dict] = field(default_factory=list)  # {"kind": ..., "data": {...}}
+    started_time: float = 0.0  # seconds since the epoch, to order runs started in the same second
 
     @property
     def damaged(self) -> bool:
@@ -297,6 +298,8 @@ def read_run(folder: str | os.PathLike) -> RunRecord:
         value = meta.get(name, {})
         setattr(record, name, value if isinstance(value, dict) else {})
     record.settings = settings
+    started_time = meta.get("started_time")
+    record.started_time = float(started_time) if isinstance(started_time, (int, float)) else 0.0
     if record.status not in STATUSES:
         record.status = INTERRUPTED
     if record.status == RUNNING and not _process_alive(meta.get("pid"), meta.get("host")):
@@ -354,7 +357,9 @@ def list_runs(runs_dir: str | os.PathLike) -> list[RunRecord]:
         folders = [p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     except OSError:
         return []
-    return [read_run(folder) for folder in sorted(folders, key=lambda p: p.name)]
+    # By name, which is the start to the second, then by the exact start within that second.
+    records = [read_run(folder) for folder in sorted(folders, key=lambda p: p.name)]
+    return sorted(records, key=lambda r: (r.id[:15], r.started_time))
 
 
 # -- changing a record ------------------------------------------------------------------------
@@ -451,7 +456,7 @@ class RunRecorder:
         self._last_batch_line = time.monotonic()
         self.meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "name": "", "note": "", "status": RUNNING,
-            "started_at": _now(), "ended_at": "", "source": source, "command": command, "device": "",
+            "started_at": _now(), "started_time": time.time(), "ended_at": "", "source": source, "command": command, "device": "",
             "pid": os.getpid(), "host": socket.gethostname(), "versions": software_versions(),
             "settings": config.to_dict(), "data": {}, "failure": "",
         }
