@@ -137,6 +137,8 @@ class TrainingChart(Retranslating, QWidget):
         # The legend explains the current run's line styles; older runs are told apart by colour
         # in the runs list, which keeps the legend short on a projector.
         series = self.runs.get(self.current)
+        if series is not None and not series.visible:  # a hidden run's samples would be crossed out
+            series = next((s for s in reversed(self.runs.values()) if s.visible), None)
         for legend, keys in ((self.loss_legend, ("batch", "epoch_loss")), (self.acc_legend, ("train_acc", "test_acc"))):
             legend.clear()
             if series is not None:
@@ -197,12 +199,15 @@ class TrainingChart(Retranslating, QWidget):
             "test_acc": self.acc_plot.plot([], [], name=names["test_acc"], symbol="o", symbolSize=7),
         }
         series.curves["batch"].setZValue(-1)
+        for curve in series.curves.values():
+            curve.setVisible(record.visible)
         self.runs[run_id] = series
         self.current = run_id
         for other_id in self.runs:
             self._style(other_id)
         self._fill_legends()
-        self._extend_x(record.config.epochs)
+        if record.visible:
+            self._extend_x(record.config.epochs)
 
     def _set_loss_top(self, top: float) -> None:
         if top != self._loss_top:
@@ -264,14 +269,22 @@ class TrainingChart(Retranslating, QWidget):
         series = self.runs.get(run_id)
         if series is None:
             return
-        result = series.epochs[-1]
-        if math.isfinite(result.loss):
-            series.highest_loss = max(series.highest_loss, result.loss)
+        # Every epoch, not only the last: a run from the history arrives with all of them at once.
+        series.highest_loss = max([series.highest_loss, *(e.loss for e in series.epochs if math.isfinite(e.loss))])
         x = np.array([e.epoch for e in series.epochs], dtype=float)
         series.curves["epoch_loss"].setData(x, np.array([e.loss for e in series.epochs]))
         series.curves["train_acc"].setData(x, np.array([e.train_acc for e in series.epochs]))
         series.curves["test_acc"].setData(x, np.array([e.test_acc for e in series.epochs]))
         self._update_loss_range()
+
+    def set_current(self, run_id: int | None) -> None:
+        """Draw run ``run_id`` (the one selected in the list) in full colour, the others dimmed."""
+        if run_id not in self.runs or run_id == self.current:
+            return
+        self.current = run_id
+        for other_id in self.runs:
+            self._style(other_id)
+        self._fill_legends()
 
     def _set_run_visible(self, run_id: int, visible: bool) -> None:
         series = self.runs.get(run_id)
@@ -281,6 +294,8 @@ class TrainingChart(Retranslating, QWidget):
             curve.setVisible(visible)
         self._loss_top = 0.0  # may shrink, now that a run is hidden
         self._update_loss_range()
+        self._fill_legends()
+        self._extend_x(max([1, *(s.record.config.epochs for s in self.runs.values() if s.visible)]))
 
     def _remove_run(self, run_id: int) -> None:
         series = self.runs.pop(run_id, None)
