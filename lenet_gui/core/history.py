@@ -606,15 +606,15 @@ def final_metrics(record: RunRecord) -> dict:
 
 
 def comparison(records: list[RunRecord]) -> tuple[list[str], list[list]]:
-    """``(columns, rows)``: one row per record, its id, then every setting that differs, then
-    the final metrics."""
+    """``(columns, rows)``: one row per record, its id, its final metrics (what a comparison
+    is read for), then every setting that differs."""
     readable = [r for r in records if not r.damaged]
     settings = differing_settings(readable)
-    columns = ["id", *settings, *METRICS]
+    columns = ["id", *METRICS, *settings]
     rows = []
     for record in readable:
         metrics = final_metrics(record)
-        rows.append([record.id, *(record.settings.get(k) for k in settings), *(metrics[m] for m in METRICS)])
+        rows.append([record.id, *(metrics[m] for m in METRICS), *(record.settings.get(k) for k in settings)])
     return columns, rows
 
 

@@ -203,8 +203,8 @@ def test_the_comparison_shows_exactly_the_settings_that_differ(tmp_path):
     c = _record_with(tmp_path, lr=0.1, activation="relu", batch_norm=True)
     assert history.differing_settings([a, b]) == ["lr"]
     columns, rows = history.comparison([a, b, c])
-    assert columns == ["id", "lr", "activation", "batch_norm", *history.METRICS]
-    assert rows[2][:4] == [c.id, 0.1, "relu", True]
+    assert columns == ["id", *history.METRICS, "lr", "activation", "batch_norm"]
+    assert rows[2][0] == c.id and rows[2][-3:] == [0.1, "relu", True]
     assert rows[0][columns.index("test_acc")] == 0.25 and rows[2][columns.index("test_acc")] == pytest.approx(0.55)
     assert history.comparison([a, a])[0] == ["id", *history.METRICS]
 

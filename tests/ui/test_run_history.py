@@ -161,8 +161,8 @@ def test_compare_shows_exactly_the_differing_settings_sorts_and_exports(qtbot, s
     dialog = tab.compare_dialog()
     qtbot.addWidget(dialog)
     headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())]
-    assert headers == ["Run", "Epochs", "Learning rate", "Epochs done", "Final loss", "Final train acc",
-                       "Final test acc", "Time (s)"]
+    assert headers == ["Run", "Epochs done", "Final loss", "Final train acc", "Final test acc", "Time (s)",
+                       "Epochs", "Learning rate"]
     assert "2 setting(s) differ" in dialog.summary.text()
     lr = headers.index("Learning rate")
     dialog.table.sortItems(lr, Qt.SortOrder.AscendingOrder)
@@ -170,8 +170,8 @@ def test_compare_shows_exactly_the_differing_settings_sorts_and_exports(qtbot, s
     path = tmp_path / "compared.csv"
     assert dialog.export_csv(str(path))
     rows = list(csv.reader(path.open()))
-    assert rows[0] == ["id", "epochs", "lr", *history.METRICS]
-    assert [row[1:3] for row in rows[1:]] == [["1", "0.001"], ["2", "0.01"], ["1", "0.003"]]
+    assert rows[0] == ["id", *history.METRICS, "epochs", "lr"]
+    assert [row[-2:] for row in rows[1:]] == [["1", "0.001"], ["2", "0.01"], ["1", "0.003"]]
     # With fewer than two selected, the ticked runs are compared.
     tab.runs_panel.select_run(runs[0].run_id)
     assert tab.compare_runs() == []

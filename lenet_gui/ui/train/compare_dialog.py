@@ -34,7 +34,9 @@ class CompareDialog(Retranslating, QDialog):
         for row, values in enumerate(self.rows):
             for column, value in enumerate(values):
                 item = QTableWidgetItem()
-                if isinstance(value, float):
+                if isinstance(value, bool):
+                    item.setData(Qt.ItemDataRole.UserRole, value)  # its text: retranslate()
+                elif isinstance(value, float):
                     # Numbers sort as numbers; shown as the log shows them.
                     item.setData(Qt.ItemDataRole.DisplayRole, round(value, 4) if abs(value) >= 1e-3 else value)
                 elif isinstance(value, int) and not isinstance(value, bool):
@@ -42,6 +44,8 @@ class CompareDialog(Retranslating, QDialog):
                 else:
                     item.setText("–" if value is None else str(value))
                 self.table.setItem(row, column, item)
+        # Sortable by a click on a column's title; until then in the order the runs were listed.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.table.setSortingEnabled(True)
         self.export_button = QPushButton()
         self.export_button.clicked.connect(self.export_dialog)
@@ -52,7 +56,9 @@ class CompareDialog(Retranslating, QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
-        self.resize(760, 360)
+        self.table.resizeColumnsToContents()
+        wanted = self.table.horizontalHeader().length() + 2 * self.table.frameWidth() + 24
+        self.resize(max(520, min(1100, wanted)), 360)
         self.retranslate()
 
     def column_label(self, key: str) -> str:
@@ -82,6 +88,12 @@ class CompareDialog(Retranslating, QDialog):
             text = self.tr("These runs have the same settings. Click a column's title to sort by it.")
         self.summary.setText(text)
         self.table.setHorizontalHeaderLabels([self.column_label(key) for key in self.columns])
+        for row in range(self.table.rowCount()):
+            for column in range(self.table.columnCount()):
+                item = self.table.item(row, column)
+                value = item.data(Qt.ItemDataRole.UserRole)
+                if isinstance(value, bool):
+                    item.setText(self.tr("yes") if value else self.tr("no"))
         self.export_button.setText(self.tr("&Export CSV…"))
 
     def header_keys(self) -> list[str]:

@@ -55,9 +55,10 @@ class RunsPanel(Retranslating, QGroupBox):
         self.compare_button = button("compareRuns", self.compare_requested.emit)
         self.again_button = button("trainAgain", lambda: self._emit_for_current(self.again_requested))
         edits = QGridLayout()
-        for index, widget in enumerate((self.rename_button, self.note_button, self.remove_button,
-                                        self.undo_button, self.compare_button, self.again_button)):
-            edits.addWidget(widget, index // 2, index % 2)
+        edits.setSpacing(4)
+        for index, widget in enumerate((self.rename_button, self.note_button, self.compare_button,
+                                        self.remove_button, self.undo_button, self.again_button)):
+            edits.addWidget(widget, index // 3, index % 3)
         results = QGridLayout()
         for index, action in enumerate(result_actions):
             results.addWidget(action_button(action), index // 2, index % 2)
