@@ -132,6 +132,7 @@ class MainWindow(Retranslating, QMainWindow):
             self.training_menu.addAction(action)
         self.training_menu.addSeparator()
         self.training_menu.addAction(self.train_tab.use_action)
+        self.training_menu.addAction(self.train_tab.inspect_action)
 
         self.image_menu = bar.addMenu("")
         for action in (self.classify_tab.open_image_action, self.classify_tab.paste_action):

@@ -86,18 +86,19 @@ class RunsPanel(Retranslating, QGroupBox):
         self.list.setToolTip(self.tr("This session's runs and the run history: tick a run to show it on the "
                                      "chart; Ctrl+click to select several and compare them"))
         for widget, text, tip in (
-            (self.rename_button, self.tr("Re&name…"), self.tr("Give the selected run a name of your own")),
-            (self.note_button, self.tr("N&ote…"), self.tr("Write a note about the selected run")),
-            (self.remove_button, self.tr("&Delete run"),
+            (self.rename_button, self.tr("&Rename…"), self.tr("Give the selected run a name of your own")),
+            (self.note_button, self.tr("Note…"), self.tr("Write a note about the selected run")),
+            (self.remove_button, self.tr("Delete run"),
              self.tr("Delete the selected run from the list and the run history (Undo brings it back)")),
             (self.undo_button, self.tr("&Undo delete"), self.tr("Bring back the run deleted last")),
-            (self.compare_button, self.tr("Com&pare…"),
+            (self.compare_button, self.tr("Comp&are…"),
              self.tr("Compare the selected runs (or every ticked run): the settings that differ and the final figures")),
             (self.again_button, self.tr("Train a&gain"), self.tr("Put the selected run's settings into the form")),
         ):
             widget.setText(text)
             widget.setToolTip(tip)
-        self.folder_button.setText(self.tr("C&hange…"))
+        # Few buttons here have an Alt+letter: the form's labels, the tabs and the menus use most.
+        self.folder_button.setText(self.tr("Change…"))
         self.folder_button.setToolTip(self.tr("Keep the run history in another folder"))
         self._show_folder()
         self.model.retranslate()
