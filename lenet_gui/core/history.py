@@ -38,7 +38,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checkpoint import CheckpointError, save_checkpoint, software_versions
+from .checkpoint import save_checkpoint, software_versions
 from .engine import BatchProgress, EpochResult, Finished, TrainConfig, train_config_from_dict
 from .files import write_atomically
 
@@ -502,7 +502,7 @@ class RunRecorder:
             return
         try:
             write()
-        except (OSError, CheckpointError) as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever goes wrong here, the run itself goes on
             self._failed(exc)
 
     # -- what happens in a run ------------------------------------------------------------------

@@ -205,3 +205,17 @@ def test_the_runs_folder_setting_moves_the_history(qtbot, settings_file, fake_da
     # Remembered: the next start uses it.
     tab = _window(qtbot, settings_file, fake_data_root).train_tab
     assert tab.session.runs_folder() == elsewhere and len(tab.runs) == 1
+
+
+def test_a_run_that_cannot_be_recorded_trains_on_and_says_why(qtbot, settings_file, fake_data_root, tmp_path,
+                                                              monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the run history should be")
+    monkeypatch.setenv(history.RUNS_DIR_ENV, str(blocker))
+    messages = []
+    tab = _window(qtbot, settings_file, fake_data_root).train_tab
+    tab.status_message.connect(messages.append)
+    run = _train_in_window(qtbot, tab, epochs=2)
+    assert run.epochs_done == 2 and run.has_results and run.record_dir is None
+    assert f"Cannot record the run in {blocker}" in tab.log.toPlainText()
+    assert "The run cannot be recorded in the run history (see the log)" in messages
