@@ -67,7 +67,7 @@ def test_a_cli_run_appears_in_the_window_after_a_restart_with_the_same_curves(qt
     assert tab.runs_panel.run_texts() == [
         f"Fashion-MNIST · classic · {run.started_at[:10]} {run.started_at[11:16]}: test acc {printed[-1][3]}"]
     # Hidden until ticked; then the chart draws what the command line printed.
-    assert not tab.chart.runs[run.run_id].curves["test_acc"].isVisible()
+    assert tab.chart.acc_plot.listDataItems() == [] and tab.chart.loss_plot.listDataItems() == []
     tab.runs.setData(tab.runs.index(0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
     assert tab.chart.runs[run.run_id].curves["test_acc"].isVisible()
     assert [(int(x), f"{y:.3f}") for x, y in _curve(tab, run.run_id, "test_acc")] == [
