@@ -1,10 +1,11 @@
-"""``lenet-gui``: the desktop app, and headless sub-commands train, predict, evaluate, export,
+"""``lenet-gui``: the desktop app, and headless sub-commands train, runs, predict, evaluate, export,
 export-script, summary."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -18,6 +19,14 @@ def _add_data_root(parser: argparse.ArgumentParser, top_level: bool = False) -> 
         "--data-root", metavar="DIR", default=None if top_level else argparse.SUPPRESS,
         help="folder holding the data sets (torchvision layout); default: $LENET_DATA_ROOT, "
              "else a per-user cache folder",
+    )
+
+
+def _add_runs_dir(parser: argparse.ArgumentParser, top_level: bool = False) -> None:
+    parser.add_argument(
+        "--runs-dir", metavar="DIR", default=None if top_level else argparse.SUPPRESS,
+        help="folder of the run history; default: $LENET_RUNS_DIR, else the folder chosen in the "
+             "window, else a per-user data folder (on Linux ~/.local/share/lenet-studio/runs)",
     )
 
 
@@ -56,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--uninstall-desktop-entry", action="store_true",
                          help="remove what --install-desktop-entry wrote and exit")
     _add_data_root(parser, top_level=True)
+    _add_runs_dir(parser, top_level=True)
     # The window's languages (ui.i18n.LANGUAGES, which a test keeps equal to this list; naming
     # them here keeps Qt out of the command line's start).
     parser.add_argument("--lang", choices=["en", "zh_CN"], default=None,
@@ -76,7 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="keep the last N training images out of training, to calibrate the model "
                             "(default: the preset's; robust holds out 5000)")
     train.add_argument("--save", metavar="PATH", help="save the trained model as a checkpoint")
+    _add_runs_dir(train)
     _add_data_root(train)
+
+    runs = sub.add_parser("runs", help="list the recorded training runs, one line each")
+    runs.add_argument("--json", action="store_true",
+                      help="one JSON object per line: settings, per-epoch history, diagnostics")
+    _add_runs_dir(runs)
 
     predict = sub.add_parser("predict", help="classify image files")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
@@ -185,7 +201,30 @@ class _ProgressBar:
             self.stream.flush()
 
 
+def _runs_dir(args):
+    """--runs-dir, else $LENET_RUNS_DIR, else the folder chosen in the window, else the default."""
+    from .core.history import RUNS_DIR_ENV, resolve_runs_dir
+
+    explicit = getattr(args, "runs_dir", None)
+    chosen = None if explicit or os.environ.get(RUNS_DIR_ENV) else _runs_folder_chosen_in_the_window()
+    return resolve_runs_dir(explicit, chosen)
+
+
+def _runs_folder_chosen_in_the_window() -> str | None:
+    try:
+        from PySide6.QtCore import QSettings
+
+        from .ui.app import APPLICATION, ORGANIZATION
+        from .ui.settings import Settings
+
+        value = QSettings(ORGANIZATION, APPLICATION).value(Settings.runs_folder.key, "")
+    except Exception:  # noqa: BLE001 - no Qt here (or no readable settings): the default folder
+        return None
+    return value if isinstance(value, str) and value else None
+
+
 def cmd_train(args) -> int:
+    from .core import history
     from .core.checkpoint import save_checkpoint
     from .core.data import DatasetError, load_dataset
     from .core.engine import BatchProgress, EpochResult, EvaluationStarted, Trainer, TrainingError
@@ -206,9 +245,17 @@ def cmd_train(args) -> int:
     except (DatasetError, TrainingError) as exc:
         bar.clear()
         return _fail(str(exc))
+    command = shlex.join([PROG, *args.argv])
+    title = history.model_title(config.preset, dataset.info.title)
+    recorder = history.RunRecorder(_runs_dir(args), config, source="cli", command=command, title=title)
+    recorder.run_started(str(trainer.device), train_samples=len(trainer.train_split),
+                         test_samples=len(trainer.test_split), batches_per_epoch=trainer.batches_per_epoch,
+                         data_source=str(dataset.source))
     print(f"training on {trainer.device}", flush=True)
     try:
         for event in trainer.run():
+            # Recorded before it is printed: a line on the screen is a line on disk.
+            recorder.record(event, trainer)
             if isinstance(event, BatchProgress):
                 bar.update(event)
             elif isinstance(event, EvaluationStarted):
@@ -218,17 +265,26 @@ def cmd_train(args) -> int:
                 print(event.line(), flush=True)
     except KeyboardInterrupt:
         bar.clear()
+        recorder.log("interrupted: training stopped")
+        recorder.finish(history.STOPPED)
         print("interrupted: training stopped", file=sys.stderr)
         if not trainer.history:
+            _report_record(recorder)
             return 130
     except TrainingError as exc:
         bar.clear()
+        recorder.finish(history.FAILED, str(exc))
+        _report_record(recorder)
         return _fail(str(exc))
+    except BaseException as exc:
+        recorder.finish(history.FAILED, f"{type(exc).__name__}: {exc}")
+        raise
+    _report_record(recorder)
     if args.save:
         # After Ctrl+C mid-epoch: the weights of the last completed epoch, matching the history.
         state, meta = trainer.checkpoint_state()
-        meta["command"] = shlex.join([PROG, *args.argv])
-        meta["title"] = f"LeNet ({config.preset}) on {dataset.info.title}"
+        meta["command"] = command
+        meta["title"] = title
         try:
             save_checkpoint(args.save, trainer.model, meta, state_dict=state)
         except Exception as exc:  # the run's figures are printed already; say why the file is missing
@@ -244,6 +300,42 @@ def cmd_train(args) -> int:
                 line += f"; out-of-distribution threshold {block['ood']['threshold']:.2f} ({block['ood']['method']})"
             print(line)
         print(f"saved {args.save}")
+    return 0
+
+
+def _report_record(recorder) -> None:
+    # On stderr, with the progress: stdout holds the tutorial's lines and nothing else.
+    if recorder.ok:
+        print(f"run recorded in {recorder.folder}", file=sys.stderr)
+    else:
+        print(f"{PROG}: warning: {recorder.problem}", file=sys.stderr)
+
+
+def _runs_line(record) -> str:
+    if record.damaged:
+        return f"{record.id}  damaged: {record.problem}"
+    acc = record.final_test_acc
+    date = record.started_at[:16].replace("T", " ")
+    parts = [record.id, date, record.dataset, record.preset,
+             f"{len(record.epochs)}/{record.planned_epochs} epochs",
+             f"test acc {acc:.3f}" if acc is not None else "test acc -", record.status]
+    if record.name:
+        parts.append(repr(record.name))
+    return "  ".join(parts)
+
+
+def cmd_runs(args) -> int:
+    from .core.history import list_runs
+
+    runs_dir = _runs_dir(args)
+    records = list_runs(runs_dir)
+    if not records and not args.json:
+        print(f"no runs recorded in {runs_dir}", file=sys.stderr)
+    for record in records:
+        if args.json:
+            print(json.dumps(record.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(_runs_line(record), flush=True)
     return 0
 
 
@@ -414,7 +506,7 @@ def cmd_desktop_entry(install: bool) -> int:
 def run_gui(args) -> int:
     from .ui.app import run_app
 
-    return run_app(data_root=args.data_root, language=args.lang)
+    return run_app(data_root=args.data_root, language=args.lang, runs_dir=args.runs_dir)
 
 
 def _printable_streams() -> None:
@@ -438,8 +530,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.install_desktop_entry or args.uninstall_desktop_entry:
         return cmd_desktop_entry(install=args.install_desktop_entry)
-    commands = {"train": cmd_train, "predict": cmd_predict, "evaluate": cmd_evaluate, "export": cmd_export,
-                "export-script": cmd_export_script, "summary": cmd_summary}
+    commands = {"train": cmd_train, "runs": cmd_runs, "predict": cmd_predict, "evaluate": cmd_evaluate,
+                "export": cmd_export, "export-script": cmd_export_script, "summary": cmd_summary}
     if args.command is None:
         return run_gui(args)
     try:

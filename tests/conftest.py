@@ -26,8 +26,11 @@ Safety (autouse)
 Safety (autouse, for the whole session)
     Downloads go to an unreachable loopback port unless ``LENET_MIRRORS`` is set (a test may set
     it with monkeypatch), so a test that misses a data set fails at once instead of reaching for
-    the internet; ``XDG_CACHE_HOME`` points into pytest's tmp folder, so no test writes into the
-    real per-user cache.
+    the internet; ``XDG_CACHE_HOME`` and ``XDG_DATA_HOME`` point into pytest's tmp folder, so no
+    test writes into the real per-user cache or data folder.
+    ``LENET_RUNS_DIR`` (where every training run is recorded, core/history.py) points into the
+    session's tmp folder, and, per test, ``runs_dir``: an empty tmp folder of the test's own, so
+    no test writes into the real run history and each sees only the runs it made.
 
 Real data: nothing here hard-codes where the data sets live; ``scripts/run-tests.sh`` sets
 ``LENET_DATA_ROOT``.
@@ -65,7 +68,19 @@ def _no_internet_and_private_cache(tmp_path_factory):
         if not os.environ.get("LENET_MIRRORS"):
             mp.setenv("LENET_MIRRORS", UNREACHABLE_MIRROR)
         mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        # Session-wide too: module-scoped fixtures (a CLI run shared by a module's tests) run
+        # before the per-test folder below is set.
+        mp.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+        mp.setenv("LENET_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
         yield
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    """The run history's folder for this test (``$LENET_RUNS_DIR``), empty at its start."""
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("LENET_RUNS_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(autouse=True)

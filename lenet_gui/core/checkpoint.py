@@ -64,7 +64,8 @@ class LoadedModel:
             return Calibration()
 
 
-def _versions() -> dict:
+def software_versions() -> dict:
+    """The versions a saved file records: this app's, torch's and Python's."""
     from .. import __version__
 
     return {"lenet_gui": __version__, "torch": torch.__version__, "python": platform.python_version()}
@@ -102,7 +103,7 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
     path = Path(path)
     meta = dict(metadata or {})
     meta.setdefault("saved_at", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    meta["versions"] = _versions()
+    meta["versions"] = software_versions()
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

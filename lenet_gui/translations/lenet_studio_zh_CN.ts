@@ -161,6 +161,155 @@
     </message>
 </context>
 <context>
+    <name>CompareDialog</name>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Data set</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预设</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>轮数</translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation>批量大小</translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation>学习率</translation>
+    </message>
+    <message>
+        <source>Optimizer</source>
+        <translation>优化器</translation>
+    </message>
+    <message>
+        <source>Momentum</source>
+        <translation>动量</translation>
+    </message>
+    <message>
+        <source>Weight decay</source>
+        <translation>权重衰减</translation>
+    </message>
+    <message>
+        <source>Schedule</source>
+        <translation>学习率调度</translation>
+    </message>
+    <message>
+        <source>Label smoothing</source>
+        <translation>标签平滑</translation>
+    </message>
+    <message>
+        <source>Random shift</source>
+        <translation>随机平移</translation>
+    </message>
+    <message>
+        <source>Random flip</source>
+        <translation>随机翻转</translation>
+    </message>
+    <message>
+        <source>Activation</source>
+        <translation>激活函数</translation>
+    </message>
+    <message>
+        <source>Pooling</source>
+        <translation>池化</translation>
+    </message>
+    <message>
+        <source>Batch norm</source>
+        <translation>批量规范化</translation>
+    </message>
+    <message>
+        <source>Dropout</source>
+        <translation>暂退法（dropout）</translation>
+    </message>
+    <message>
+        <source>Normalised input</source>
+        <translation>标准化输入</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>设备</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>Threads</source>
+        <translation>线程数</translation>
+    </message>
+    <message>
+        <source>Test batch size</source>
+        <translation>测试批量大小</translation>
+    </message>
+    <message>
+        <source>Epochs done</source>
+        <translation>已完成轮数</translation>
+    </message>
+    <message>
+        <source>Final loss</source>
+        <translation>最终损失</translation>
+    </message>
+    <message>
+        <source>Final train acc</source>
+        <translation>最终训练准确率</translation>
+    </message>
+    <message>
+        <source>Final test acc</source>
+        <translation>最终测试准确率</translation>
+    </message>
+    <message>
+        <source>Time (s)</source>
+        <translation>时间（秒）</translation>
+    </message>
+    <message>
+        <source>Compare runs</source>
+        <translation>比较运行</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n setting(s) differ between these runs; the others are the same. Click a column&apos;s title to sort by it.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>These runs have the same settings. Click a column&apos;s title to sort by it.</source>
+        <translation>这些运行的设置完全相同。点击列标题可按该列排序。</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>&amp;Export CSV…</source>
+        <translation>导出 CSV(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Export comparison</source>
+        <translation>导出比较结果</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+</context>
+<context>
     <name>ConfusionTable</name>
     <message>
         <source>acc.</source>
@@ -1318,12 +1467,22 @@ Click to make it the current input.</source>
         </translation>
     </message>
     <message>
+        <source>%1
+Note: %2</source>
+        <translation>%1
+备注：%2</translation>
+    </message>
+    <message>
         <source>classic</source>
         <translation>经典</translation>
     </message>
     <message>
         <source>modern</source>
         <translation>现代</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · %3</source>
+        <translation>%1 · %2 · %3</translation>
     </message>
     <message>
         <source>Run %1 · %2 · %3</source>
@@ -1341,6 +1500,14 @@ Click to make it the current input.</source>
         <source>%1 (stopped)</source>
         <translation>%1（已停止）</translation>
     </message>
+    <message>
+        <source>%1 (interrupted)</source>
+        <translation>%1（已中断）</translation>
+    </message>
+    <message>
+        <source>%1 (running elsewhere)</source>
+        <translation>%1（正在别处运行）</translation>
+    </message>
 </context>
 <context>
     <name>RunsPanel</name>
@@ -1349,16 +1516,68 @@ Click to make it the current input.</source>
         <translation>运行记录</translation>
     </message>
     <message>
-        <source>Runs of this session: untick to hide one on the chart</source>
-        <translation>本次会话的各次运行：取消勾选可在图表中隐藏</translation>
+        <source>This session&apos;s runs and the run history: tick a run to show it on the chart; Ctrl+click to select several and compare them</source>
+        <translation>本次会话的运行和历史运行：勾选一次运行即可在图表中显示；按住 Ctrl 点击可选择多次运行进行比较</translation>
     </message>
     <message>
-        <source>&amp;Remove run</source>
-        <translation>移除运行(&amp;R)</translation>
+        <source>&amp;Rename…</source>
+        <translation>重命名(&amp;R)…</translation>
     </message>
     <message>
-        <source>Remove the selected run from the chart and the list</source>
-        <translation>从图表和列表中移除所选运行</translation>
+        <source>Give the selected run a name of your own</source>
+        <translation>为所选运行起一个自己的名字</translation>
+    </message>
+    <message>
+        <source>Note…</source>
+        <translation>备注…</translation>
+    </message>
+    <message>
+        <source>Write a note about the selected run</source>
+        <translation>为所选运行写一条备注</translation>
+    </message>
+    <message>
+        <source>Delete run</source>
+        <translation>删除运行</translation>
+    </message>
+    <message>
+        <source>Delete the selected run from the list and the run history (Undo brings it back)</source>
+        <translation>从列表和运行历史中删除所选运行（可撤销）</translation>
+    </message>
+    <message>
+        <source>&amp;Undo delete</source>
+        <translation>撤销删除(&amp;U)</translation>
+    </message>
+    <message>
+        <source>Bring back the run deleted last</source>
+        <translation>恢复最近删除的运行</translation>
+    </message>
+    <message>
+        <source>Comp&amp;are…</source>
+        <translation>比较(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>Compare the selected runs (or every ticked run): the settings that differ and the final figures</source>
+        <translation>比较所选运行（或所有已勾选的运行）：不同的设置及最终指标</translation>
+    </message>
+    <message>
+        <source>Train a&amp;gain</source>
+        <translation>再次训练(&amp;G)</translation>
+    </message>
+    <message>
+        <source>Put the selected run&apos;s settings into the form</source>
+        <translation>将所选运行的设置填入表单</translation>
+    </message>
+    <message>
+        <source>Change…</source>
+        <translation>更改…</translation>
+    </message>
+    <message>
+        <source>Keep the run history in another folder</source>
+        <translation>将运行历史保存到另一个文件夹</translation>
+    </message>
+    <message>
+        <source>Run history: %1</source>
+        <translation>运行历史：%1</translation>
     </message>
 </context>
 <context>
@@ -1625,6 +1844,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>将当前的训练配方写成教程风格的独立 PyTorch 脚本</translation>
     </message>
     <message>
+        <source>Open in &amp;Inspect</source>
+        <translation>在探查中打开(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Look inside the selected run&apos;s model: feature maps, filters, saliency</source>
+        <translation>查看所选运行的模型内部：特征图、卷积核、显著性</translation>
+    </message>
+    <message>
         <source>Training</source>
         <translation>训练</translation>
     </message>
@@ -1727,6 +1954,10 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         </translation>
     </message>
     <message>
+        <source>The run cannot be recorded in the run history (see the log)</source>
+        <translation>无法将本次运行记录到运行历史（详见日志）</translation>
+    </message>
+    <message>
         <source>Training diverged</source>
         <translation>训练发散</translation>
     </message>
@@ -1757,6 +1988,56 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>Training finished: test accuracy %1</source>
         <translation>训练完成：测试准确率 %1</translation>
+    </message>
+    <message>
+        <source>Deleted %1 (Undo delete brings it back)</source>
+        <translation>已删除 %1（“撤销删除”可恢复）</translation>
+    </message>
+    <message>
+        <source>Rename run</source>
+        <translation>重命名运行</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>A note about %1:</source>
+        <translation>关于 %1 的备注：</translation>
+    </message>
+    <message>
+        <source>The settings of %1 are in the form: click Train</source>
+        <translation>%1 的设置已填入表单：点击“训练”即可</translation>
+    </message>
+    <message>
+        <source>Select two runs or more (Ctrl+click) to compare them</source>
+        <translation>请选择两次或更多运行（按住 Ctrl 点击）进行比较</translation>
+    </message>
+    <message>
+        <source>Run history: %1 cannot be read (%2); skipped</source>
+        <translation>运行历史：无法读取 %1（%2），已跳过</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n run(s) in the history cannot be read: see the log</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The run history stays in %1: --runs-dir or LENET_RUNS_DIR chooses it for this start.</source>
+        <translation>运行历史仍保存在 %1：本次启动由 --runs-dir 或 LENET_RUNS_DIR 指定。</translation>
+    </message>
+    <message>
+        <source>Folder of the run history</source>
+        <translation>运行历史所在文件夹</translation>
+    </message>
+    <message>
+        <source>Trained: %1</source>
+        <translation>已训练：%1</translation>
     </message>
     <message>
         <source>Trained: %1 (%2), run %3</source>

@@ -27,7 +27,7 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run_app(data_root: str | None = None, language: str | None = None) -> int:
+def run_app(data_root: str | None = None, language: str | None = None, runs_dir: str | None = None) -> int:
     """``language``: a code of ``i18n.LANGUAGES`` for this start only; None: the saved choice,
     or the system's language when there is none."""
     # Before Qt, whose own failure here is an abort that names no package.
@@ -48,7 +48,7 @@ def run_app(data_root: str | None = None, language: str | None = None) -> int:
 
     settings = Settings()
     i18n.set_language(i18n.resolve(language or settings.language))
-    window = MainWindow(data_root=data_root, settings=settings)
+    window = MainWindow(data_root=data_root, settings=settings, runs_dir=runs_dir)
     window.show()
     status = app.exec()
     if not stop_all_and_wait():

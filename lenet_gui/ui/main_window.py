@@ -64,11 +64,12 @@ class MainWindow(Retranslating, QMainWindow):
     # File > Export model… has finished: the path, and the reason it failed ("" when written).
     export_finished = Signal(str, str)
 
-    def __init__(self, data_root: str | None = None, settings: Settings | QSettings | None = None):
+    def __init__(self, data_root: str | None = None, settings: Settings | QSettings | None = None,
+                 runs_dir: str | None = None):
         super().__init__()
         keep_window_thread_off_the_training_cores()
         self.settings = Settings.wrap(settings)
-        self.session = Session(data_root=data_root, parent=self, settings=self.settings)
+        self.session = Session(data_root=data_root, parent=self, settings=self.settings, runs_dir=runs_dir)
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
@@ -137,6 +138,7 @@ class MainWindow(Retranslating, QMainWindow):
         self.training_menu.addSeparator()
         self.training_menu.addAction(self.train_tab.use_action)
         self.training_menu.addAction(self.train_tab.export_script_action)
+        self.training_menu.addAction(self.train_tab.inspect_action)
 
         self.image_menu = bar.addMenu("")
         for action in (self.classify_tab.open_image_action, self.classify_tab.paste_action):

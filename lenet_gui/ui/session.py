@@ -18,6 +18,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 
 from ..core.checkpoint import LoadedModel, load_checkpoint
 from ..core.data import ALL_SPLITS, locate_dataset
+from ..core.history import resolve_runs_dir
 from ..core.inference import Prediction
 from ..core.preprocess import Preprocessed
 from ..core.resources import BUNDLED_MODELS
@@ -52,9 +53,10 @@ class Session(QObject):
     TABS = ("train", "classify", "inspect", "network", "projector")
 
     def __init__(self, data_root: str | None = None, parent: QObject | None = None,
-                 settings: Settings | None = None):
+                 settings: Settings | None = None, runs_dir: str | None = None):
         super().__init__(parent)
         self.data_root = data_root  # --data-root; None: search LENET_DATA_ROOT, the chosen folder, the cache
+        self.runs_dir = runs_dir  # --runs-dir; None: LENET_RUNS_DIR, the chosen folder, the default
         self.settings = Settings.wrap(settings)
         self._models: list[tuple[str, LoadedModel | Path]] = []  # (title, model or its path)
         self.current_model: LoadedModel | None = None
@@ -115,6 +117,10 @@ class Session(QObject):
         """The folder that holds the ``splits`` of data set ``key`` (core.data.candidate_roots's
         search, with the folder the user chose in the window), or None."""
         return locate_dataset(key, self.data_root, self.settings.data_root or None, splits)
+
+    def runs_folder(self) -> Path:
+        """Where the run history is kept (core.history.resolve_runs_dir's order)."""
+        return resolve_runs_dir(self.runs_dir, self.settings.runs_folder or None)
 
     # -- requests of the window -----------------------------------------------------------------
 

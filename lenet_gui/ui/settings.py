@@ -50,6 +50,8 @@ class Settings:
 
     # The folder chosen in a "data set missing" dialog (see core.data.candidate_roots).
     data_root = _Key("data/root", "", str)
+    # The run history's folder chosen in the window; empty: the default (core.history.resolve_runs_dir).
+    runs_folder = _Key("history/runs_folder", "", str)
 
     pen_width = _Key("classify/pen_width", 0, int)  # thousandths of the canvas side; 0: the canvas's default
     white_on_black = _Key("classify/white_on_black", True, bool)

@@ -137,6 +137,8 @@ class TrainingChart(Retranslating, QWidget):
         # The legend explains the current run's line styles; older runs are told apart by colour
         # in the runs list, which keeps the legend short on a projector.
         series = self.runs.get(self.current)
+        if series is not None and not series.visible:  # a hidden run's samples would be crossed out
+            series = next((s for s in reversed(self.runs.values()) if s.visible), None)
         for legend, keys in ((self.loss_legend, ("batch", "epoch_loss")), (self.acc_legend, ("train_acc", "test_acc"))):
             legend.clear()
             if series is not None:
@@ -190,6 +192,20 @@ class TrainingChart(Retranslating, QWidget):
     def _add_run(self, run_id: int) -> None:
         record = self.model[run_id]
         series = RunSeries(record)
+        self.runs[run_id] = series
+        previous, self.current = self.current, run_id
+        if record.visible:
+            self._make_curves(run_id)
+        if previous in self.runs:
+            self._style(previous)  # dimmed now
+        self._fill_legends()
+        if record.visible:
+            self._extend_x(record.config.epochs)
+
+    def _make_curves(self, run_id: int) -> None:
+        """A run's curves, made when it is first shown: the runs of a long history that stay
+        hidden cost the chart nothing."""
+        series = self.runs[run_id]
         names = self.curve_names()
         series.curves = {
             "batch": self.loss_plot.plot([], [], name=names["batch"]),
@@ -198,12 +214,10 @@ class TrainingChart(Retranslating, QWidget):
             "test_acc": self.acc_plot.plot([], [], name=names["test_acc"], symbol="o", symbolSize=7),
         }
         series.curves["batch"].setZValue(-1)
-        self.runs[run_id] = series
-        self.current = run_id
-        for other_id in self.runs:
-            self._style(other_id)
-        self._fill_legends()
-        self._extend_x(record.config.epochs)
+        self._style(run_id)
+        self._draw_batches(run_id)
+        if series.epochs:
+            self._draw_epochs(run_id)
 
     def _set_loss_top(self, top: float) -> None:
         if top != self._loss_top:
@@ -228,6 +242,8 @@ class TrainingChart(Retranslating, QWidget):
 
     def _style(self, run_id: int) -> None:
         series = self.runs[run_id]
+        if not series.curves:
+            return
         color = QColor(series.record.color)
         if run_id != self.current:
             color.setAlpha(DIMMED_ALPHA)
@@ -255,33 +271,46 @@ class TrainingChart(Retranslating, QWidget):
 
     def _draw_batches(self, run_id: int) -> None:
         series = self.runs.get(run_id)
-        if series is None:
-            return
+        if series is None or not series.curves:
+            return  # drawn (and smoothed) when first shown
         series.smooth_new_batches()
         series.curves["batch"].setData(np.asarray(series.batch_x), np.asarray(series.batch_loss_ema))
         self._update_loss_range()
 
     def _draw_epochs(self, run_id: int) -> None:
         series = self.runs.get(run_id)
-        if series is None:
+        if series is None or not series.curves or not series.epochs:
             return
-        result = series.epochs[-1]
-        if math.isfinite(result.loss):
-            series.highest_loss = max(series.highest_loss, result.loss)
+        # Every epoch, not only the last: a run from the history arrives with all of them at once.
+        series.highest_loss = max([series.highest_loss, *(e.loss for e in series.epochs if math.isfinite(e.loss))])
         x = np.array([e.epoch for e in series.epochs], dtype=float)
         series.curves["epoch_loss"].setData(x, np.array([e.loss for e in series.epochs]))
         series.curves["train_acc"].setData(x, np.array([e.train_acc for e in series.epochs]))
         series.curves["test_acc"].setData(x, np.array([e.test_acc for e in series.epochs]))
         self._update_loss_range()
 
+    def set_current(self, run_id: int | None) -> None:
+        """Draw run ``run_id`` (the one selected in the list) in full colour, the others dimmed."""
+        if run_id not in self.runs or run_id == self.current:
+            return
+        previous, self.current = self.current, run_id
+        for changed in (previous, run_id):
+            if changed in self.runs:
+                self._style(changed)
+        self._fill_legends()
+
     def _set_run_visible(self, run_id: int, visible: bool) -> None:
         series = self.runs.get(run_id)
         if series is None:
             return
+        if visible and not series.curves:
+            self._make_curves(run_id)
         for curve in series.curves.values():
             curve.setVisible(visible)
         self._loss_top = 0.0  # may shrink, now that a run is hidden
         self._update_loss_range()
+        self._fill_legends()
+        self._extend_x(max([1, *(s.record.config.epochs for s in self.runs.values() if s.visible)]))
 
     def _remove_run(self, run_id: int) -> None:
         series = self.runs.pop(run_id, None)

@@ -164,6 +164,23 @@ class RecipeForm(Retranslating, QWidget):
         config.validate()
         return config
 
+    def load_config(self, config: TrainConfig) -> None:
+        """Show a run's settings (Train again). The form holds the preset's name and the values
+        it lets the user edit; the preset supplies the rest. A device this machine lacks falls
+        back to the best one."""
+        for combo, value in ((self.dataset_combo, config.dataset), (self.preset_combo, config.preset)):
+            combo.blockSignals(True)
+            select_data(combo, value)
+            combo.blockSignals(False)
+        self.apply_preset(self.preset_key)
+        self.epochs_spin.setValue(config.epochs)
+        self.batch_spin.setValue(config.batch_size)
+        self.lr_edit.setText(f"{config.lr:g}")
+        select_data(self.optimizer_combo, config.optimizer)
+        self.seed_spin.setValue(config.seed)
+        if not select_data(self.device_combo, config.device):
+            self.device_combo.setCurrentIndex(0)
+
     # -- settings ---------------------------------------------------------------------------------
 
     def restore(self, settings: Settings) -> None:

@@ -1,17 +1,22 @@
-"""The runs of this session: the one owner of every run's settings, figures and outcome.
+"""The runs on show: the one owner of every run's settings, figures and outcome.
 
 The runs list (a ``QListView``) and the chart both read this model; the Train tab writes to it
-as the training thread reports. Rows are runs, in the order they started; each is also found by
-its ``run_id`` (``model[run_id]``, ``run_id in model``).
+as the training thread reports, and loads the run history (core.history) into it at start.
+Rows are runs, the history's first, then this session's in the order they started; each is
+also found by its ``run_id`` (``model[run_id]``, ``run_id in model``). Renaming, annotating and
+deleting a run change its record on disk too; a deletion moves the record to the history's
+trash, whence :meth:`RunsModel.undo_delete` brings it back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 
+from ...core import history
 from ...core.data import dataset_info
 from ...core.diagnostics import DiagnosticsHistogram, DiagnosticsSample, event_from_dict
 from ...core.engine import BatchProgress, EpochResult, TrainConfig
@@ -40,6 +45,13 @@ class RunRecord:
     diagnostics: list[DiagnosticsSample] = field(default_factory=list)  # the layers' figures, in step order
     histograms: list[DiagnosticsHistogram] = field(default_factory=list)  # one per epoch
     visible: bool = True  # on the chart
+    record_dir: Path | None = None  # its record in the run history, once it has one
+    name: str = ""  # the user's name for it ("": the one made from its settings)
+    note: str = ""
+    from_history: bool = False  # loaded from the history (an earlier session, or another process)
+    started_at: str = ""  # ISO 8601, for runs from the history
+    stored_status: str = ""  # core.history's status, for runs from the history
+    diagnostics: list[dict] = field(default_factory=list)  # of runs from the history: {"kind", "data"}
 
     @property
     def color(self) -> QColor:
@@ -54,8 +66,30 @@ class RunRecord:
         return self.epochs[-1].test_acc if self.epochs else None
 
     @property
+    def weights_path(self) -> Path | None:
+        """The weights its record holds (those of its last completed epoch), if any."""
+        if self.record_dir is None:
+            return None
+        path = self.record_dir / history.WEIGHTS_FILE
+        return path if path.is_file() else None
+
+    @property
     def has_results(self) -> bool:
-        return bool(self.outcome is not None and self.outcome.has_model)
+        if self.outcome is not None:
+            return self.outcome.has_model
+        return self.from_history and bool(self.epochs) and self.weights_path is not None
+
+    def stored(self, label: str) -> history.RunRecord:
+        """As core.history sees a record (for comparing), under ``label``."""
+        return history.RunRecord(id=label, folder=self.record_dir or Path(), settings=self.config.to_dict(),
+                                 epochs=list(self.epochs))
+
+
+@dataclass
+class _Deleted:
+    run: RunRecord
+    row: int
+    trashed: Path | None  # where its record went; None: it had none
 
 
 class RunsModel(QAbstractListModel):
@@ -65,11 +99,14 @@ class RunsModel(QAbstractListModel):
     diagnostics_added = Signal(int)  # run_id
     visibility_changed = Signal(int, bool)  # run_id, shown on the chart
     run_removed = Signal(int)  # run_id
+    undo_available = Signal(bool)  # whether a deletion can be undone
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._runs: list[RunRecord] = []
         self._next_id = 1
+        self._deleted: list[_Deleted] = []
+        self.damaged: list[history.RunRecord] = []  # the history's unreadable records, last loaded
 
     # -- a mapping by run_id ---------------------------------------------------------------------
 
@@ -116,6 +153,88 @@ class RunsModel(QAbstractListModel):
         self.endInsertRows()
         self.run_added.emit(run.run_id)
         return run
+
+    def load_history(self, runs_dir: Path) -> list[history.RunRecord]:
+        """Replace the runs from the history with the records in ``runs_dir`` (this session's
+        runs stay); returns the damaged records, which are skipped."""
+        for run in [r for r in self._runs if r.from_history]:
+            self.remove(run.run_id)
+        this_session = {r.record_dir for r in self._runs if r.record_dir is not None}
+        self.damaged = []
+        for stored in history.list_runs(runs_dir):
+            if stored.damaged:
+                self.damaged.append(stored)
+            elif stored.folder not in this_session:
+                self.add_stored(stored)
+        return self.damaged
+
+    def add_stored(self, stored: history.RunRecord) -> RunRecord:
+        """A run from the history; hidden on the chart until its box is ticked."""
+        run = RunRecord(run_id=self._next_id, config=stored.config, epochs=list(stored.epochs),
+                        batch_x=list(stored.batch_x), batch_loss=list(stored.batch_loss), visible=False,
+                        record_dir=stored.folder, name=stored.name, note=stored.note, from_history=True,
+                        started_at=stored.started_at, stored_status=stored.status,
+                        diagnostics=list(stored.diagnostics))
+        self._next_id += 1
+        self._insert(run, sum(1 for r in self._runs if r.from_history))
+        return run
+
+    def _insert(self, run: RunRecord, row: int) -> None:
+        # The history's runs come before this session's, whatever order they are added in.
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._runs.insert(row, run)
+        self.endInsertRows()
+        self.run_added.emit(run.run_id)
+        if run.batch_x:
+            self.batches_added.emit(run.run_id, len(run.batch_x))
+        if run.epochs:
+            self.epoch_added.emit(run.run_id)
+
+    def set_record_dir(self, run_id: int, folder: str | Path) -> None:
+        self._update(run_id, record_dir=Path(folder))
+
+    def rename(self, run_id: int, name: str) -> None:
+        """Raises core.history.HistoryError when its record cannot be changed."""
+        run = self[run_id]
+        if run.record_dir is not None:
+            history.rename_run(run.record_dir, name)
+        self._update(run_id, name=name.strip())
+
+    def set_note(self, run_id: int, note: str) -> None:
+        """Raises core.history.HistoryError when its record cannot be changed."""
+        run = self[run_id]
+        if run.record_dir is not None:
+            history.set_note(run.record_dir, note)
+        self._update(run_id, note=note)
+
+    def delete(self, run_id: int) -> None:
+        """Remove the run from the list and its record from the history, undoably
+        (:meth:`undo_delete`). Raises core.history.HistoryError when the record cannot move."""
+        row = self.row_of(run_id)
+        if row < 0:
+            return
+        run = self._runs[row]
+        trashed = history.delete_run(run.record_dir) if run.record_dir is not None and run.record_dir.exists() else None
+        self._deleted.append(_Deleted(run, row, trashed))
+        self.remove(run_id)
+        self.undo_available.emit(True)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._deleted)
+
+    def undo_delete(self) -> RunRecord | None:
+        """Bring the last deleted run back, where it was, record included."""
+        if not self._deleted:
+            return None
+        deleted = self._deleted.pop()
+        try:
+            if deleted.trashed is not None:
+                deleted.run.record_dir = history.restore_run(deleted.trashed)
+        finally:
+            self.undo_available.emit(bool(self._deleted))
+        self._insert(deleted.run, min(deleted.row, len(self._runs)))
+        return deleted.run
 
     def add_batches(self, run_id: int, events: list[BatchProgress]) -> None:
         run = self.get(run_id)
@@ -213,8 +332,11 @@ class RunsModel(QAbstractListModel):
             return Qt.CheckState.Checked if run.visible else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.ToolTipRole:
             c = run.config
-            return fill(self.tr("%n epoch(s), batch %1, %2 lr %3, seed %4, %5", "", c.epochs), c.batch_size,
+            text = fill(self.tr("%n epoch(s), batch %1, %2 lr %3, seed %4, %5", "", c.epochs), c.batch_size,
                         c.optimizer, f"{c.lr:g}", c.seed, c.device)
+            if run.note:
+                text = fill(self.tr("%1\nNote: %2"), text, run.note)
+            return text
         if role == RUN_ID_ROLE:
             return run.run_id
         return None
@@ -230,17 +352,30 @@ class RunsModel(QAbstractListModel):
         """A preset's short name, as the list and the log write it."""
         return {"classic": self.tr("classic"), "modern": self.tr("modern")}.get(preset, preset)
 
+    @staticmethod
+    def date_text(run: RunRecord) -> str:
+        """When a run from the history started, as ``2026-12-01 12:13``."""
+        return run.started_at[:16].replace("T", " ")
+
     def name(self, run: RunRecord) -> str:
-        return fill(self.tr("Run %1 · %2 · %3"), run.run_id, dataset_info(run.config.dataset).title,
-                    self.preset_name(run.config.preset))
+        if run.name:
+            return run.name
+        dataset, preset = dataset_info(run.config.dataset).title, self.preset_name(run.config.preset)
+        if run.from_history:
+            return fill(self.tr("%1 · %2 · %3"), dataset, preset, self.date_text(run))
+        return fill(self.tr("Run %1 · %2 · %3"), run.run_id, dataset, preset)
 
     def title(self, run: RunRecord) -> str:
         """The run's line in the list: its name and how it went."""
         text = self.name(run)
-        if run.failure is not None:
+        if run.failure is not None or run.stored_status == history.FAILED:
             return fill(self.tr("%1: failed"), text)
         if run.last_test_acc is not None:
             text = fill(self.tr("%1: test acc %2"), text, f"{run.last_test_acc:.3f}")
-            if run.outcome is not None and run.outcome.stopped:
+            if (run.outcome is not None and run.outcome.stopped) or run.stored_status == history.STOPPED:
                 text = fill(self.tr("%1 (stopped)"), text)
+        if run.stored_status == history.INTERRUPTED:
+            text = fill(self.tr("%1 (interrupted)"), text)
+        elif run.stored_status == history.RUNNING:
+            text = fill(self.tr("%1 (running elsewhere)"), text)
         return text

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import html
 import math
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame, QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QScrollArea, QSplitter, QStyle,
-    QTabWidget, QVBoxLayout, QWidget,
+    QFileDialog, QFrame, QGroupBox, QHBoxLayout, QInputDialog, QLabel, QPlainTextEdit, QProgressBar, QScrollArea,
+    QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from ...core import history
 from ...core import runs as run_failures
-from ...core.checkpoint import LoadedModel
+from ...core.checkpoint import CheckpointError, LoadedModel, load_checkpoint
 from ...core.data import LoadedDataset, dataset_info
 from ...core.engine import BatchProgress, EpochResult, RunControl, TrainingError, training_threads
 from ...core.runs import RunFailure, RunOutcome, RunStarted
@@ -29,6 +31,7 @@ from ..widgets.text import Retranslating, button_text, fill
 from ..workers import start_worker
 from .buttons import action_button
 from .chart import TrainingChart
+from .compare_dialog import CompareDialog
 from .diagnostics_view import DiagnosticsView
 from .recipe_form import RecipeForm
 from .runs_model import RunRecord, RunsModel
@@ -82,6 +85,10 @@ class TrainTab(Retranslating, QWidget):
         self.recipe.restore(self.settings)
         self.retranslate()
         self._set_running(False)
+        self.compare: CompareDialog | None = None
+        # What earlier sessions deleted goes for good; this session's deletions can be undone.
+        history.empty_trash(self.session.runs_folder())
+        self.load_history()
         self._update_result_actions()
 
     # -- construction -------------------------------------------------------------------------
@@ -116,6 +123,7 @@ class TrainTab(Retranslating, QWidget):
         self.export_png_action = self._action(None, self.files.export_chart_dialog)
         self.use_action = self._action(None, self.use_in_classify)
         self.export_script_action = self._action(None, self.files.export_script_dialog)
+        self.inspect_action = self._action(None, self.open_in_inspect)
 
     def retranslate(self) -> None:
         self._label_action(self.train_action, self.tr("&Train"), self.tr("Start training"))
@@ -132,6 +140,8 @@ class TrainTab(Retranslating, QWidget):
                            self.tr("Classify drawings and photos with the selected run's model"))
         self._label_action(self.export_script_action, self.tr("Export as P&ython script…"),
                            self.tr("Write the recipe on screen as a standalone PyTorch script in the tutorial's style"))
+        self._label_action(self.inspect_action, self.tr("Open in &Inspect"),
+                           self.tr("Look inside the selected run's model: feature maps, filters, saliency"))
         self.recipe_box.setTitle(self.tr("Training"))
         self.chart_tabs.setTabText(0, self.tr("Curves"))
         self.chart_tabs.setTabText(1, self.tr("Diagnostics"))
@@ -158,10 +168,16 @@ class TrainTab(Retranslating, QWidget):
         self.export_script_button = action_button(self.export_script_action)
         recipe_layout.addWidget(self.export_script_button)
 
-        self.runs_panel = RunsPanel(self.runs, [self.save_action, self.use_action, self.export_csv_action,
-                                                self.export_png_action])
+        self.runs_panel = RunsPanel(self.runs, [self.save_action, self.use_action, self.inspect_action,
+                                                self.export_csv_action, self.export_png_action])
         self.runs_panel.selection_changed.connect(self._update_result_actions)
         self.runs_panel.remove_requested.connect(self.remove_run)
+        self.runs_panel.rename_requested.connect(self.rename_dialog)
+        self.runs_panel.note_requested.connect(self.note_dialog)
+        self.runs_panel.again_requested.connect(self.train_again)
+        self.runs_panel.undo_requested.connect(self.undo_delete)
+        self.runs_panel.compare_requested.connect(self.compare_dialog)
+        self.runs_panel.folder_change_requested.connect(self.runs_folder_dialog)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -261,7 +277,7 @@ class TrainTab(Retranslating, QWidget):
                                   dataset=self._dataset_cache.get((config.dataset, str(root))),
                                   busy_threads=self.busy_threads,
                                   last_interaction=lambda: self.session.last_interaction,
-                                  control=self.control)
+                                  control=self.control, runs_dir=str(self.session.runs_folder()))
         run = self.runs.add_run(config)
         self.active_run = run
         self.runs_panel.select_run(run.run_id)
@@ -277,6 +293,8 @@ class TrainTab(Retranslating, QWidget):
         thread.live_weights.connect(self.session.live_weights)
         thread.run_finished.connect(self._on_run_finished)
         thread.run_failed.connect(self._on_run_failed)
+        thread.recorded.connect(lambda folder, run_id=run.run_id: self.runs.set_record_dir(run_id, folder))
+        thread.record_problem.connect(self._on_record_problem)
         thread.finished.connect(self._on_thread_finished)
         self.thread = thread
         self._set_running(True)
@@ -452,6 +470,11 @@ class TrainTab(Retranslating, QWidget):
         if outcome.stopped:
             self._log(fill(self.tr("stopped after %1 of %n epoch(s)", "", run.config.epochs), len(outcome.history)))
 
+    def _on_record_problem(self, message: str) -> None:
+        # core's English, like the other messages from core; the run itself goes on.
+        self._log(message)
+        self.status_message.emit(self.tr("The run cannot be recorded in the run history (see the log)"))
+
     def failure_title(self, failure: RunFailure) -> str:
         return {
             run_failures.DIVERGED: self.tr("Training diverged"),
@@ -505,9 +528,126 @@ class TrainTab(Retranslating, QWidget):
     def selected_run(self) -> RunRecord | None:
         return self.runs_panel.selected_run()
 
-    def remove_run(self, run_id: int) -> None:
-        if self.active_run is None or self.active_run.run_id != run_id:
-            self.runs.remove(run_id)
+    def selected_runs(self) -> list[RunRecord]:
+        return self.runs_panel.selected_runs()
+
+    def remove_run(self, run_id: int) -> bool:
+        """Delete a run (not the one training) from the list and the run history, undoably."""
+        if self.active_run is not None and self.active_run.run_id == run_id:
+            return False
+        name = self.runs.name(self.runs[run_id]) if run_id in self.runs else ""
+        try:
+            self.runs.delete(run_id)
+        except history.HistoryError as exc:
+            self.show_error(html.escape(str(exc)))
+            return False
+        self._offered.pop(run_id, None)
+        self.status_message.emit(fill(self.tr("Deleted %1 (Undo delete brings it back)"), name))
+        return True
+
+    def undo_delete(self) -> bool:
+        try:
+            run = self.runs.undo_delete()
+        except history.HistoryError as exc:
+            self.show_error(html.escape(str(exc)))
+            return False
+        if run is None:
+            return False
+        self.runs_panel.select_run(run.run_id)
+        return True
+
+    def rename_run(self, run_id: int, name: str) -> bool:
+        try:
+            self.runs.rename(run_id, name)
+        except history.HistoryError as exc:
+            self.show_error(html.escape(str(exc)))
+            return False
+        return True
+
+    def annotate_run(self, run_id: int, note: str) -> bool:
+        try:
+            self.runs.set_note(run_id, note)
+        except history.HistoryError as exc:
+            self.show_error(html.escape(str(exc)))
+            return False
+        return True
+
+    def rename_dialog(self, run_id: int) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        name, ok = QInputDialog.getText(self, self.tr("Rename run"), self.tr("Name:"), text=self.runs.name(run))
+        if ok:
+            self.rename_run(run_id, name)
+
+    def note_dialog(self, run_id: int) -> None:
+        run = self.runs.get(run_id)
+        if run is None:
+            return
+        note, ok = QInputDialog.getMultiLineText(self, self.tr("Note"), fill(self.tr("A note about %1:"),
+                                                 self.runs.name(run)), run.note)
+        if ok:
+            self.annotate_run(run_id, note)
+
+    def train_again(self, run_id: int) -> bool:
+        """The run's settings into the form, ready to train (or to change first)."""
+        run = self.runs.get(run_id)
+        if run is None or self.running:
+            return False
+        self.recipe.load_config(run.config)
+        self.status_message.emit(fill(self.tr("The settings of %1 are in the form: click Train"), self.runs.name(run)))
+        return True
+
+    def compare_runs(self) -> list[RunRecord]:
+        """The runs a comparison shows: the selected ones, or every ticked one when fewer than
+        two are selected."""
+        selected = self.selected_runs()
+        return selected if len(selected) >= 2 else [self.runs[r] for r in self.runs if self.runs[r].visible]
+
+    def compare_dialog(self) -> CompareDialog | None:
+        runs = self.compare_runs()
+        if len(runs) < 2:
+            self.status_message.emit(self.tr("Select two runs or more (Ctrl+click) to compare them"))
+            return None
+        records = [run.stored(self.runs.name(run)) for run in runs]
+        if self.compare is not None:
+            self.compare.close()
+        dialog = CompareDialog(records, self.settings, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda *_: setattr(self, "compare", None))
+        self.compare = dialog
+        dialog.show()  # not modal: the chart stays usable beside it
+        return dialog
+
+    # -- the run history ------------------------------------------------------------------------
+
+    def load_history(self) -> None:
+        """The runs of the history folder into the list (this session's stay); a damaged record
+        is named in the log and skipped."""
+        folder = self.session.runs_folder()
+        self.runs_panel.set_folder(str(folder))
+        damaged = self.runs.load_history(folder)
+        for record in damaged:
+            self._log(fill(self.tr("Run history: %1 cannot be read (%2); skipped"), record.id, record.problem))
+        if damaged:
+            self.status_message.emit(fill(self.tr("%n run(s) in the history cannot be read: see the log", "",
+                                                  len(damaged))))
+
+    def set_runs_folder(self, folder: str) -> None:
+        """Keep the run history in ``folder`` from now on (a window setting), and show its runs."""
+        self.settings.runs_folder = folder
+        effective = self.session.runs_folder()
+        if folder and effective != history.resolve_runs_dir(None, folder, environ={}):
+            self.show_error(html.escape(fill(
+                self.tr("The run history stays in %1: --runs-dir or LENET_RUNS_DIR chooses it for this start."),
+                str(effective))))
+        self.load_history()
+
+    def runs_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Folder of the run history"),
+                                                  str(self.session.runs_folder()))
+        if folder:
+            self.set_runs_folder(folder)
 
     def remove_selected_run(self) -> None:
         run = self.selected_run()
@@ -517,46 +657,74 @@ class TrainTab(Retranslating, QWidget):
     def _update_result_actions(self) -> None:
         run = self.selected_run()
         available = bool(run is not None and run.has_results)
-        for action in (self.save_action, self.export_csv_action, self.use_action):
+        for action in (self.save_action, self.export_csv_action, self.use_action, self.inspect_action):
             action.setEnabled(available)
         self.export_png_action.setEnabled(len(self.runs) > 0)
         # Any run but the one training can go; with no run selected there is nothing to remove.
         training = self.active_run is not None and run is not None and run.run_id == self.active_run.run_id
-        self.runs_panel.remove_button.setEnabled(run is not None and not training)
+        panel = self.runs_panel
+        panel.remove_button.setEnabled(run is not None and not training)
+        for button in (panel.rename_button, panel.note_button):
+            button.setEnabled(run is not None)
+        panel.again_button.setEnabled(run is not None and not self.running)
+        panel.compare_button.setEnabled(len(self.runs) >= 2)
+        if run is not None:
+            self.chart.set_current(run.run_id)
         self.results_changed.emit(available)
 
     # -- results ------------------------------------------------------------------------------------
 
     def loaded_model(self, run: RunRecord) -> LoadedModel:
-        """The run's final weights as a model for classifying (eval mode, CPU)."""
+        """The run's final weights as a model for classifying (eval mode, CPU); for a run from
+        the history, those of its record (CheckpointError when they cannot be read)."""
+        if run.outcome is None and run.from_history:
+            loaded = load_checkpoint(run.weights_path or (run.record_dir or Path()) / history.WEIGHTS_FILE)
+            loaded.metadata["title"] = self._model_title(run)
+            return loaded
         return run.outcome.loaded_model(self._model_title(run))
 
     def _model_title(self, run: RunRecord) -> str:
-        title = fill(self.tr("Trained: %1 (%2), run %3"), dataset_info(run.config.dataset).title,
-                     self.runs.preset_name(run.config.preset), run.run_id)
-        acc = run.outcome.history[-1].test_acc if run.outcome and run.outcome.history else None
+        if run.from_history or run.name:
+            title = fill(self.tr("Trained: %1"), self.runs.name(run))
+        else:
+            title = fill(self.tr("Trained: %1 (%2), run %3"), dataset_info(run.config.dataset).title,
+                         self.runs.preset_name(run.config.preset), run.run_id)
+        acc = run.last_test_acc
         if acc is not None:
             title = fill(self.tr("%1, test acc %2"), title, f"{acc:.3f}")
         return title
 
-    def _offer(self, run: RunRecord) -> LoadedModel:
+    def _offer(self, run: RunRecord) -> LoadedModel | None:
         """Every run that leaves a model offers it to the session (the Classify tab's model
-        picker lists it), without making it the current model."""
+        picker lists it), without making it the current model. None (and a message) when the
+        weights of a run from the history cannot be read."""
         loaded = self._offered.get(run.run_id)
         if loaded is None:
-            loaded = self.loaded_model(run)
+            try:
+                loaded = self.loaded_model(run)
+            except CheckpointError as exc:
+                self.show_error(html.escape(str(exc)))
+                return None
             self._offered[run.run_id] = loaded
             self.session.add_model(loaded, title=loaded.metadata["title"], make_current=False)
         return loaded
 
     def use_in_classify(self) -> bool:
+        return self._use_in("classify")
+
+    def open_in_inspect(self) -> bool:
+        return self._use_in("inspect")
+
+    def _use_in(self, tab: str) -> bool:
         run = self.selected_run()
         if run is None or not run.has_results:
             return False
         loaded = self._offer(run)
+        if loaded is None:
+            return False
         self.session.set_model(loaded)
         self.status_message.emit(fill(self.tr("%1 is now the model in use"), loaded.metadata["title"]))
-        self.session.request_tab("classify")
+        self.session.request_tab(tab)
         return True
 
     # -- the data set -------------------------------------------------------------------------------

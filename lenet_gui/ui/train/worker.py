@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 from PySide6.QtCore import Signal
 
+from ...core import history
 from ...core.data import LoadedDataset, load_dataset
 from ...core.diagnostics import DiagnosticsHistogram, DiagnosticsSample
 from ...core.engine import BatchProgress, EpochResult, EvaluationStarted, Finished, RunControl, Trainer, TrainConfig
@@ -92,6 +93,7 @@ class TrainingRequest:
     busy_threads: int | None = None
     last_interaction: Callable[[], float] | None = None
     control: RunControl | None = None  # stop and pause; the thread makes one when not given
+    runs_dir: str | None = None  # where the run is recorded (core.history); None: not recorded
 
 
 class TrainingThread(Worker):
@@ -105,6 +107,8 @@ class TrainingThread(Worker):
     diagnostics = Signal(object)  # list of DiagnosticsSample / DiagnosticsHistogram since the previous signal
     run_finished = Signal(object)  # RunOutcome
     run_failed = Signal(object)  # RunFailure
+    recorded = Signal(str)  # the folder of the run's record, once it exists
+    record_problem = Signal(str)  # the record cannot be written (the run goes on): why
 
     def __init__(self, request: TrainingRequest, parent=None):
         super().__init__(parent)
@@ -113,6 +117,8 @@ class TrainingThread(Worker):
         self._pending: list[BatchProgress] = []  # batches not yet sent to the window
         self._pending_diagnostics: list = []  # sent with the batches
         self.threads_in_use = request.config.threads  # as Trainer.run() sets them
+        self.recorder: history.RunRecorder | None = None
+        self._problem_reported = False
 
     def stop(self) -> None:
         super().stop()
@@ -128,6 +134,9 @@ class TrainingThread(Worker):
             failure = describe_failure(exc)
             if failure.details:
                 print(failure.details, flush=True)
+            if self.recorder is not None:
+                self.recorder.finish(history.FAILED, failure.message)
+                self._report_record_problem()
             self.run_failed.emit(failure)
         finally:
             if torch.cuda.is_available():
@@ -149,6 +158,15 @@ class TrainingThread(Worker):
         # applies from the first batch.
         trainer = Trainer(config, dataset, train_limit=request.train_limit, test_limit=request.test_limit,
                           control=self.control)
+        if request.runs_dir:
+            self.recorder = history.RunRecorder(request.runs_dir, config, source="window",
+                                                title=history.model_title(config.preset, dataset.info.title))
+            self.recorder.run_started(str(trainer.device), train_samples=len(trainer.train_split),
+                                      test_samples=len(trainer.test_split),
+                                      batches_per_epoch=trainer.batches_per_epoch, data_source=str(dataset.source))
+            if self.recorder.ok:
+                self.recorded.emit(str(self.recorder.folder))
+            self._report_record_problem()
         self.run_started.emit(RunStarted(
             device=str(trainer.device),
             threads=config.threads or torch.get_num_threads(),
@@ -162,6 +180,11 @@ class TrainingThread(Worker):
         weights_interval = 1.0 / LIVE_WEIGHTS_PER_SEC
         last_batch_signal = last_weights = time.monotonic()
         for event in trainer.run():
+            if self.recorder is not None:
+                if isinstance(event, Finished) and event.stopped:
+                    self.recorder.log(f"stopped after {len(event.history)} of {config.epochs} epoch(s)")
+                self.recorder.record(event, trainer)
+                self._report_record_problem()
             if isinstance(event, BatchProgress):
                 self._adapt_threads(config)
                 self._pending.append(event)
@@ -196,6 +219,12 @@ class TrainingThread(Worker):
                     diagnostics=[s.to_dict() for s in gathered.samples] if gathered else [],
                     histograms=[h.to_dict() for h in gathered.histograms] if gathered else [],
                 ))
+
+    def _report_record_problem(self) -> None:
+        recorder = self.recorder
+        if recorder is not None and recorder.problem is not None and not self._problem_reported:
+            self._problem_reported = True
+            self.record_problem.emit(recorder.problem)
 
     def _adapt_threads(self, config: TrainConfig) -> None:
         """Between batches: give the window a core while the user draws, take it back after."""
