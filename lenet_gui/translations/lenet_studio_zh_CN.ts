@@ -276,8 +276,8 @@
     </message>
     <message numerus="yes">
         <source>%n setting(s) differ between these runs; the others are the same. Click a column&apos;s title to sort by it.</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>这些运行有 %n 项设置不同，其余相同。点击列标题可按该列排序。</numerusform>
         </translation>
     </message>
     <message>
@@ -2023,8 +2023,8 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     </message>
     <message numerus="yes">
         <source>%n run(s) in the history cannot be read: see the log</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>运行历史中有 %n 次运行无法读取：详见日志</numerusform>
         </translation>
     </message>
     <message>
