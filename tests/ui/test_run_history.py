@@ -79,6 +79,26 @@ def test_a_cli_run_appears_in_the_window_after_a_restart_with_the_same_curves(qt
     assert _curve(tab, run.run_id, "batch")[-1][0] == pytest.approx(3.0)
 
 
+def test_a_cli_runs_diagnostics_show_in_the_window_after_a_restart(qtbot, settings_file, fake_data_root, capsys):
+    _cli_train(capsys, fake_data_root, "--epochs", 2)
+    window = _window(qtbot, settings_file, fake_data_root)
+    window.show()
+    qtbot.waitExposed(window)
+    tab = window.train_tab
+    [run] = tab.runs.records()
+    # What the recorder kept: a sample every few steps and each epoch's last, and a histogram an epoch.
+    assert run.diagnostics and len(run.histograms) == 2
+    assert {sample.epoch for sample in run.diagnostics} == {1, 2}
+    assert set(run.diagnostics[0].layers) == {"conv1", "conv2", "fc1", "fc2", "logits"}
+    tab.chart_tabs.setCurrentWidget(tab.diagnostics_view)
+    tab.runs_panel.select_run(run.run_id)
+    view = tab.diagnostics_view
+    assert view.run_id == run.run_id
+    drawn = view.curves[("grad_norm", "conv1")].yData
+    assert drawn is not None and len(drawn) == len(run.diagnostics)
+    assert view.curves[("pre_activations", "fc1")].yData is not None
+
+
 def test_a_window_run_is_listed_by_the_next_window_and_its_model_opens(qtbot, settings_file, fake_data_root):
     first = _window(qtbot, settings_file, fake_data_root)
     trained = _train_in_window(qtbot, first.train_tab, epochs=2)

@@ -51,7 +51,6 @@ class RunRecord:
     from_history: bool = False  # loaded from the history (an earlier session, or another process)
     started_at: str = ""  # ISO 8601, for runs from the history
     stored_status: str = ""  # core.history's status, for runs from the history
-    diagnostics: list[dict] = field(default_factory=list)  # of runs from the history: {"kind", "data"}
 
     @property
     def color(self) -> QColor:
@@ -173,8 +172,13 @@ class RunsModel(QAbstractListModel):
         run = RunRecord(run_id=self._next_id, config=stored.config, epochs=list(stored.epochs),
                         batch_x=list(stored.batch_x), batch_loss=list(stored.batch_loss), visible=False,
                         record_dir=stored.folder, name=stored.name, note=stored.note, from_history=True,
-                        started_at=stored.started_at, stored_status=stored.status,
-                        diagnostics=list(stored.diagnostics))
+                        started_at=stored.started_at, stored_status=stored.status)
+        for line in stored.diagnostics:
+            try:
+                event = event_from_dict(line["data"])
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue  # a line this version cannot read: the run's other figures still show
+            (run.histograms if isinstance(event, DiagnosticsHistogram) else run.diagnostics).append(event)
         self._next_id += 1
         self._insert(run, sum(1 for r in self._runs if r.from_history))
         return run
