@@ -19,7 +19,6 @@ import pickle
 import platform
 import re
 import stat
-import tempfile
 import time
 import warnings
 import zipfile
@@ -29,7 +28,7 @@ from pathlib import Path
 import torch
 
 from .calibration import Calibration
-from .files import remove_stale_files
+from .files import remove_stale_files, replace_atomically
 from .model import LeNet, ModelConfig
 
 FORMAT = "lenet-studio-checkpoint"
@@ -90,12 +89,6 @@ def _plain(value):
     return str(value)
 
 
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None = None,
                     state_dict: dict | None = None) -> Path:
     """Write atomically: a temporary file in the same folder, flushed to disk, then renamed over
@@ -114,49 +107,24 @@ def save_checkpoint(path: str | os.PathLike, model: LeNet, metadata: dict | None
     folder = path.parent if str(path.parent) else Path(".")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        # Replacing a file keeps the permissions its owner gave it.
+        replace_atomically(path, lambda tmp: _save_payload(payload, tmp), keep_mode=True)
     except OSError as exc:
         raise CheckpointError(f"Cannot save to {path}: {exc.strerror or exc}.") from None
-    try:
-        # mkstemp creates the file private (0600); a saved model is an ordinary file.
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, 0o666 & ~_current_umask())
-        with os.fdopen(fd, "wb") as f:
-            torch.save(payload, f)
-            f.flush()
-            os.fsync(f.fileno())
-        # Replacing a file keeps the permissions its owner gave it.
-        if path.is_file():
-            try:
-                os.chmod(tmp_name, path.stat().st_mode & 0o777)
-            except OSError:
-                pass
-        os.replace(tmp_name, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise CheckpointError(f"Cannot save to {path}: {exc.strerror or exc}.") from None
-        if isinstance(exc, Exception):  # torch's writer reports a full disk as a RuntimeError
-            raise CheckpointError(f"Cannot save to {path}: {_short(exc)}.") from None
-        raise
+    except Exception as exc:  # torch's writer reports a full disk as a RuntimeError
+        raise CheckpointError(f"Cannot save to {path}: {_short(exc)}.") from None
     _remove_stale_temporaries(folder, path.name)
-    try:  # make the rename itself durable
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError:
-        pass
     return path
 
 
 # A save takes well under a second; a temporary file this old was left by a process killed
 # mid-save (SIGKILL, power loss), not by a save still running in another process.
 STALE_TEMPORARY_SECONDS = 60.0
+
+
+def _save_payload(payload: dict, tmp: Path) -> None:
+    with open(tmp, "wb") as f:
+        torch.save(payload, f)
 
 
 def _remove_stale_temporaries(folder: Path, name: str) -> None:

@@ -28,7 +28,6 @@ import csv
 import importlib.util
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import Callable
 import torch
 
 from .checkpoint import LoadedModel
+from .files import replace_atomically
 
 
 class ExportError(RuntimeError):
@@ -105,44 +105,19 @@ def _exportable(loaded: LoadedModel):
     return _WithProbabilities(model, loaded.calibration.temperature).eval(), example, shapes
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """``write`` fills a temporary file beside ``path``, which then replaces ``path``: a failed
-    export leaves no half-written file, and an earlier one stays whole."""
-    folder = path.parent if str(path.parent) else Path(".")
-    # The temporary name keeps the suffix: torch.export.save complains about any other.
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    os.close(fd)
-    try:
-        write(Path(tmp_name))
-        # mkstemp makes the file private; an export is an ordinary file.
-        os.chmod(tmp_name, 0o666 & ~_umask())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-
-
 def _export_metrics(loaded: LoadedModel, path: Path) -> None:
     history = loaded.metadata.get("history") or []
     if not history:
         raise ExportError("the model has no recorded metrics to export")
-    _write_atomically(path, lambda tmp: write_metrics_csv(tmp, history))
+    replace_atomically(path, lambda tmp: write_metrics_csv(tmp, history), keep_suffix=True)
 
 
 def _export_program(loaded: LoadedModel, path: Path) -> None:
     module, example, shapes = _exportable(loaded)
     program = torch.export.export(module, (example,), dynamic_shapes=shapes)
     extra = {PT2_METADATA_FILE: json.dumps(export_metadata(loaded), ensure_ascii=False)}
-    _write_atomically(path, lambda tmp: torch.export.save(program, str(tmp), extra_files=extra))
+    # torch.export.save refuses a file name without its suffix.
+    replace_atomically(path, lambda tmp: torch.export.save(program, str(tmp), extra_files=extra), keep_suffix=True)
 
 
 def missing_onnx_packages() -> list[str]:
@@ -168,7 +143,7 @@ def _export_onnx(loaded: LoadedModel, path: Path) -> None:
     program.model.doc_string = f"{loaded.title}, exported by LeNet Studio. {metadata['input']}; {metadata['outputs']}."
     for key, value in metadata.items():
         program.model.metadata_props[key] = value
-    _write_atomically(path, lambda tmp: program.save(str(tmp), external_data=False))
+    replace_atomically(path, lambda tmp: program.save(str(tmp), external_data=False), keep_suffix=True)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 
 def remove_stale_files(folder: Path, pattern: str, older_than_seconds: float) -> None:
@@ -24,29 +27,41 @@ def remove_stale_files(folder: Path, pattern: str, older_than_seconds: float) ->
             pass
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash at any moment leaves the old file or the
-    new one, whole: a temporary file in the same folder, flushed to disk, renamed over the
-    target, and the rename made durable. Raises OSError."""
-    import os
-    import tempfile
-
+def replace_atomically(path: Path, fill: Callable[[Path], None], *, keep_suffix: bool = False,
+                       keep_mode: bool = False) -> None:
+    """Replace ``path`` so that a crash at any moment leaves the old file or the new one, whole:
+    ``fill(tmp)`` writes the new contents into a temporary file in the same folder, which is then
+    flushed to disk, renamed over the target, and the rename made durable. The new file gets
+    ordinary permissions (the umask's), or with ``keep_mode`` those of the file it replaces.
+    ``keep_suffix``: the temporary ends in the target's suffix, for writers that insist on one
+    (torch.export). On any failure the temporary is removed and the error raised (OSError, or
+    whatever ``fill`` raised); ``path`` is untouched."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    if keep_suffix:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    else:
+        fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
     try:
-        if hasattr(os, "fchmod"):  # mkstemp creates the file private (0600)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.fchmod(fd, 0o666 & ~mask)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
+        fill(tmp)
+        written = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(written)
+        finally:
+            os.close(written)
+        mode = 0o666 & ~_umask()  # mkstemp creates the file private (0600)
+        if keep_mode and path.is_file():
+            try:
+                mode = path.stat().st_mode & 0o777
+            except OSError:
+                pass
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
     except BaseException:
         try:
-            os.unlink(tmp_name)
+            tmp.unlink()
         except OSError:
             pass
         raise
@@ -58,3 +73,14 @@ def write_atomically(path: Path, data: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """``replace_atomically`` with these bytes. Raises OSError."""
+    replace_atomically(path, lambda tmp: tmp.write_bytes(data))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

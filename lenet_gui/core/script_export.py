@@ -90,11 +90,11 @@ def script_source(config: TrainConfig) -> str:
 def write_script(config: TrainConfig, path: str | os.PathLike) -> Path:
     """Write the script for ``config`` to ``path`` (replacing it whole, or leaving it as it was
     when writing fails). Raises ScriptExportError, TrainingError (invalid settings) or OSError."""
-    from .export import _write_atomically
+    from .files import replace_atomically
 
     source = script_source(config)
     path = Path(path)
-    _write_atomically(path, lambda tmp: tmp.write_text(source, encoding="utf-8"))
+    replace_atomically(path, lambda tmp: tmp.write_text(source, encoding="utf-8"), keep_suffix=True)
     return path
 
 
