@@ -54,9 +54,9 @@ def test_train_and_export_script_take_the_same_recipe_options():
     subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     train = _options(subparsers.choices["train"])
     script = _options(subparsers.choices["export-script"])
-    # train's own: what to do with the run here, and the images it keeps back to calibrate (a
-    # script trains on every image, so it has no such option)
-    assert set(train) - set(script) == {"--limit", "--save", "--data-root", "--holdout"}
+    # train's own: what to do with the run here (and where it is recorded), and the images it
+    # keeps back to calibrate (a script trains on every image, so it has no such option)
+    assert set(train) - set(script) == {"--limit", "--save", "--data-root", "--holdout", "--runs-dir"}
     assert {name: train[name] for name in script} == script
 
 

@@ -66,7 +66,11 @@ def test_runs_json_holds_settings_history_and_diagnostics(fake_data_root, runs_d
     assert data["settings"]["lr"] == 0.01 and data["settings"]["epochs"] == 3
     assert [LINE.match(text).groups() for text in lines] == [
         (str(e["epoch"]), f"{e['train_acc']:.3f}", f"{e['test_acc']:.3f}") for e in data["history"]]
-    assert data["diagnostics"] == [{"kind": "DiagnosticsSample", "data": {"step": 1}}]
+    # What the training loop gathered (a histogram an epoch, samples every few steps), then the
+    # line this test appended, as it was written.
+    assert data["diagnostics"][-1] == {"kind": "DiagnosticsSample", "data": {"step": 1}}
+    kinds = [d["kind"] for d in data["diagnostics"][:-1]]
+    assert kinds.count("DiagnosticsHistogram") == 3 and "DiagnosticsSample" in kinds
     assert data["status"] == "finished" and data["damaged"] is False
     assert load_checkpoint(data["weights"]).metadata["test_acc"] == data["final_test_acc"]
 

@@ -353,14 +353,14 @@ def test_a_model_without_a_data_set_gets_a_message(qtbot, tab, session):
     assert "does not say which data set" in tab.summary.text() and not tab.busy
 
 
-def test_the_window_has_the_projector_tab_after_inspect(qtbot, tmp_path):
+def test_the_window_has_the_projector_tab_after_the_network_tab(qtbot, tmp_path):
     from lenet_gui.ui.main_window import MainWindow
 
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     try:
         index = window.tabs.indexOf(window.projector_tab)
-        assert index == window.tabs.indexOf(window.inspect_tab) + 1
+        assert index == window.tabs.indexOf(window.network_tab) + 1 == window.tabs.count() - 1
         assert window.tabs.tabText(index) == "Pro&jector"
         window.session.request_tab("projector")
         assert window.tabs.currentWidget() is window.projector_tab
