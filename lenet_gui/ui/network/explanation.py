@@ -185,7 +185,11 @@ class ExplanationView(Retranslating, QWidget):
         top = 4.0
         source_channel = self.input_channel if isinstance(step, ConvStep) else step.position[0]
         painter.setPen(text)
-        painter.drawText(QRectF(x, top, 2 * side, line), int(Qt.AlignmentFlag.AlignLeft), self.source_title(step))
+        metrics = QFontMetrics(self.font())
+        title = self.source_title(step)
+        # As wide as the title: the column after it starts past its end (see the return below).
+        painter.drawText(QRectF(x, top, max(side, metrics.horizontalAdvance(title) + 2), line),
+                         int(Qt.AlignmentFlag.AlignLeft), title)
         panel = QRectF(x, top + line, side, side)
         if step.source == INPUT:
             values = self.source[0]
@@ -197,14 +201,15 @@ class ExplanationView(Retranslating, QWidget):
         if step.source != INPUT:
             top = panel.bottom() + 6
             painter.setPen(text)
-            painter.drawText(QRectF(x, top, 2 * side, line), int(Qt.AlignmentFlag.AlignLeft),
-                             self.tr("its reach on the 28 × 28 image"))
+            reach = self.tr("its reach on the 28 × 28 image")
+            painter.drawText(QRectF(x, top, max(side, metrics.horizontalAdvance(reach) + 2), line),
+                             int(Qt.AlignmentFlag.AlignLeft), reach)
             image_panel = QRectF(x, top + line, side, side)
             cell = self._map(painter, self.image, INPUT_LUT, image_panel, 0.0, 1.0)
             r0, r1, c0, c1 = step.reach
             self._outline(painter, image_panel, cell, (r0, r1), (c0, c1))
         titles = [self.source_title(step)] + ([self.tr("its reach on the 28 × 28 image")] if step.source != INPUT else [])
-        return x + max([side] + [QFontMetrics(self.font()).horizontalAdvance(title) for title in titles])
+        return x + max([side] + [metrics.horizontalAdvance(title) + 2 for title in titles])
 
     def _grid(self, painter: QPainter, values: np.ndarray, lut, x: float, top: float, cell_w: float, cell_h: float,
               symmetric: bool, marked: tuple[int, int] | None = None) -> None:
