@@ -497,16 +497,18 @@ class Trainer:
                         yield Finished(tuple(self.history), stopped=True)
                         return
                     index = order[(batch - 1) * c.batch_size : batch * c.batch_size]
-                    xb = train_x[index]
+                    xb = train_x.index_select(0, index)
                     if c.augment_shift or c.augment_flip:
                         xb = _shift_and_flip(xb, c.augment_shift, c.augment_flip, augment_gen)
-                    y = train_y[index]
+                    y = train_y.index_select(0, index)
                     last_batch = batch == self.batches_per_epoch
                     sampled = diagnostics is not None and diagnostics.wants(step + 1, last_batch)
                     if c.augment == "real-inputs":
                         x = augment.real_inputs(xb, kind, gen, y)
                     else:
-                        x = xb.float().div_(255).unsqueeze_(1)
+                        # One pass: a uint8 tensor's true division converts each value to
+                        # float and divides it, exactly as .float().div_(255) does in two.
+                        x = torch.div(xb, 255).unsqueeze_(1)
                     if bank is not None:
                         # Outlier exposure: a quarter as many outliers again, in the same forward
                         # pass (batch norm sees them too), pushed towards even probabilities.
