@@ -39,6 +39,7 @@ SPLIT_FILES = {
 }
 
 ALL_SPLITS = tuple(SPLIT_FILES)
+TEST_ONLY = ("test",)  # what the views of the test set need: a download fetches nothing else
 # The size of each gzipped file torchvision downloads, to tell a person what a download costs
 # before it starts.
 DOWNLOAD_BYTES = {

@@ -1185,8 +1185,8 @@ Click to make it the current input.</source>
         <translation>此模型没有注明它是在哪个数据集上训练的，因此没有可投影的测试集。</translation>
     </message>
     <message>
-        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about 30 MB).</source>
-        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 30 MB）。</translation>
+        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about %3 MB).</source>
+        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 %3 MB）。</translation>
     </message>
     <message>
         <source>Choose folder or download %1…</source>

@@ -346,6 +346,25 @@ def test_a_missing_data_set_says_so_and_offers_the_folder_or_a_download(qtbot, t
     assert len(tab.scatter.coords) == 100 and not tab.action_button.isVisible()
 
 
+def test_the_test_files_alone_are_enough_and_the_dialog_offers_only_them(qtbot, tab, session, tmp_path, monkeypatch,
+                                                                         make_fake_dataset):
+    from PySide6.QtWidgets import QFileDialog
+
+    raw = make_fake_dataset(tmp_path / "test-only", "mnist", n_test=60)
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+        (raw / stem).unlink()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    session.data_root = str(tmp_path / "nowhere")
+    session.set_model(make_model())
+    assert "about 2 MB" in tab.summary.text()  # the test images' download, not the whole set's
+    tab.action_button.click()
+    assert "test set" in tab.data_dialog.message.text()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(raw))
+    with qtbot.waitSignal(tab.projected, timeout=WAIT_MS):
+        tab.data_dialog.choose_button.click()
+    assert len(tab.scatter.coords) == 60
+
+
 def test_a_model_without_a_data_set_gets_a_message(qtbot, tab, session):
     loaded = make_model()
     loaded.dataset = None

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.checkpoint import LoadedModel
-from ...core.data import DataSplit, DatasetError, dataset_info, download_megabytes, download_root, load_split
+from ...core.data import (
+    TEST_ONLY, DataSplit, DatasetError, dataset_info, download_megabytes, download_root, load_split,
+)
 from ...core.evaluation import EvaluationResult, evaluate_split
 from ..session import CurrentInput, Session
 from ..widgets.data_dialog import DatasetDialog
@@ -46,9 +48,6 @@ THUMB = 56  # gallery thumbnails: 28 x 28 at 2x
 # the gallery would be left too little room, and the diagram takes the gallery's place while its
 # button is down.
 RELIABILITY_BESIDE_WIDTH = 1000
-
-
-TEST_ONLY = ("test",)  # what this view needs of a data set: a download fetches nothing else
 
 
 class EvaluationWorker(Worker):

@@ -33,7 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.checkpoint import LoadedModel
-from ...core.data import DataSplit, DatasetError, dataset_info, download_root, load_dataset
+from ...core.data import (
+    TEST_ONLY, DataSplit, DatasetError, dataset_info, download_megabytes, download_root, load_split,
+)
 from ...core.inference import Predictor
 from ...core.projection import (
     LAYERS,
@@ -81,7 +83,7 @@ class ProjectionWorker(Worker):
         try:
             split = self.split
             if split is None:
-                split = load_dataset(self.key, self.root, download=False).test
+                split = load_split(self.key, "test", self.root, download=False)
             result = project(self.model, split, layer, method, cache=self.cache, progress=self.progress.emit,
                              should_stop=lambda: self.stop_requested, threads=self.threads)
         except ProjectionCancelled:
@@ -353,14 +355,15 @@ class ProjectorTab(Retranslating, QWidget):
             message = str(exc)
             self._show_state(lambda: (message, None))
             return
-        found = self.session.locate_dataset(key)
+        found = self.session.locate_dataset(key, TEST_ONLY)
         root = str(found if found is not None else download_root(self.session.data_root))
+        size = f"{download_megabytes(key, TEST_ONLY):.0f}"
         split = self._splits.get((key, root))
         if split is None and found is None:
             self._stop_worker()
             self._show_state(lambda: (
                 fill(self.tr("The %1 test set is not in %2. Choose a folder that holds it, or download "
-                             "it (about 30 MB)."), info.title, root),
+                             "it (about %3 MB)."), info.title, root, size),
                 fill(self.tr("Choose folder or download %1…"), info.title)), action="locate", dataset=key)
             return
         if split is not None:
@@ -502,7 +505,7 @@ class ProjectorTab(Retranslating, QWidget):
 
     def ask_for_dataset(self, key: str) -> DatasetDialog:
         """The same choices as the other views': a folder that holds the data set, or a download."""
-        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self)
+        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self, splits=TEST_ONLY)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(self.refresh)
         dialog.destroyed.connect(lambda *_: setattr(self, "data_dialog", None))
