@@ -84,6 +84,16 @@ def probe(monkeypatch):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             probe.trainers.append(self)
+            # A pause that lands just after the engine reported its batches yields no further
+            # batch: the run is paused once it waits here.
+            wait = self.control.wait_while_paused
+
+            def wait_while_paused(*a, **k):
+                if self.control.paused:
+                    probe.pause_reached.set()
+                return wait(*a, **k)
+
+            self.control.wait_while_paused = wait_while_paused
 
         def run(self):
             events, threads = [], []
