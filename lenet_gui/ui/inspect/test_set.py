@@ -458,13 +458,8 @@ class TestSetPanel(Retranslating, QWidget):
 
     def ask_for_dataset(self, key: str) -> DatasetDialog:
         """The same choices as the Train tab's: a folder that holds the data set, or a download."""
-        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self, splits=TEST_ONLY)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self.evaluate)
-        dialog.destroyed.connect(lambda *_: setattr(self, "data_dialog", None))
-        self.data_dialog = dialog
-        dialog.open()
-        return dialog
+        return DatasetDialog.open_for(self, key, self.session.data_root, self.session.settings, self.evaluate,
+                                      splits=TEST_ONLY)
 
     # -- display -------------------------------------------------------------------------------
 

@@ -505,13 +505,8 @@ class ProjectorTab(Retranslating, QWidget):
 
     def ask_for_dataset(self, key: str) -> DatasetDialog:
         """The same choices as the other views': a folder that holds the data set, or a download."""
-        dialog = DatasetDialog(key, self.session.data_root, self.session.settings, parent=self, splits=TEST_ONLY)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self.refresh)
-        dialog.destroyed.connect(lambda *_: setattr(self, "data_dialog", None))
-        self.data_dialog = dialog
-        dialog.open()
-        return dialog
+        return DatasetDialog.open_for(self, key, self.session.data_root, self.session.settings, self.refresh,
+                                      splits=TEST_ONLY)
 
     # -- display -------------------------------------------------------------------------------
 

@@ -730,13 +730,8 @@ class TrainTab(Retranslating, QWidget):
     # -- the data set -------------------------------------------------------------------------------
 
     def _ask_for_dataset(self, key: str) -> None:
-        dialog = DatasetDialog(key, self.session.data_root, self.settings, parent=self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self.start_training)
-        dialog.destroyed.connect(lambda *_: setattr(self, "data_dialog", None))
-        self.data_dialog = dialog
         self.status_message.emit(fill(self.tr("The %1 data set is missing"), dataset_info(key).title))
-        dialog.open()  # window-modal and non-blocking: the event loop (and the window) keep going
+        DatasetDialog.open_for(self, key, self.session.data_root, self.settings, self.start_training)
 
     # -- messages -------------------------------------------------------------------------------------
 

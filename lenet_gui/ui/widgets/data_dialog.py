@@ -148,6 +148,20 @@ class DatasetDialog(Retranslating, QDialog):
         layout.addLayout(row)
         self.retranslate()
 
+    @classmethod
+    def open_for(cls, owner, key: str, session_root: str | None, settings: Settings, on_found,
+                 splits: tuple[str, ...] = ALL_SPLITS) -> "DatasetDialog":
+        """Open the dialog over ``owner`` (window-modal, not blocking: the event loop goes on),
+        call ``on_found`` once the data is there, and keep ``owner.data_dialog`` pointing at it
+        while it is open."""
+        dialog = cls(key, session_root, settings, parent=owner, splits=splits)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(on_found)
+        dialog.destroyed.connect(lambda *_: setattr(owner, "data_dialog", None))
+        owner.data_dialog = dialog
+        dialog.open()
+        return dialog
+
     def retranslate(self) -> None:
         self.setWindowTitle(fill(self.tr("%1 is missing"), self.info.title))
         looked = "".join(f"<li>{root}</li>" for root in self.looked)
