@@ -30,26 +30,24 @@ def _add_runs_dir(parser: argparse.ArgumentParser, top_level: bool = False) -> N
     )
 
 
-def _positive_int(text: str) -> int:
-    """For counts: a negative --limit sliced [:-5] and trained on all but five images."""
+def _whole_number(text: str, minimum: int, refusal: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{refusal}, not {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    """For counts: a negative --limit sliced [:-5] and trained on all but five images."""
+    return _whole_number(text, 1, "must be at least 1")
 
 
 def _count(text: str) -> int:
     """For counts that may be zero."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"cannot be negative, not {value}")
-    return value
+    return _whole_number(text, 0, "cannot be negative")
 
 
 def build_parser() -> argparse.ArgumentParser:
