@@ -17,7 +17,7 @@ import numpy as np
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QObject, Signal
 
 from ..core.checkpoint import LoadedModel, load_checkpoint
-from ..core.data import ALL_SPLITS, locate_dataset
+from ..core.data import ALL_SPLITS, TEST_ONLY, download_root, locate_dataset
 from ..core.history import resolve_runs_dir
 from ..core.inference import Prediction
 from ..core.preprocess import Preprocessed
@@ -117,6 +117,12 @@ class Session(QObject):
         """The folder that holds the ``splits`` of data set ``key`` (core.data.candidate_roots's
         search, with the folder the user chose in the window), or None."""
         return locate_dataset(key, self.data_root, self.settings.data_root or None, splits)
+
+    def test_set_location(self, key: str) -> tuple[Path | None, Path]:
+        """Where the test split of data set ``key`` was found (None: in none of the roots), and
+        the folder to read it from: that one, or where a download of it goes (the Train tab's)."""
+        found = self.locate_dataset(key, TEST_ONLY)
+        return found, found if found is not None else download_root(self.data_root)
 
     def runs_folder(self) -> Path:
         """Where the run history is kept (core.history.resolve_runs_dir's order)."""

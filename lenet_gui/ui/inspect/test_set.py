@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from ...core.checkpoint import LoadedModel
 from ...core.data import (
-    TEST_ONLY, DataSplit, DatasetError, dataset_info, download_megabytes, download_root, load_split,
+    TEST_ONLY, DataSplit, DatasetError, dataset_info, download_megabytes, load_split,
 )
 from ...core.evaluation import EvaluationResult, evaluate_split
 from ..session import CurrentInput, Session
@@ -391,10 +391,8 @@ class TestSetPanel(Retranslating, QWidget):
             message = str(exc)  # exc is unbound once the except block ends; a language switch calls this later
             self._show_state(lambda: (message, None))
             return
-        # The window's one search (--data-root, LENET_DATA_ROOT, the folder chosen in the Train
-        # tab, the cache); a download goes where the Train tab's would.
-        found = self.session.locate_dataset(key, TEST_ONLY)
-        root = str(found if found is not None else download_root(self.session.data_root))
+        found, folder = self.session.test_set_location(key)
+        root = str(folder)
         split = self._splits.get((key, root))
         size = f"{download_megabytes(key, TEST_ONLY):.0f}"
         if split is None and not download and found is None:

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from ...core.checkpoint import LoadedModel
 from ...core.data import (
-    TEST_ONLY, DataSplit, DatasetError, dataset_info, download_megabytes, download_root, load_split,
+    TEST_ONLY, DataSplit, DatasetError, dataset_info, download_megabytes, load_split,
 )
 from ...core.inference import Predictor
 from ...core.projection import (
@@ -355,8 +355,8 @@ class ProjectorTab(Retranslating, QWidget):
             message = str(exc)
             self._show_state(lambda: (message, None))
             return
-        found = self.session.locate_dataset(key, TEST_ONLY)
-        root = str(found if found is not None else download_root(self.session.data_root))
+        found, folder = self.session.test_set_location(key)
+        root = str(folder)
         size = f"{download_megabytes(key, TEST_ONLY):.0f}"
         split = self._splits.get((key, root))
         if split is None and found is None:
