@@ -50,7 +50,24 @@ def _count(text: str) -> int:
     return _whole_number(text, 0, "cannot be negative")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# The options of the desktop app itself; each takes a value.
+WINDOW_OPTIONS = ("--data-root", "--runs-dir", "--lang")
+
+
+def opens_the_window(argv: list[str]) -> bool:
+    """Whether these arguments are the desktop app's own options only: then the sub-commands,
+    whose choices import torch, need not be built before the window's start-up screen shows.
+    Anything else (a command, --help, a mistake) gets the whole parser and its messages."""
+    i = 0
+    while i < len(argv):
+        name, has_value, _ = argv[i].partition("=")
+        if name not in WINDOW_OPTIONS:
+            return False
+        i += 1 if has_value else 2
+    return True
+
+
+def build_parser(with_commands: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="LeNet Studio. Without a sub-command, opens the desktop app.",
@@ -69,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=["en", "zh_CN"], default=None,
                         help="the window's language for this start (default: the one chosen in "
                              "View > Language, else the system's)")
+    if not with_commands:
+        parser.set_defaults(command=None)
+        return parser
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     from .core.data import DATASETS
@@ -517,8 +537,8 @@ def _printable_streams() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _printable_streams()
-    parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(with_commands=not opens_the_window(argv))
     args = parser.parse_args(argv)
     args.argv = argv  # recorded in saved checkpoints, to say how a model was made
     if args.version:

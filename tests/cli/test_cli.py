@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from lenet_gui.__main__ import _ProgressBar, main
+from lenet_gui.__main__ import _ProgressBar, main, opens_the_window
 from lenet_gui.core.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[2]
@@ -292,3 +292,24 @@ def test_a_seeded_run_prints_the_lines_it_always_printed(data_root, args):
     assert result.returncode == 0, result.stderr
     lines = [line.rsplit(", time ", 1)[0] for line in result.stdout.splitlines()[1:]]
     assert lines == SEEDED_LINES[args]
+
+
+@pytest.mark.parametrize("argv, window_only", [
+    ([], True),
+    (["--lang", "zh_CN", "--data-root=/data"], True),
+    (["--data-root", "/data", "--runs-dir", "/runs"], True),
+    (["train"], False),
+    (["--data-root", "/data", "predict", "x.png"], False),
+    (["--help"], False),
+    (["--version"], False),
+    (["trian"], False),
+])
+def test_only_the_windows_own_options_skip_building_the_commands(argv, window_only):
+    assert opens_the_window(argv) is window_only
+
+
+def test_a_misspelt_command_still_names_the_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["trian"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'trian'" in err and "train" in err
