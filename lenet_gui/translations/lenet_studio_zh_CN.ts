@@ -1695,6 +1695,13 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     </message>
 </context>
 <context>
+    <name>StartupScreen</name>
+    <message>
+        <source>Loading PyTorch…</source>
+        <translation>正在加载 PyTorch…</translation>
+    </message>
+</context>
+<context>
     <name>TestSetPanel</name>
     <message>
         <source>Rows: true class · columns: predicted class</source>

@@ -39,24 +39,48 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
         return 1
     app = make_application()
     from . import i18n
+    from .settings import Settings
     from .startup_probe import install_if_asked
+    from .startup_screen import BackgroundImport, StartupScreen
 
     probe = install_if_asked(app)  # noqa: F841 - lives as the app's child
-    from .main_window import MainWindow
-    from .settings import Settings
-    from .workers import stop_all_and_wait
-
     settings = Settings()
     i18n.set_language(i18n.resolve(language or settings.language))
-    window = MainWindow(data_root=data_root, settings=settings, runs_dir=runs_dir)
-    window.show()
+    screen = StartupScreen()
+    screen.show()
+    opened: dict = {}
+
+    def open_window(failure: BaseException | None) -> None:
+        # Raised again once the event loop has returned, as if no start-up screen had been:
+        # a failure inside the loop would leave the screen up forever.
+        try:
+            if failure is not None:
+                raise failure
+            from .main_window import MainWindow
+
+            window = opened["window"] = MainWindow(data_root=data_root, settings=settings, runs_dir=runs_dir)
+            window.show()
+            screen.close()
+        except BaseException as exc:  # noqa: BLE001
+            opened["failure"] = exc
+            app.quit()
+
+    # The window's modules (torch among them), then the package every torch optimizer imports
+    # when it is built (see train.worker.warm_up_training_imports): imported here, it never
+    # holds the window's thread once the window is up, not even at the first Train click.
+    loading = BackgroundImport(["lenet_gui.ui.main_window", "torch._dynamo"], open_window)
     status = app.exec()
+    loading.thread.join()  # quit before the window opened: let the import finish first
+    if "failure" in opened:
+        raise opened["failure"]
+    from .workers import stop_all_and_wait
+
     if not stop_all_and_wait():
         # A training thread is stuck in one long operation (a huge batch on a slow device) that
         # cannot be interrupted. Its results are no longer wanted, but Qt aborts the process if
         # a running QThread is destroyed at exit: leave without tearing anything down, after
         # writing what must persist.
-        window.settings.sync()
+        settings.sync()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(status)

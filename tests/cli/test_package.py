@@ -150,11 +150,17 @@ from lenet_gui.ui.app import make_application, run_app
 app = make_application()
 report = {}
 
-def look():
-    try:
-        from lenet_gui.ui.main_window import MainWindow
+def main_window():
+    module = sys.modules.get("lenet_gui.ui.main_window")
+    return next((w for w in app.topLevelWidgets() if module and isinstance(w, getattr(module, "MainWindow", ())) and w.isVisible()), None)
 
-        window = next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+def look():
+    # run_app's event loop starts under the start-up screen, before the main window exists.
+    window = main_window()
+    if window is None:
+        QTimer.singleShot(20, look)
+        return
+    try:
         combo = window.findChild(QComboBox, "classifyModelCombo")
         tab = window.classify_tab
         seen = {}

@@ -1,0 +1,87 @@
+"""What is on screen while the app starts: PyTorch takes seconds to import, and a launch that
+shows nothing for that long reads as a launch that failed.
+
+The window is built from modules that import torch, so they are imported on a background thread
+while this screen, painted before any of them, keeps repainting on the window's thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Callable
+
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter
+from PySide6.QtWidgets import QWidget
+
+from ..core.resources import ICON
+
+POLL_MS = 20
+SIZE = QSize(420, 180)
+
+
+class StartupScreen(QWidget):
+    """The app's icon, its name and what it is loading, in a frameless window at the screen's
+    centre. (QSplashScreen waits up to a second for a window system to report it exposed, which
+    some never do.)"""
+
+    def __init__(self) -> None:
+        super().__init__(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+        self.setObjectName("startupScreen")
+        self.setFixedSize(SIZE)
+        # Most of the wait; the window's own modules follow.
+        self.status = self.tr("Loading PyTorch…")
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            area = screen.availableGeometry()
+            self.move(area.center() - QRect(0, 0, SIZE.width(), SIZE.height()).center())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor("#f7f7f5"))
+        painter.setPen(QColor("#c9c9c4"))
+        painter.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        if ICON.is_file():
+            QIcon(str(ICON)).paint(painter, QRect(28, 42, 96, 96))
+        painter.setPen(QColor("#1f1f1f"))
+        title = QFont(self.font())
+        title.setPointSizeF(title.pointSizeF() * 1.8)
+        title.setBold(True)
+        painter.setFont(title)
+        painter.drawText(QRect(144, 50, SIZE.width() - 160, 44), Qt.AlignmentFlag.AlignVCenter, "LeNet Studio")
+        painter.setFont(self.font())
+        painter.setPen(QColor("#4a4a4a"))
+        painter.drawText(QRect(144, 96, SIZE.width() - 160, 30), Qt.AlignmentFlag.AlignVCenter, self.status)
+        painter.end()
+
+
+class BackgroundImport:
+    """Imports ``module_names`` on a background thread and, back on the window's thread, calls
+    ``done(None)`` once they are imported or ``done(exception)`` when one failed. The window
+    thread's event loop runs meanwhile: start it after this."""
+
+    def __init__(self, module_names: list[str], done: Callable[[BaseException | None], None]):
+        self.done = done
+        self.failure: BaseException | None = None
+        # Not a daemon: an interpreter must not exit in the middle of an import.
+        self.thread = threading.Thread(target=self._run, args=(list(module_names),), name="lenet-startup-imports")
+        # Polled: a thread that is not a QThread has no event loop to send a signal from.
+        self.poll = QTimer()
+        self.poll.setInterval(POLL_MS)
+        self.poll.timeout.connect(self._check)
+        self.thread.start()
+        self.poll.start()
+
+    def _run(self, module_names: list[str]) -> None:
+        try:
+            for name in module_names:
+                importlib.import_module(name)
+        except BaseException as exc:  # noqa: BLE001 - handed to the window's thread
+            self.failure = exc
+
+    def _check(self) -> None:
+        if not self.thread.is_alive():
+            self.poll.stop()
+            self.done(self.failure)
