@@ -504,7 +504,10 @@ def stubborn(*args, **kwargs):  # one long step that never looks at Stop
 engine.evaluate_accuracy = stubborn
 
 def start():
-    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    window = next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()), None)
+    if window is None:  # run_app opens it after its start-up screen
+        QTimer.singleShot(20, start)
+        return
     tab = window.train_tab
     tab.threads, tab.train_limit, tab.test_limit = 1, 1000, 100
     tab.recipe.epochs_spin.setValue(1)
