@@ -53,7 +53,7 @@ def evaluate(loaded, root: Path, rows: list[dict], dump: bool = False):
             record.update(index=prediction.index, confidence=prediction.confidence,
                           unfamiliar=prediction.unfamiliar, novelty=prediction.novelty)
             if dump:
-                logits.append(prediction.activations["logits"].ravel())
+                logits.append(prediction.logits.ravel())
         else:
             record.update(index=-1, confidence=0.0, unfamiliar=False, novelty=None)
             if dump:

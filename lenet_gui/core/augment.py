@@ -382,6 +382,12 @@ def draw_outliers(bank: torch.Tensor, n: int, gen: torch.Generator) -> torch.Ten
     return x
 
 
+def mirrors(policy: str, input_kind: str) -> bool:
+    """Whether augmentation ``policy`` trains a model of ``input_kind`` on left-right mirror
+    images (half of them, as :func:`real_inputs` does for garments)."""
+    return policy == "real-inputs" and input_kind == "garment"
+
+
 def real_inputs(images: torch.Tensor, input_kind: str, gen: torch.Generator,
                 labels: torch.Tensor | None = None) -> torch.Tensor:
     """The ``real-inputs`` policy: uint8 N x 28 x 28 -> float N x 1 x 28 x 28 in [0, 1].

@@ -146,13 +146,18 @@ def fit_temperature(logits, labels, tolerance: float = 1e-5) -> float:
 
 @dataclass(frozen=True)
 class Calibration:
-    """What a checkpoint says about trusting its outputs: the temperature that divides its
-    logits, and the detector of inputs unlike its training data (None: no such check).
+    """What a checkpoint says about reading and trusting its outputs: the temperature that
+    divides its logits, the detector of inputs unlike its training data (None: no such check),
+    and whether an input is read together with its mirror image.
     A checkpoint without this block loads as ``Calibration()``: temperature 1, no detector."""
 
     temperature: float = 1.0
     ood: "OodDetector | None" = None
     details: dict | None = None  # how and on what it was fitted (plain values, for people)
+    # The logits behind every probability (and the detector's score) are the mean of the
+    # image's and of its left-right mirror image's: for a model trained on mirrored images,
+    # to which an image and its mirror are the same class (garments, not digits).
+    average_mirror: bool = False
 
     def probabilities(self, logits) -> np.ndarray:
         """softmax(logits / temperature), row by row: the one place where the temperature meets
@@ -166,6 +171,8 @@ class Calibration:
 
     def to_metadata(self) -> dict:
         block = {"temperature": float(self.temperature)}
+        if self.average_mirror:
+            block["average_mirror"] = True
         if self.ood is not None:
             block["ood"] = self.ood.to_dict()
         if self.details:
@@ -193,5 +200,8 @@ class Calibration:
             ood = OodDetector.from_dict(block["ood"]) if block.get("ood") is not None else None
         except UnknownMethod:
             ood = None  # a newer version's detector: the model still works, without the check
+        average_mirror = block.get("average_mirror", False)
+        if not isinstance(average_mirror, bool):
+            raise ValueError(f"average_mirror must be true or false, not {average_mirror!r}")
         details = block.get("details") if isinstance(block.get("details"), dict) else None
-        return cls(temperature=float(temperature), ood=ood, details=details)
+        return cls(temperature=float(temperature), ood=ood, details=details, average_mirror=average_mirror)

@@ -391,10 +391,13 @@ class Trainer:
         model = LeNet(self.model.config)
         model.load_state_dict(state)
         r = self.calibration_range
+        kind = self.dataset.info.input_kind
         calibration = fit_calibration(
-            model.eval(), self.dataset.train.part(r), self.dataset.info.input_kind,
+            model.eval(), self.dataset.train.part(r), kind,
             seed=self.config.seed,
             description=f"training images {r.start}-{r.stop - 1}, held out from training",
+            # Taught that a mirror image is the same class, the model is read by both.
+            average_mirror=self.config.augment_flip or augment.mirrors(self.config.augment, kind),
         )
         self._calibration = (state, calibration)
         return calibration

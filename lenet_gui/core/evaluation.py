@@ -56,15 +56,21 @@ def evaluate_accuracy(
 
 
 @torch.no_grad()
-def model_logits(model: LeNet, images: torch.Tensor, batch_size: int = 256) -> np.ndarray:
+def model_logits(model: LeNet, images: torch.Tensor, batch_size: int = 256,
+                 average_mirror: bool = False) -> np.ndarray:
     """Logits (N x classes, float64) for images given as uint8 N x 28 x 28 or floats N x 1 x 28 x 28
-    in [0, 1]."""
+    in [0, 1]. ``average_mirror``: each row the mean of the image's logits and of its left-right
+    mirror image's (see ``Calibration.average_mirror``)."""
     model.eval()
     out = []
     for start in range(0, len(images), batch_size):
         x = images[start : start + batch_size]
         x = x.float().div(255).unsqueeze(1) if x.dtype == torch.uint8 else x.float()
-        out.append(model.fast_logits(x.reshape(-1, 1, 28, 28)).double().numpy())
+        x = x.reshape(-1, 1, 28, 28)
+        logits = model.fast_logits(x).double()
+        if average_mirror:
+            logits = (logits + model.fast_logits(x.flip(-1)).double()) / 2
+        out.append(logits.numpy())
     return np.concatenate(out) if out else np.zeros((0, model.config.num_classes))
 
 
@@ -146,7 +152,8 @@ def evaluate_split(model: LeNet, split: DataSplit, dataset_key: str, loaded: Loa
     for start in range(0, len(split), STOP_CHECK_IMAGES):
         if should_stop():
             return None
-        parts.append(model_logits(model, split.images[start:start + STOP_CHECK_IMAGES]))
+        parts.append(model_logits(model, split.images[start:start + STOP_CHECK_IMAGES],
+                                  average_mirror=calibration.average_mirror))
     logits = np.concatenate(parts) if parts else np.zeros((0, model.config.num_classes))
     probs = calibration.probabilities(logits)
     labels = split.labels.numpy().astype(np.int64)
@@ -161,19 +168,20 @@ def evaluate_split(model: LeNet, split: DataSplit, dataset_key: str, loaded: Loa
 
 
 def fit_calibration(model: LeNet, held_out: DataSplit, input_kind: str, seed: int = 0,
-                    description: str = "") -> Calibration:
+                    description: str = "", average_mirror: bool = False) -> Calibration:
     """Temperature and out-of-distribution detector for a trained model, from ``held_out``
-    (training images it was not trained on).
+    (training images it was not trained on), for the logits the model will be read by
+    (``average_mirror``: see ``Calibration.average_mirror``).
 
     The temperature minimises their negative log-likelihood. The detector's threshold is the
     OOD_ACCEPT_QUANTILE quantile of their scores, clean and once more through the
     ``real-inputs`` augmentation (users' inputs vary that way), so that about that share of
     such inputs is accepted."""
     gen = torch.Generator().manual_seed(seed)
-    logits = model_logits(model, held_out.images)
+    logits = model_logits(model, held_out.images, average_mirror=average_mirror)
     labels = held_out.labels.numpy()
     temperature = fit_temperature(logits, labels)
-    varied = model_logits(model, augment.real_inputs(held_out.images, input_kind, gen))
+    varied = model_logits(model, augment.real_inputs(held_out.images, input_kind, gen), average_mirror=average_mirror)
     detector = fit_detector(np.concatenate([logits, varied]), OOD_ACCEPT_QUANTILE)
     details = {
         "fitted_on": description,
@@ -182,4 +190,4 @@ def fit_calibration(model: LeNet, held_out: DataSplit, input_kind: str, seed: in
         "ece_before": expected_calibration_error(softmax(logits), labels),
         "ece_after": expected_calibration_error(softmax(logits, temperature), labels),
     }
-    return Calibration(temperature=temperature, ood=detector, details=details)
+    return Calibration(temperature=temperature, ood=detector, details=details, average_mirror=average_mirror)

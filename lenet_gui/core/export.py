@@ -10,12 +10,14 @@ The two model formats take and give the same thing:
             cropped, fitted into 20 x 20 and placed by centre of mass; for garments: trimmed,
             fitted into 28 x 28, a light background inverted). The model's own input
             normalisation is inside the graph. N, the batch, is free.
-    outputs ``logits`` (N x 10) and ``probabilities`` (N x 10, the softmax of the logits divided
-            by the model's temperature, as everywhere in the app: each row sums to 1).
+    outputs ``logits`` (N x 10; for a model read by an image and its mirror image, garments of
+            the robust preset, the mean of the two) and ``probabilities`` (N x 10, the softmax
+            of the logits divided by the model's temperature, as everywhere in the app: each
+            row sums to 1).
 
 The class names and how the model was made travel with the file: in ONNX's ``metadata_props``
 (``classes`` is a JSON list in class order; also ``dataset``, ``input_kind``, ``title``,
-``lenet_gui_version``, ``input``, ``outputs``, ``temperature`` and ``out_of_distribution``: the
+``lenet_gui_version``, ``input``, ``outputs``, ``average_mirror``, ``temperature`` and ``out_of_distribution``: the
 model's check as JSON, the energy -logsumexp(logits) above which an input is unlike the training
 data, or empty without one), and for ``.pt2`` in the extra file
 ``lenet_studio.json`` of ``torch.export.save``, holding the same keys.
@@ -74,24 +76,30 @@ def export_metadata(loaded: LoadedModel) -> dict[str, str]:
         "lenet_gui_version": app_version(),
         "input": f"{INPUT_NAME}: float32 N x 1 x 28 x 28 in [0, 1], ink white on black, "
                  "as after LeNet Studio's preprocessing",
-        "outputs": f"{OUTPUT_NAMES[0]}: N x 10; {OUTPUT_NAMES[1]}: N x 10, the softmax of the logits "
-                   "divided by the temperature",
+        "outputs": f"{OUTPUT_NAMES[0]}: N x 10"
+                   + (", the mean of the image's and of its left-right mirror image's"
+                      if loaded.calibration.average_mirror else "")
+                   + f"; {OUTPUT_NAMES[1]}: N x 10, the softmax of the logits divided by the temperature",
+        "average_mirror": "true" if loaded.calibration.average_mirror else "false",
         "temperature": repr(float(loaded.calibration.temperature)),
         "out_of_distribution": json.dumps(loaded.calibration.ood.to_dict()) if loaded.calibration.ood else "",
     }
 
 
 class _WithProbabilities(torch.nn.Module):
-    """The network followed by the softmax the app applies to its logits, divided by the
-    model's temperature (core/calibration.py)."""
+    """The network read as the app reads it (core/calibration.py): its logits, averaged with its
+    mirror image's for a model that says so, and their softmax divided by the temperature."""
 
-    def __init__(self, model: torch.nn.Module, temperature: float = 1.0):
+    def __init__(self, model: torch.nn.Module, temperature: float = 1.0, average_mirror: bool = False):
         super().__init__()
         self.model = model
         self.temperature = float(temperature)
+        self.average_mirror = bool(average_mirror)
 
     def forward(self, image: torch.Tensor):
         logits = self.model(image)
+        if self.average_mirror:
+            logits = (logits + self.model(torch.flip(image, dims=[3]))) / 2
         return logits, torch.softmax(logits / self.temperature, dim=1)
 
 
@@ -102,7 +110,8 @@ def _exportable(loaded: LoadedModel):
     # Two images, not one: the exporters take a dimension of size 1 for a constant.
     example = torch.rand(2, 1, 28, 28)
     shapes = {INPUT_NAME: {0: torch.export.Dim("batch", min=1)}}
-    return _WithProbabilities(model, loaded.calibration.temperature).eval(), example, shapes
+    calibration = loaded.calibration
+    return _WithProbabilities(model, calibration.temperature, calibration.average_mirror).eval(), example, shapes
 
 
 def _export_metrics(loaded: LoadedModel, path: Path) -> None:

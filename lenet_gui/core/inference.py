@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from .checkpoint import LoadedModel
+from .evaluation import model_logits
 from .model import LAYER_NAMES
 from .preprocess import Preprocessed, preprocess_image
 
@@ -20,6 +21,9 @@ class Prediction:
     index: int  # the top class
     label: str
     activations: dict[str, np.ndarray]  # layer name -> one sample's output, in LAYER_NAMES order
+    # What the probabilities are the softmax of (over the temperature): the "logits" activation,
+    # or its mean with the mirror image's for a model read by both (Calibration.average_mirror).
+    logits: np.ndarray | None = None
     # The out-of-distribution score (core/ood.py) and its verdict; None and False for a model
     # without a detector.
     novelty: float | None = None
@@ -47,20 +51,24 @@ class Predictor:
         x = x.reshape(1, 1, 28, 28).float()
         with torch.inference_mode():
             logits, acts = self.model(x, return_activations=True)
-        # The checkpoint's temperature makes the percentages match how often they are right.
-        probs = self.calibration.probabilities(logits[0].double().numpy())
-        index = int(np.argmax(probs))
         activations = {name: acts[name][0].numpy().copy() for name in LAYER_NAMES}
+        logits = logits[0].double().numpy()
+        if self.calibration.average_mirror:
+            logits = (logits + model_logits(self.model, x.flip(-1))[0]) / 2
+        # The checkpoint's temperature makes the percentages match how often they are right.
+        probs = self.calibration.probabilities(logits)
+        index = int(np.argmax(probs))
         novelty, unfamiliar = None, False
         detector = self.calibration.ood
         if detector is not None:
-            novelty = detector.score(activations["logits"])
+            novelty = detector.score(logits)
             unfamiliar = detector.is_unfamiliar(novelty)
         return Prediction(
             probabilities=probs,
             index=index,
             label=self.classes[index],
             activations=activations,
+            logits=logits,
             novelty=novelty,
             unfamiliar=unfamiliar,
         )

@@ -56,6 +56,10 @@
         <translation>示例：</translation>
     </message>
     <message>
+        <source>The percentages read this image and its mirror image together (the mean of their logits): the model was trained to take a garment mirrored for the same garment.</source>
+        <translation>这些百分比同时读取这张图像及其镜像（取两者 logits 的平均）：模型在训练中学会了把镜像后的服饰当作同一件服饰。</translation>
+    </message>
+    <message>
         <source>Choose a model</source>
         <translation>请选择一个模型</translation>
     </message>
@@ -607,6 +611,10 @@
     <message>
         <source>input · pixel (row %1, column %2) = %3</source>
         <translation>输入 · 像素（第 %1 行，第 %2 列）= %3</translation>
+    </message>
+    <message>
+        <source>output · class %1 “%2”: logit %3, mean with the mirror image’s %4, probability %5</source>
+        <translation>输出 · 类别 %1“%2”：logit %3，与镜像图像的平均 %4，概率 %5</translation>
     </message>
     <message>
         <source>output · class %1 “%2”: logit %3, probability %4</source>

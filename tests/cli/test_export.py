@@ -117,6 +117,9 @@ def test_onnx_file_names_its_input_and_outputs_and_carries_the_class_names(expor
         block = load_checkpoint(model_path(model)).metadata["calibration"]
         assert float(props["temperature"]) == block["temperature"]
         assert json.loads(props["out_of_distribution"])["threshold"] == block["ood"]["threshold"]
+        # Garments are read by the photo and its mirror image together, in the graph as in the app.
+        assert props["average_mirror"] == ("true" if model == "fashion-mnist" else "false")
+        assert block.get("average_mirror", False) is (model == "fashion-mnist")
 
 
 def test_pt2_reloads_with_the_class_names(exported):

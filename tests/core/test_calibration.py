@@ -12,7 +12,7 @@ import torch
 from lenet_gui.core.calibration import (
     ECE_BINS, Calibration, expected_calibration_error, fit_temperature, reliability_bins,
 )
-from lenet_gui.core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lenet_gui.core.checkpoint import CheckpointError, LoadedModel, load_checkpoint, save_checkpoint
 from lenet_gui.core.inference import Predictor
 from lenet_gui.core.model import LeNet, ModelConfig
 from lenet_gui.core.ood import OodDetector
@@ -187,3 +187,71 @@ def test_evaluate_split_takes_the_checkpoints_temperature_by_default(tmp_path, f
         logits = model(fake_dataset.test.images.float().div(255).unsqueeze(1)).double()
     np.testing.assert_allclose(result.probabilities, torch.softmax(logits / 3.0, 1).numpy(), rtol=1e-5, atol=1e-7)
     assert result.temperature == 3.0 and result.unfamiliar is None and result.unfamiliar_share is None
+
+
+# -- reading a model by an image and its mirror image ----------------------------------------
+
+def test_a_mirror_averaging_checkpoint_reads_each_input_by_the_mean_of_it_and_its_mirror(tmp_path):
+    model = _model()
+    x = torch.rand(1, 28, 28, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        own = model(x.reshape(1, 1, 28, 28))[0].double()
+        mirrored = model(torch.fliplr(x[0]).reshape(1, 1, 28, 28))[0].double()
+    assert not torch.allclose(own, mirrored)  # else the test could not tell the two readings apart
+    block = Calibration(temperature=0.5, ood=_detector(threshold=-2.2), average_mirror=True).to_metadata()
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.pt", model, {"dataset": "fashion-mnist", "calibration": block}))
+    assert loaded.calibration.average_mirror is True
+    prediction = Predictor(loaded).predict(x)
+    mean = (own + mirrored) / 2
+    np.testing.assert_allclose(prediction.probabilities, torch.softmax(mean / 0.5, 0).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(prediction.logits, mean.numpy(), rtol=1e-6)
+    assert prediction.novelty == pytest.approx(float(-torch.logsumexp(mean, 0)))
+    # The views show the network's own pass on the image itself, not on its mirror.
+    np.testing.assert_allclose(prediction.activations["logits"], own.float().numpy(), rtol=1e-5)
+
+
+def test_a_checkpoint_without_the_flag_reads_the_image_alone(tmp_path):
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "m.pt", _model(), {"dataset": "mnist",
+                                                                             "calibration": {"temperature": 1.0}}))
+    assert loaded.calibration.average_mirror is False
+    prediction = Predictor(loaded).predict(torch.rand(1, 28, 28))
+    np.testing.assert_allclose(prediction.logits, prediction.activations["logits"], rtol=1e-6)
+
+
+def test_a_damaged_mirror_flag_is_refused(tmp_path):
+    path = save_checkpoint(tmp_path / "bad.pt", _model(), {"dataset": "mnist",
+                                                           "calibration": {"temperature": 1.0, "average_mirror": "yes"}})
+    with pytest.raises(CheckpointError, match="average_mirror"):
+        load_checkpoint(path)
+
+
+def test_evaluate_split_reads_a_mirror_averaging_model_as_the_predictor_does(fake_dataset):
+    from lenet_gui.core.evaluation import evaluate_split
+
+    model = _model()
+    split = fake_dataset.test
+    calibration = Calibration(temperature=2.0, average_mirror=True)
+    result = evaluate_split(model, split, "fashion-mnist", calibration=calibration)
+    x = split.images.float().div(255).unsqueeze(1)
+    with torch.no_grad():
+        mean = (model(x).double() + model(torch.flip(x, dims=[3])).double()) / 2
+    np.testing.assert_allclose(result.probabilities, torch.softmax(mean / 2.0, 1).numpy(), rtol=1e-5, atol=1e-7)
+    loaded = LoadedModel(model=model, classes=[str(i) for i in range(10)], dataset=None, input_kind="garment",
+                         metadata={"calibration": calibration.to_metadata()})
+    one = Predictor(loaded).predict(x[5])
+    np.testing.assert_allclose(one.probabilities, result.probabilities[5], rtol=1e-4, atol=1e-6)
+
+
+def test_the_trainer_reads_its_garment_model_by_mirror_images_and_its_digit_model_not(fake_data_root):
+    from lenet_gui.core.data import load_dataset
+    from lenet_gui.core.engine import Trainer
+    from lenet_gui.core.presets import preset_config
+
+    for key, mirrored in (("fashion-mnist", True), ("mnist", False)):
+        config = preset_config("robust", key, epochs=1, holdout=100, threads=1)
+        trainer = Trainer(config, load_dataset(key, fake_data_root, download=False),
+                          train_limit=200, test_limit=50, diagnostics_every=0)
+        for _ in trainer.run():
+            pass
+        _, metadata = trainer.checkpoint_state()
+        assert Calibration.from_metadata(metadata).average_mirror is mirrored, key

@@ -375,13 +375,17 @@ def test_a_newer_drop_supersedes_one_still_decoding(qtbot, tab, monkeypatch):
 
 
 def _energy_and_threshold(loaded, path) -> tuple[float, float]:
-    """The out-of-distribution score of an image, from the model's logits computed here, and
-    the threshold the checkpoint stores."""
+    """The out-of-distribution score of an image, from the model's logits computed here (for a
+    model read by an image and its mirror image, their mean), and the threshold the checkpoint
+    stores."""
     import torch
 
     pre = preprocess_image(path, loaded.input_kind)
+    x = pre.tensor.reshape(1, 1, 28, 28)
     with torch.no_grad():
-        logits = loaded.model(pre.tensor.reshape(1, 1, 28, 28))[0].double()
+        logits = loaded.model(x)[0].double()
+        if loaded.metadata["calibration"].get("average_mirror"):
+            logits = (logits + loaded.model(torch.flip(x, dims=[3]))[0].double()) / 2
     return float(-torch.logsumexp(logits, 0)), loaded.metadata["calibration"]["ood"]["threshold"]
 
 
@@ -417,3 +421,7 @@ def test_a_digit_does_not_look_like_a_garment_to_the_garment_model(tab):
     assert tab.result_label.text() == "This does not look like a garment"
     tab.load_image(TROUSER)
     assert tab.result_label.text().startswith("Trouser — ") and tab.chart.notice is None
+    # Its percentages read the photo and its mirror image together, and the chart says so.
+    assert loaded.calibration.average_mirror and "mirror image" in tab.chart.toolTip()
+    tab.model_combo.activated.emit(0)
+    assert not tab.session.current_model.calibration.average_mirror and tab.chart.toolTip() == ""

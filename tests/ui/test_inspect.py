@@ -21,6 +21,7 @@ from lenet_gui.core.model import LAYER_SHAPES, LeNet, ModelConfig
 from lenet_gui.core.preprocess import Preprocessed, preprocess_array
 from lenet_gui.ui.widgets.colormaps import ACTIVATION_LUT, INPUT_LUT, colorize
 from lenet_gui.ui.inspect.feature_maps import INPUT_KEY, OUTPUT_KEY, FeatureMapView
+from lenet_gui.ui.widgets.hover import format_value
 from lenet_gui.ui.inspect.filters import FilterView
 from lenet_gui.ui.inspect.saliency import overlay
 from lenet_gui.ui.inspect.tab import InspectTab
@@ -263,6 +264,25 @@ def test_the_inspector_shows_the_models_temperature_and_its_unfamiliar_verdict(t
     np.testing.assert_allclose(tab.maps.probabilities, expected, rtol=1e-9)
     assert "unlike its training images (nearest class: " in tab.input_label.text()
     assert f"{100 * expected.max():.1f}%" in tab.input_label.text()
+
+
+def test_a_mirror_averaging_models_output_says_what_its_probability_comes_from(tab, session):
+    loaded = make_model()
+    loaded.metadata["calibration"] = {"temperature": 2.0, "average_mirror": True}
+    session.set_model(loaded)
+    current = stroke_input(SEVEN)  # a seven is far from its mirror image
+    session.set_input(current)
+    tensor = current.preprocessed.tensor
+    own = hooked_forward(loaded, tensor)["logits"]
+    mirrored = hooked_forward(loaded, torch.flip(tensor, dims=[-1]))["logits"]
+    mean = (own.astype(np.float64) + mirrored) / 2
+    expected = torch.softmax(torch.from_numpy(mean) / 2.0, 0).numpy()
+    np.testing.assert_allclose(tab.maps.probabilities, expected, rtol=1e-5)
+    top = int(np.argmax(expected))
+    text = tab.maps.describe(OUTPUT_KEY, 0, top, 0)
+    assert f"logit {format_value(float(own[top]))}" in text  # the network's own pass, as drawn
+    assert f"mirror image’s {format_value(float(mean[top]))}" in text
+    assert f"probability {100 * expected[top]:.1f}%" in text
 
 
 def test_known_activations_are_drawn_in_the_colour_maps_known_colours(qtbot):

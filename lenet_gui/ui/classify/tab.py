@@ -314,6 +314,10 @@ class ClassifyTab(Retranslating, QWidget):
         prediction = self.last_prediction
         pre = self.last_preprocessed
         self.chart.set_notice(self._unfamiliar_notice(prediction))
+        self.chart.setToolTip(
+            self.tr("The percentages read this image and its mirror image together (the mean of their "
+                    "logits): the model was trained to take a garment mirrored for the same garment.")
+            if loaded is not None and loaded.calibration.average_mirror else "")
         if loaded is None:
             self.result_label.setText(self.tr("Choose a model"))
         elif prediction is not None and prediction.unfamiliar:

@@ -119,6 +119,7 @@ class FeatureMapView(Retranslating, QWidget):
         self.source_classes: list[str] = [str(i) for i in range(10)]  # as core and the model name them
         self.classes = list(self.source_classes)  # as painted, in the window's language
         self.probabilities: np.ndarray | None = None
+        self.mirror_averaged: np.ndarray | None = None  # see set_data
         self.message = self.tr("No input yet: draw a digit or drop an image in the Classify tab, "
                                "or pick a test image below.")
         self.layers: dict[str, _Layer] = {}
@@ -167,12 +168,16 @@ class FeatureMapView(Retranslating, QWidget):
             layer.values = layer.argb = None
             layer.images = []
         self.probabilities = None
+        self.mirror_averaged = None
         self.update()
 
     def set_data(self, image28: np.ndarray, activations: dict[str, np.ndarray],
-                 probabilities: np.ndarray, classes: list[str]) -> None:
+                 probabilities: np.ndarray, classes: list[str], mirror_averaged: np.ndarray | None = None) -> None:
         """``image28``: the model's input (28 x 28 in [0, 1]); ``activations``: one sample's
-        output of every layer of LAYER_SHAPES; ``probabilities``: softmax of the logits."""
+        output of every layer of LAYER_SHAPES; ``probabilities``: softmax of the logits, or of
+        ``mirror_averaged`` when given (their mean with the mirror image's logits: see
+        core.calibration.Calibration.average_mirror)."""
+        self.mirror_averaged = None if mirror_averaged is None else np.asarray(mirror_averaged, dtype=np.float64).reshape(-1)
         if list(classes) != self.source_classes:
             self.source_classes = list(classes)
             self.classes = display_class_names(classes)
@@ -551,6 +556,11 @@ class FeatureMapView(Retranslating, QWidget):
                         r, c, format_value(float(layer.values[r, c])))
         if key == OUTPUT_KEY:
             p = float(self.probabilities[r]) if self.probabilities is not None else float("nan")
+            if self.mirror_averaged is not None:
+                return fill(self.tr("output · class %1 “%2”: logit %3, mean with the mirror image’s %4, "
+                                    "probability %5"),
+                            r, self.classes[r], format_value(float(layer.values[r])),
+                            format_value(float(self.mirror_averaged[r])), f"{100 * p:.1f}%")
             return fill(self.tr("output · class %1 “%2”: logit %3, probability %4"),
                         r, self.classes[r], format_value(float(layer.values[r])), f"{100 * p:.1f}%")
         if layer.spec.unit_index is not None:

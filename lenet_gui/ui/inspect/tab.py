@@ -208,7 +208,8 @@ class InspectTab(Retranslating, QWidget):
         self.shown_input = current
         self.hover_label.setText(self.hover_hint())  # a read-out of the previous input is no longer true
         self.maps.set_data(tensor.reshape(28, 28).numpy(), prediction.activations,
-                           prediction.probabilities, loaded.classes)
+                           prediction.probabilities, loaded.classes,
+                           prediction.logits if loaded.calibration.average_mirror else None)
         self.saliency.set_input(self.predictor, tensor, prediction)
         if prediction.unfamiliar:  # the model's out-of-distribution check, as in the Classify tab
             template = self.tr("Input: %1 · model: %2 · unlike its training images (nearest class: %3, %4)")
