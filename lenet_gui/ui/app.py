@@ -41,7 +41,8 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
     from . import i18n
     from .settings import Settings
     from .startup_probe import install_if_asked
-    from .startup_screen import BackgroundImport, StartupScreen
+    from .startup_screen import StartupScreen, import_in_background
+    from .workers import stop_all_and_wait
 
     probe = install_if_asked(app)  # noqa: F841 - lives as the app's child
     settings = Settings()
@@ -68,14 +69,12 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
     # The window's modules (torch among them), then the package every torch optimizer imports
     # when it is built (see train.worker.warm_up_training_imports): imported here, it never
     # holds the window's thread once the window is up, not even at the first Train click.
-    loading = BackgroundImport(["lenet_gui.ui.main_window", "torch._dynamo"], open_window)
+    import_in_background(["lenet_gui.ui.main_window", "torch._dynamo"], open_window)
     status = app.exec()
-    loading.thread.join()  # quit before the window opened: let the import finish first
+    all_stopped = stop_all_and_wait()  # the imports too, when the app quit before the window opened
     if "failure" in opened:
         raise opened["failure"]
-    from .workers import stop_all_and_wait
-
-    if not stop_all_and_wait():
+    if not all_stopped:
         # A training thread is stuck in one long operation (a huge batch on a slow device) that
         # cannot be interrupted. Its results are no longer wanted, but Qt aborts the process if
         # a running QThread is destroyed at exit: leave without tearing anything down, after

@@ -8,16 +8,15 @@ while this screen, painted before any of them, keeps repainting on the window's 
 from __future__ import annotations
 
 import importlib
-import threading
 from typing import Callable
 
-from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter
 from PySide6.QtWidgets import QWidget
 
 from ..core.resources import ICON
+from .workers import Worker, start_worker
 
-POLL_MS = 20
 SIZE = QSize(420, 180)
 
 
@@ -57,31 +56,27 @@ class StartupScreen(QWidget):
         painter.end()
 
 
-class BackgroundImport:
-    """Imports ``module_names`` on a background thread and, back on the window's thread, calls
-    ``done(None)`` once they are imported or ``done(exception)`` when one failed. The window
-    thread's event loop runs meanwhile: start it after this."""
+class _ImportWorker(Worker):
+    done = Signal(object)  # the exception that stopped the imports, or None
 
-    def __init__(self, module_names: list[str], done: Callable[[BaseException | None], None]):
-        self.done = done
-        self.failure: BaseException | None = None
-        # Not a daemon: an interpreter must not exit in the middle of an import.
-        self.thread = threading.Thread(target=self._run, args=(list(module_names),), name="lenet-startup-imports")
-        # Polled: a thread that is not a QThread has no event loop to send a signal from.
-        self.poll = QTimer()
-        self.poll.setInterval(POLL_MS)
-        self.poll.timeout.connect(self._check)
-        self.thread.start()
-        self.poll.start()
+    def __init__(self, module_names: list[str]):
+        super().__init__()
+        self.module_names = list(module_names)
 
-    def _run(self, module_names: list[str]) -> None:
+    def run(self) -> None:
+        failure = None
         try:
-            for name in module_names:
+            for name in self.module_names:
                 importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - handed to the window's thread
-            self.failure = exc
+            failure = exc
+        self.done.emit(failure)
 
-    def _check(self) -> None:
-        if not self.thread.is_alive():
-            self.poll.stop()
-            self.done(self.failure)
+
+def import_in_background(module_names: list[str], done: Callable[[BaseException | None], None]) -> Worker:
+    """Import ``module_names`` on a background thread; then, on the window's thread, call
+    ``done(None)``, or ``done(exception)`` when an import failed. The window thread's event
+    loop runs meanwhile (start it after this); the exit's wait for threads waits for it too."""
+    worker = _ImportWorker(module_names)
+    worker.done.connect(done, Qt.ConnectionType.QueuedConnection)
+    return start_worker(worker)

@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from lenet_gui.ui import i18n
-from lenet_gui.ui.startup_screen import BackgroundImport, StartupScreen
+from lenet_gui.ui.startup_screen import StartupScreen, import_in_background
 
 
 @pytest.fixture
@@ -29,9 +29,9 @@ def slow_module(tmp_path, monkeypatch):
 
 def import_and_wait(qtbot, module_names):
     results = []
-    loading = BackgroundImport(module_names, results.append)
+    worker = import_in_background(module_names, results.append)
     qtbot.waitUntil(lambda: bool(results), timeout=30_000)
-    assert not loading.thread.is_alive()
+    assert worker.wait(30_000)
     return results[0]
 
 
@@ -111,3 +111,36 @@ def test_lenet_gui_shows_its_start_up_screen_before_importing_torch(tmp_path):
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen == {"torch imported when the screen showed": False, "start-up screen still open": False}
+
+
+def test_quitting_while_the_window_still_loads_ends_the_app(tmp_path):
+    """A session that ends (or a window manager's close) before the main window opens: the
+    process waits for the imports and exits, instead of opening the window afterwards."""
+    script = textwrap.dedent("""
+        import sys
+        from PySide6.QtCore import QThread, QTimer
+        from PySide6.QtWidgets import QApplication
+        from lenet_gui.ui.app import make_application
+
+        make_application()
+
+        def quit_in_the_event_loop():
+            # Long before torch has been imported; Qt ignores a quit outside an event loop
+            # (showing a window can run timers before the loop starts).
+            if QThread.currentThread().loopLevel() == 0:
+                QTimer.singleShot(10, quit_in_the_event_loop)
+            else:
+                QApplication.quit()
+
+        QTimer.singleShot(0, quit_in_the_event_loop)
+        from lenet_gui.__main__ import main
+        status = main([])
+        module = sys.modules.get("lenet_gui.ui.main_window")
+        opened = bool(module) and any(isinstance(w, module.MainWindow) for w in QApplication.topLevelWidgets())
+        print("status", status, "window opened", opened)
+        sys.exit(status)
+    """)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "status 0 window opened False"
