@@ -431,7 +431,8 @@ def cmd_evaluate(args) -> int:
     report = result.calibration()
     print(f"test acc {result.accuracy:.4f}")
     print(f"mean top-1 probability {report.mean_confidence:.4f}, expected calibration error "
-          f"{report.ece:.4f} ({ECE_BINS} equal-width bins), temperature {result.temperature:.3f}")
+          f"{report.ece:.4f} ({ECE_BINS} equal-width bins), temperature {result.temperature:.3f}"
+          + (", each image read with its mirror image" if loaded.calibration.average_mirror else ""))
     if result.unfamiliar_share is not None:
         print(f"called unfamiliar: {result.unfamiliar_share:.4f} of the test images")
     print("per-class accuracy:")
