@@ -1708,6 +1708,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <source>Loading PyTorch…</source>
         <translation>正在加载 PyTorch…</translation>
     </message>
+    <message>
+        <source>Loading what training needs…</source>
+        <translation>正在加载训练所需的组件…</translation>
+    </message>
+    <message>
+        <source>Opening the window…</source>
+        <translation>正在打开窗口…</translation>
+    </message>
 </context>
 <context>
     <name>TestSetPanel</name>

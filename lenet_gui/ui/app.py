@@ -57,6 +57,8 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
         try:
             if failure is not None:
                 raise failure
+            screen.show_step("window")
+            screen.repaint()  # now: building the window holds this thread until it shows
             from .main_window import MainWindow
 
             window = opened["window"] = MainWindow(data_root=data_root, settings=settings, runs_dir=runs_dir)
@@ -69,7 +71,8 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
     # The window's modules (torch among them), then the package every torch optimizer imports
     # when it is built (see train.worker.warm_up_training_imports): imported here, it never
     # holds the window's thread once the window is up, not even at the first Train click.
-    import_in_background(["lenet_gui.ui.main_window", "torch._dynamo"], open_window)
+    steps = {"lenet_gui.ui.main_window": "torch", "torch._dynamo": "training"}
+    import_in_background(list(steps), open_window, lambda name: screen.show_step(steps[name]))
     status = app.exec()
     all_stopped = stop_all_and_wait()  # the imports too, when the app quit before the window opened
     if "failure" in opened:

@@ -29,12 +29,20 @@ class StartupScreen(QWidget):
         super().__init__(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
         self.setObjectName("startupScreen")
         self.setFixedSize(SIZE)
-        # Most of the wait; the window's own modules follow.
-        self.status = self.tr("Loading PyTorch…")
+        self.status = ""
+        self.show_step("torch")
         screen = QGuiApplication.primaryScreen()
         if screen is not None:
             area = screen.availableGeometry()
             self.move(area.center() - QRect(0, 0, SIZE.width(), SIZE.height()).center())
+
+    def show_step(self, step: str) -> None:
+        """``step``: "torch" (PyTorch and the window's modules: most of the wait), "training"
+        (what torch's optimizers import when the first run is built) or "window" (building it)."""
+        texts = {"torch": self.tr("Loading PyTorch…"), "training": self.tr("Loading what training needs…"),
+                 "window": self.tr("Opening the window…")}
+        self.status = texts[step]
+        self.update()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -57,6 +65,7 @@ class StartupScreen(QWidget):
 
 
 class _ImportWorker(Worker):
+    importing = Signal(str)  # the module about to be imported
     done = Signal(object)  # the exception that stopped the imports, or None
 
     def __init__(self, module_names: list[str]):
@@ -67,16 +76,21 @@ class _ImportWorker(Worker):
         failure = None
         try:
             for name in self.module_names:
+                self.importing.emit(name)
                 importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - handed to the window's thread
             failure = exc
         self.done.emit(failure)
 
 
-def import_in_background(module_names: list[str], done: Callable[[BaseException | None], None]) -> Worker:
+def import_in_background(module_names: list[str], done: Callable[[BaseException | None], None],
+                         importing: Callable[[str], None] | None = None) -> Worker:
     """Import ``module_names`` on a background thread; then, on the window's thread, call
-    ``done(None)``, or ``done(exception)`` when an import failed. The window thread's event
-    loop runs meanwhile (start it after this); the exit's wait for threads waits for it too."""
+    ``done(None)``, or ``done(exception)`` when an import failed (and ``importing(name)`` as
+    each begins). The window thread's event loop runs meanwhile (start it after this); the
+    exit's wait for threads waits for it too."""
     worker = _ImportWorker(module_names)
+    if importing is not None:
+        worker.importing.connect(importing, Qt.ConnectionType.QueuedConnection)
     worker.done.connect(done, Qt.ConnectionType.QueuedConnection)
     return start_worker(worker)

@@ -53,6 +53,25 @@ def test_an_import_that_fails_is_handed_to_the_window_thread(qtbot, slow_module)
     assert isinstance(failure, ImportError) and "libbroken" in str(failure)
 
 
+def test_each_import_names_its_step_as_it_begins(qtbot, slow_module):
+    begun = []
+    done = []
+    worker = import_in_background(["lenet_test_slow_import", "lenet_test_broken_import"], done.append, begun.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=30_000)
+    assert worker.wait(30_000)
+    assert begun == ["lenet_test_slow_import", "lenet_test_broken_import"]
+
+
+def test_the_screen_says_which_step_of_the_start_it_is_at(qtbot):
+    screen = StartupScreen()
+    qtbot.addWidget(screen)
+    seen = [screen.status]
+    for step in ("training", "window"):
+        screen.show_step(step)
+        seen.append(screen.status)
+    assert seen == ["Loading PyTorch…", "Loading what training needs…", "Opening the window…"]
+
+
 def test_the_screen_shows_the_app_and_what_it_loads_in_the_chosen_language(qtbot):
     try:
         i18n.set_language("zh_CN")
