@@ -49,8 +49,28 @@ class BatchNormStep:
     after: float  # (before − mean) / √(var + eps) · gamma + beta
 
 
+class _WeightedSum:
+    """What a convolution's value and a fully connected unit's share: the sum of their
+    ``products``, then the bias or batch norm, before the activation."""
+
+    products: np.ndarray
+    bias: float | None
+    batch_norm: BatchNormStep | None
+
+    @property
+    def total(self) -> float:
+        return float(self.products.sum())
+
+    @property
+    def pre_activation(self) -> float:
+        """After the bias and batch norm, before the activation."""
+        if self.batch_norm is not None:
+            return self.batch_norm.after
+        return self.total + (self.bias or 0.0)
+
+
 @dataclass(frozen=True)
-class ConvStep:
+class ConvStep(_WeightedSum):
     layer: str
     position: tuple[int, int, int]  # channel, row, column of the output
     source: str  # the layer it reads: "input" or "pool1"
@@ -69,17 +89,6 @@ class ConvStep:
     @property
     def channel_sums(self) -> np.ndarray:
         return self.products.reshape(self.products.shape[0], -1).sum(1)
-
-    @property
-    def total(self) -> float:
-        return float(self.products.sum())
-
-    @property
-    def pre_activation(self) -> float:
-        """After the bias and batch norm, before the activation."""
-        if self.batch_norm is not None:
-            return self.batch_norm.after
-        return self.total + (self.bias or 0.0)
 
 
 @dataclass(frozen=True)
@@ -109,7 +118,7 @@ class Contribution:
 
 
 @dataclass(frozen=True)
-class DenseStep:
+class DenseStep(_WeightedSum):
     layer: str
     position: tuple[int]  # the unit
     source: str
@@ -125,16 +134,6 @@ class DenseStep:
     @property
     def products(self) -> np.ndarray:
         return self.inputs * self.weights
-
-    @property
-    def total(self) -> float:
-        return float(self.products.sum())
-
-    @property
-    def pre_activation(self) -> float:
-        if self.batch_norm is not None:
-            return self.batch_norm.after
-        return self.total + (self.bias or 0.0)
 
     def top(self, count: int = TOP_CONTRIBUTIONS) -> list[Contribution]:
         """The ``count`` largest contributions by size, largest first."""
