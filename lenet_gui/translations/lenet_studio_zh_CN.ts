@@ -335,6 +335,14 @@
 <context>
     <name>DatasetDialog</name>
     <message>
+        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about %3 MB).</source>
+        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 %3 MB）。</translation>
+    </message>
+    <message>
+        <source>Choose folder or download %1…</source>
+        <translation>选择文件夹或下载 %1…</translation>
+    </message>
+    <message>
         <source>%1 is missing</source>
         <translation>缺少 %1</translation>
     </message>
@@ -1193,14 +1201,6 @@ Click to make it the current input.</source>
         <translation>此模型没有注明它是在哪个数据集上训练的，因此没有可投影的测试集。</translation>
     </message>
     <message>
-        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about %3 MB).</source>
-        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 %3 MB）。</translation>
-    </message>
-    <message>
-        <source>Choose folder or download %1…</source>
-        <translation>选择文件夹或下载 %1…</translation>
-    </message>
-    <message>
         <source>Computing t-SNE of %1 for %2 test images of %3 with “%4”…</source>
         <translation>正在用“%4”计算 %3 的 %2 张测试图像在 %1 上的 t-SNE…</translation>
     </message>
@@ -1742,14 +1742,6 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>This model does not say which data set it was trained on, so there is no test set to evaluate it on.</source>
         <translation>此模型没有注明它是在哪个数据集上训练的，因此没有可用于评估的测试集。</translation>
-    </message>
-    <message>
-        <source>Choose folder or download %1…</source>
-        <translation>选择文件夹或下载 %1…</translation>
-    </message>
-    <message>
-        <source>The %1 test set is not in %2. Choose a folder that holds it, or download it (about %3 MB).</source>
-        <translation>%2 中没有 %1 测试集。请选择一个包含它的文件夹，或下载它（约 %3 MB）。</translation>
     </message>
     <message>
         <source>Downloading the %1 test set (about %2 MB), then classifying it with “%3”…</source>

@@ -396,10 +396,7 @@ class TestSetPanel(Retranslating, QWidget):
         split = self._splits.get((key, root))
         size = f"{download_megabytes(key, TEST_ONLY):.0f}"
         if split is None and not download and found is None:
-            self._show_state(lambda: (
-                fill(self.tr("The %1 test set is not in %2. Choose a folder that holds it, or download "
-                             "it (about %3 MB)."), info.title, root, size),
-                fill(self.tr("Choose folder or download %1…"), info.title)), ask_for=key)
+            self._show_state(lambda: DatasetDialog.missing_test_set_texts(key, root), ask_for=key)
             return
         if self._worker is not None:
             self._pending = True  # evaluated when the running one finishes

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from ...core.checkpoint import LoadedModel
 from ...core.data import (
-    TEST_ONLY, DataSplit, DatasetError, dataset_info, download_megabytes, load_split,
+    TEST_ONLY, DataSplit, DatasetError, dataset_info, load_split,
 )
 from ...core.inference import Predictor
 from ...core.projection import (
@@ -350,21 +350,17 @@ class ProjectorTab(Retranslating, QWidget):
                                               "there is no test set to project."), None))
             return
         try:
-            info = dataset_info(key)
+            dataset_info(key)  # a data set this version knows
         except DatasetError as exc:
             message = str(exc)
             self._show_state(lambda: (message, None))
             return
         found, folder = self.session.test_set_location(key)
         root = str(folder)
-        size = f"{download_megabytes(key, TEST_ONLY):.0f}"
         split = self._splits.get((key, root))
         if split is None and found is None:
             self._stop_worker()
-            self._show_state(lambda: (
-                fill(self.tr("The %1 test set is not in %2. Choose a folder that holds it, or download "
-                             "it (about %3 MB)."), info.title, root, size),
-                fill(self.tr("Choose folder or download %1…"), info.title)), action="locate", dataset=key)
+            self._show_state(lambda: DatasetDialog.missing_test_set_texts(key, root), action="locate", dataset=key)
             return
         if split is not None:
             cached = self.cache.peek(self.cache.key(loaded.model, split, self.layer, self.method))

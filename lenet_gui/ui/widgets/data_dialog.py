@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.data import (
-    ALL_SPLITS, DatasetError, DatasetFolderNotWritable, candidate_roots, dataset_info, download_dataset,
+    ALL_SPLITS, TEST_ONLY, DatasetError, DatasetFolderNotWritable, candidate_roots, dataset_info, download_dataset,
     download_megabytes, download_root, is_available, split_file_names,
 )
 from ..settings import Settings
@@ -161,6 +161,18 @@ class DatasetDialog(Retranslating, QDialog):
         owner.data_dialog = dialog
         dialog.open()
         return dialog
+
+    @staticmethod
+    def missing_test_set_texts(key: str, root: str) -> tuple[str, str]:
+        """What a view that needs data set ``key``'s test split says when it is in none of the
+        folders (``root``: where a download would go), and the text of its button that opens
+        this dialog."""
+        title = dataset_info(key).title
+        size = f"{download_megabytes(key, TEST_ONLY):.0f}"
+        translate = QCoreApplication.translate
+        return (fill(translate("DatasetDialog", "The %1 test set is not in %2. Choose a folder that holds it, "
+                                                "or download it (about %3 MB)."), title, root, size),
+                fill(translate("DatasetDialog", "Choose folder or download %1…"), title))
 
     def retranslate(self) -> None:
         self.setWindowTitle(fill(self.tr("%1 is missing"), self.info.title))
