@@ -19,16 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-
-def drawn_digit():
-    """A 4 drawn with a round pen on a 280 x 280 canvas, as in the Classify tab."""
-    canvas = Image.new("L", (280, 280), 0)
-    draw = ImageDraw.Draw(canvas)
-    for stroke in ([(170, 40), (70, 170), (215, 170)], [(170, 40), (165, 250)]):
-        draw.line(stroke, fill=255, width=20, joint="curve")
-    return canvas
+from screenshot_inspect import drawn_digit  # noqa: E402 - the same 4 as the Inspect tab's screenshot
 
 
 def main() -> int:
