@@ -3,25 +3,10 @@ standalone script, through the save dialog every export uses."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support import prerequisites
 
 prerequisites.module("pytestqt")
-from PySide6.QtCore import QSettings  # noqa: E402
-
-from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.widgets import file_dialogs  # noqa: E402
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 class SaveDialog:

@@ -8,25 +8,13 @@ import json
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QSettings
 
 from lenet_gui.core.preprocess import preprocess_image
 from lenet_gui.core.resources import sample_path
 from lenet_gui.ui import main_window as main_window_module
-from lenet_gui.ui.main_window import MainWindow
 from lenet_gui.ui.widgets import file_dialogs
 
 EXPORT_WAIT_MS = 180_000  # a hang guard only: an ONNX export takes seconds
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
 
 
 class FakeSaveDialog:

@@ -1,0 +1,22 @@
+"""Fixtures of the window's tests. A test module that needs the window set up otherwise (another
+size, focus, the bundled models checked first) defines its own ``window``, which takes the place
+of this one there."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The main window, shown, with settings of its own in ``tmp_path``."""
+    from PySide6.QtCore import QSettings
+
+    from lenet_gui.ui.main_window import MainWindow
+
+    win = MainWindow(settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
