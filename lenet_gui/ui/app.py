@@ -41,14 +41,14 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
     from . import i18n
     from .settings import Settings
     from .startup_probe import install_if_asked
-    from .startup_screen import StartupScreen, import_in_background
+    from .startup_screen import import_in_background, open_startup_screen
     from .workers import stop_all_and_wait
 
     probe = install_if_asked(app)  # noqa: F841 - lives as the app's child
     settings = Settings()
-    i18n.set_language(i18n.resolve(language or settings.language))
-    screen = StartupScreen()
-    screen.show()
+    code = i18n.resolve(language or settings.language)
+    i18n.set_language(code)
+    screen = open_startup_screen(code)
     opened: dict = {}
 
     def open_window(failure: BaseException | None) -> None:
@@ -58,7 +58,6 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
             if failure is not None:
                 raise failure
             screen.show_step("window")
-            screen.repaint()  # now: building the window holds this thread until it shows
             from .main_window import MainWindow
 
             window = opened["window"] = MainWindow(data_root=data_root, settings=settings, runs_dir=runs_dir)
@@ -66,6 +65,7 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
             screen.close()
         except BaseException as exc:  # noqa: BLE001
             opened["failure"] = exc
+            screen.close()
             app.quit()
 
     # The window's modules (torch among them), then the package every torch optimizer imports
@@ -74,6 +74,7 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
     steps = {"lenet_gui.ui.main_window": "torch", "torch._dynamo": "training"}
     import_in_background(list(steps), open_window, lambda name: screen.show_step(steps[name]))
     status = app.exec()
+    screen.close()  # when the app quit before its window opened
     all_stopped = stop_all_and_wait()  # the imports too, when the app quit before the window opened
     if "failure" in opened:
         raise opened["failure"]

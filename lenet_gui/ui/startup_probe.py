@@ -7,6 +7,9 @@ the first paint on) and ``startup-probe longest-stall-in-window MS`` (the same, 
 the main window's first paint on), and the app quits.
 T is ``time.monotonic()``, which the launching process shares.
 
+The start-up screen's own process (ui/startup_screen.py) reports its ``first-paint`` too, and,
+as it closes, ``startup-probe longest-stall-on-screen MS`` (from its first paint on).
+
 With ``LENET_STARTUP_PROBE_TRAIN=AFTER`` too, the main window's Train action is triggered AFTER
 seconds after its first paint (``startup-probe train-click T``), as a user who clicks Train at
 once would, and ``startup-probe longest-stall-after-click MS`` is reported as well.
@@ -41,6 +44,7 @@ class StartupProbe(QObject):
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         app.installEventFilter(self)
+        app.aboutToQuit.connect(self._report_screen_only)
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == QEvent.Type.Paint and isinstance(watched, QWidget) and watched.isWindow():
@@ -71,6 +75,12 @@ class StartupProbe(QObject):
         if self.longest_after_click is not None:
             self.longest_after_click = max(self.longest_after_click, stall)
         self.last_tick = now
+
+    def _report_screen_only(self) -> None:
+        # A process that painted windows but never the main window: the start-up screen's.
+        if self.painted and "ready" not in self.painted:
+            self._tick()
+            self._report("longest-stall-on-screen", self.longest * 1000)
 
     def _window_up(self) -> None:
         self._tick()

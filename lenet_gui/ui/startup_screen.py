@@ -2,13 +2,21 @@
 shows nothing for that long reads as a launch that failed.
 
 The window is built from modules that import torch, so they are imported on a background thread
-while this screen, painted before any of them, keeps repainting on the window's thread.
+while the window's thread runs its event loop. The screen itself is drawn by a small process of
+its own (``python -m lenet_gui.ui.startup_screen [LANGUAGE]``), told each step on its standard
+input: loading torch's shared libraries holds this process's interpreter lock for hundreds of
+milliseconds at a time, and a screen drawn here could not repaint meanwhile. Where no such
+process can start, the screen is drawn here after all.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+import os
+import subprocess
+import sys
+import threading
+from typing import Callable, Protocol
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPainter
@@ -42,7 +50,8 @@ class StartupScreen(QWidget):
         texts = {"torch": self.tr("Loading PyTorch…"), "training": self.tr("Loading what training needs…"),
                  "window": self.tr("Opening the window…")}
         self.status = texts[step]
-        self.update()
+        # At once: in this process, what comes next (building the window) holds the thread.
+        self.repaint()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -94,3 +103,112 @@ def import_in_background(module_names: list[str], done: Callable[[BaseException 
         worker.importing.connect(importing, Qt.ConnectionType.QueuedConnection)
     worker.done.connect(done, Qt.ConnectionType.QueuedConnection)
     return start_worker(worker)
+
+
+STEPS = ("torch", "training", "window")
+CLOSE = "close"
+
+
+class StartupScreenLike(Protocol):
+    def show_step(self, step: str) -> None: ...
+
+    def close(self) -> object: ...
+
+
+class ScreenProcess:
+    """The start-up screen, drawn by a process of its own. :meth:`show_step` and :meth:`close`
+    write a line to its standard input; it also closes when this process ends (its input ends)."""
+
+    def __init__(self, language: str, stderr=None) -> None:
+        """``language``: a code of ``i18n.LANGUAGES``. Raises OSError when it cannot start."""
+        flags = subprocess.CREATE_NO_WINDOW if sys.platform == "win32" else 0
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", __name__, language], stdin=subprocess.PIPE, stderr=stderr,
+            text=True, encoding="utf-8", creationflags=flags,
+        )
+
+    def show_step(self, step: str) -> None:
+        self._send(step)
+
+    def close(self) -> None:
+        if self.process.stdin.closed:
+            return
+        self._send(CLOSE)
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        # Reaped once it has exited, without holding this thread meanwhile.
+        threading.Thread(target=self.process.wait, name="start-up screen", daemon=True).start()
+
+    def _send(self, line: str) -> None:
+        try:
+            self.process.stdin.write(line + "\n")
+            self.process.stdin.flush()
+        except (OSError, ValueError):  # it has gone (closed by hand, or killed): nothing to tell
+            pass
+
+
+def open_startup_screen(language: str) -> StartupScreenLike:
+    """The start-up screen on screen: in a process of its own where one can start, else here."""
+    if sys.executable and not getattr(sys, "frozen", False):
+        try:
+            return ScreenProcess(language)
+        except OSError:
+            pass
+    screen = StartupScreen()
+    screen.show()
+    return screen
+
+
+class _StepReader(Worker):
+    """Reads the steps from standard input, in the screen's own process."""
+
+    step = Signal(str)
+    ended = Signal()
+
+    def __init__(self, stream) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def run(self) -> None:
+        try:
+            for line in self.stream:
+                line = line.strip()
+                if line == CLOSE:
+                    break
+                if line in STEPS:
+                    self.step.emit(line)
+        except (OSError, ValueError):
+            pass
+        self.ended.emit()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The screen's own process: show the screen until told to close or until the input ends."""
+    from . import i18n
+    from .app import make_application
+    from .startup_probe import install_if_asked
+
+    argv = sys.argv[1:] if argv is None else argv
+    app = make_application()
+    probe = install_if_asked(app)  # noqa: F841 - lives as the app's child
+    i18n.set_language(i18n.resolve(argv[0] if argv else None))
+    screen = StartupScreen()
+    screen.show()
+    reader = _StepReader(sys.stdin)
+    reader.step.connect(screen.show_step, Qt.ConnectionType.QueuedConnection)
+    reader.ended.connect(app.quit, Qt.ConnectionType.QueuedConnection)
+    start_worker(reader)
+    status = app.exec()
+    screen.close()
+    # Its input ended: the reader is finishing. Else it may wait for a line for ever, and Qt
+    # aborts the process when a running QThread is destroyed.
+    if not reader.wait(1000):
+        sys.stderr.flush()
+        os._exit(status)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

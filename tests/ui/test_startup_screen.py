@@ -3,17 +3,19 @@ keeps handling events while the window's modules import behind it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 from PySide6.QtCore import QTimer
 
-from lenet_gui.ui import i18n
-from lenet_gui.ui.startup_screen import StartupScreen, import_in_background
+from lenet_gui.ui import i18n, startup_screen
+from lenet_gui.ui.startup_screen import ScreenProcess, StartupScreen, import_in_background, open_startup_screen
 
 
 @pytest.fixture
@@ -93,43 +95,40 @@ def test_the_screen_shows_the_app_and_what_it_loads_in_the_chosen_language(qtbot
     assert len(colours) > 20
 
 
-def test_lenet_gui_shows_its_start_up_screen_before_importing_torch(tmp_path):
-    script = textwrap.dedent("""
-        import json, sys
-        from PySide6.QtCore import QTimer
-        from PySide6.QtWidgets import QApplication
-        from lenet_gui.ui import startup_screen
-        from lenet_gui.ui.app import make_application
+def _probe_marks(stderr: str) -> list[tuple[str, float]]:
+    return [(line.split()[1], float(line.split()[2])) for line in stderr.splitlines()
+            if line.startswith("startup-probe ")]
 
-        make_application()
-        seen = {}
-        show = startup_screen.StartupScreen.show
-        def recording_show(self):
-            seen["torch imported when the screen showed"] = "torch" in sys.modules
-            show(self)
-        startup_screen.StartupScreen.show = recording_show
 
-        def quit_once_the_window_is_up():
-            module = sys.modules.get("lenet_gui.ui.main_window")
-            windows = QApplication.topLevelWidgets()
-            if module and any(isinstance(w, getattr(module, "MainWindow", ())) and w.isVisible() for w in windows):
-                seen["start-up screen still open"] = any(
-                    isinstance(w, startup_screen.StartupScreen) and w.isVisible() for w in windows)
-                QApplication.quit()
-            else:
-                QTimer.singleShot(20, quit_once_the_window_is_up)
-
-        QTimer.singleShot(0, quit_once_the_window_is_up)
-        from lenet_gui.__main__ import main
-        status = main([])
-        print(json.dumps(seen))
-        sys.exit(status)
-    """)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+def test_lenet_gui_shows_its_start_up_screen_from_a_process_that_never_imports_torch(tmp_path):
+    # Each process of the launch writes, as it exits, whether it had imported torch.
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(textwrap.dedent("""
+        import atexit, json, os, sys
+        def _record():
+            with open(os.environ["LENET_TEST_IMPORTS"], "a", encoding="utf-8") as out:
+                out.write(json.dumps([os.path.basename(sys.argv[0]), "torch" in sys.modules]) + "\\n")
+        atexit.register(_record)
+    """))
+    records = tmp_path / "imports.jsonl"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               LENET_STARTUP_PROBE="0.2", LENET_TEST_IMPORTS=str(records),
+               PYTHONPATH=os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "-m", "lenet_gui"], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {"torch imported when the screen showed": False, "start-up screen still open": False}
+    marks = _probe_marks(result.stderr)
+    kinds = [kind for kind, _ in marks]
+    # the screen paints, then the main window; the screen closes as the window comes up
+    assert kinds[0] == "first-paint" and "ready" in kinds and "longest-stall-on-screen" in kinds, kinds
+    assert marks[0][1] < dict(marks)["ready"]
+    def processes():
+        return sorted(json.loads(line) for line in records.read_text(encoding="utf-8").splitlines())
+
+    deadline = time.monotonic() + 30
+    while len(processes()) < 2 and time.monotonic() < deadline:  # the screen may still be closing
+        time.sleep(0.05)
+    assert processes() == [["__main__.py", True], ["startup_screen.py", False]]
 
 
 def test_quitting_while_the_window_still_loads_ends_the_app(tmp_path):
@@ -152,17 +151,23 @@ def test_quitting_while_the_window_still_loads_ends_the_app(tmp_path):
                 QApplication.quit()
 
         QTimer.singleShot(0, quit_in_the_event_loop)
+        from lenet_gui.ui import startup_screen
+        screens = []
+        open_screen = startup_screen.open_startup_screen
+        startup_screen.open_startup_screen = lambda language: screens.append(open_screen(language)) or screens[-1]
+
         from lenet_gui.__main__ import main
         status = main([])
         module = sys.modules.get("lenet_gui.ui.main_window")
         opened = bool(module) and any(isinstance(w, module.MainWindow) for w in QApplication.topLevelWidgets())
-        print("status", status, "window opened", opened)
+        [screen] = screens
+        print("status", status, "window opened", opened, "screen ended", screen.process.wait(30))
         sys.exit(status)
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "status 0 window opened False"
+    assert result.stdout.strip().splitlines()[-1] == "status 0 window opened False screen ended 0"
 
 
 def test_a_window_that_cannot_load_ends_the_app_with_the_reason_instead_of_a_screen_forever(tmp_path):
@@ -175,3 +180,67 @@ def test_a_window_that_cannot_load_ends_the_app_with_the_reason_instead_of_a_scr
                             timeout=120)
     assert result.returncode != 0
     assert "libtorch_cpu.so: cannot open shared object file" in result.stderr
+
+
+def _screen_process(monkeypatch) -> ScreenProcess:
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    monkeypatch.setenv("LENET_STARTUP_PROBE", "60")  # it reports its first paint and its close
+    return ScreenProcess("zh_CN", stderr=subprocess.PIPE)
+
+
+def _first_line(screen: ScreenProcess) -> str:
+    return screen.process.stderr.readline().strip()
+
+
+def test_the_screen_process_paints_takes_its_steps_and_closes_when_told(monkeypatch):
+    screen = _screen_process(monkeypatch)
+    try:
+        assert _first_line(screen).startswith("startup-probe first-paint ")
+        for step in ("training", "window", "not a step"):  # an unknown line is passed over
+            screen.show_step(step)
+        assert screen.process.poll() is None
+        screen.close()
+        assert screen.process.wait(30) == 0
+        assert [kind for kind, _ in _probe_marks(screen.process.stderr.read())] == ["longest-stall-on-screen"]
+        screen.close()  # again, and a step after it: nothing to tell, nothing raised
+        screen.show_step("window")
+    finally:
+        screen.process.kill()
+
+
+def test_the_screen_process_ends_when_the_app_does(monkeypatch):
+    screen = _screen_process(monkeypatch)
+    try:
+        assert _first_line(screen).startswith("startup-probe first-paint ")
+        screen.process.stdin.close()  # as when the app's process ends, however it ends
+        assert screen.process.wait(30) == 0
+    finally:
+        screen.process.kill()
+
+
+def test_where_no_process_can_start_the_screen_is_drawn_here(qtbot, monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    screen = open_startup_screen("en")
+    qtbot.addWidget(screen)
+    assert isinstance(screen, StartupScreen) and screen.isVisible()
+    screen.show_step("window")
+    assert screen.status == "Opening the window…"
+
+
+def test_the_screen_process_speaks_the_language_it_is_given_and_follows_its_input(qtbot, monkeypatch):
+    # Its main(), here: the steps come on standard input, and the input's end quits it.
+    shown = []
+    show_step = StartupScreen.show_step
+
+    def recording_show_step(self, step):
+        show_step(self, step)
+        shown.append(self.status)
+
+    monkeypatch.setattr(StartupScreen, "show_step", recording_show_step)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("training\nwindow\n"))
+    try:
+        assert startup_screen.main(["zh_CN"]) == 0
+    finally:
+        i18n.set_language("en")
+    assert len(shown) == 3 and len(set(shown)) == 3
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in shown), shown
