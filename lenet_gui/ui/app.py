@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -27,6 +28,29 @@ def make_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+# The exit status of a start that Ctrl+C ended, as for any program a terminal interrupts.
+INTERRUPTED = 128 + signal.SIGINT
+
+
+def close_on_interrupt(app: QApplication) -> dict:
+    """Ctrl+C in the terminal that started the app closes it as its window's close button would
+    (a run stops, the settings are saved) instead of printing a traceback and staying up.
+    Returns a dict whose "interrupted" turns True when that happened."""
+    state = {"interrupted": False}
+
+    def interrupt(signum, frame) -> None:
+        state["interrupted"] = True
+        QTimer.singleShot(0, lambda: (app.closeAllWindows(), app.quit()))
+
+    signal.signal(signal.SIGINT, interrupt)
+    # Python runs a signal's handler between two of its bytecodes, and Qt's event loop runs
+    # none by itself: a timer lets it in a few times a second.
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+    return state
+
+
 def run_app(data_root: str | None = None, language: str | None = None, runs_dir: str | None = None) -> int:
     """``language``: a code of ``i18n.LANGUAGES`` for this start only; None: the saved choice,
     or the system's language when there is none."""
@@ -38,6 +62,7 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
         print(problem, file=sys.stderr)
         return 1
     app = make_application()
+    interrupt = close_on_interrupt(app)
     from . import i18n
     from .settings import Settings
     from .startup_probe import install_if_asked
@@ -74,6 +99,7 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
     steps = {"lenet_gui.ui.main_window": "torch", "torch._dynamo": "training"}
     import_in_background(list(steps), open_window, lambda name: screen.show_step(steps[name]))
     status = app.exec()
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     screen.close()  # when the app quit before its window opened
     all_stopped = stop_all_and_wait()  # the imports too, when the app quit before the window opened
     if "failure" in opened:
@@ -86,5 +112,5 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
         settings.sync()
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(status)
-    return status
+        os._exit(INTERRUPTED if interrupt["interrupted"] else status)
+    return INTERRUPTED if interrupt["interrupted"] else status

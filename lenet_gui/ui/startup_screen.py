@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -123,7 +124,8 @@ class ScreenProcess:
         """``language``: a code of ``i18n.LANGUAGES``. Raises OSError when it cannot start."""
         flags = subprocess.CREATE_NO_WINDOW if sys.platform == "win32" else 0
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, language], stdin=subprocess.PIPE, stderr=stderr,
+            [sys.executable, "-m", __name__, language],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
             text=True, encoding="utf-8", creationflags=flags,
         )
 
@@ -191,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     from .startup_probe import install_if_asked
 
     argv = sys.argv[1:] if argv is None else argv
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        # Ctrl+C in the app's terminal reaches this process too: it ends with the app's.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     app = make_application()
     probe = install_if_asked(app)  # noqa: F841 - lives as the app's child
     i18n.set_language(i18n.resolve(argv[0] if argv else None))
@@ -202,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     start_worker(reader)
     status = app.exec()
     screen.close()
+    if in_main_thread:
+        signal.signal(signal.SIGINT, previous)
     # Its input ended: the reader is finishing. Else it may wait for a line for ever, and Qt
     # aborts the process when a running QThread is destroyed.
     if not reader.wait(1000):

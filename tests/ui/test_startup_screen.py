@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -244,3 +245,30 @@ def test_the_screen_process_speaks_the_language_it_is_given_and_follows_its_inpu
         i18n.set_language("en")
     assert len(shown) == 3 and len(set(shown)) == 3
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in shown), shown
+
+
+@pytest.mark.parametrize("when", ["first-paint", "ready"], ids=["on-the-start-up-screen", "in-the-window"])
+def test_ctrl_c_in_the_terminal_closes_the_app_as_its_close_button_would(tmp_path, when):
+    config = tmp_path / "config"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(config), LENET_STARTUP_PROBE="60")
+    # A session of its own: Ctrl+C reaches the terminal's whole process group, the screen's too.
+    app = subprocess.Popen([sys.executable, "-m", "lenet_gui"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        seen = []
+        while not any(line.startswith(f"startup-probe {when} ") for line in seen):
+            line = app.stderr.readline()
+            assert line, "".join(seen)
+            seen.append(line)
+        os.killpg(app.pid, signal.SIGINT)
+        _, rest = app.communicate(timeout=60)
+    finally:
+        if app.poll() is None:
+            os.killpg(app.pid, signal.SIGKILL)
+    stderr = "".join(seen) + rest
+    assert app.returncode == 128 + signal.SIGINT, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
+    assert "startup-probe longest-stall-on-screen " in stderr  # the screen's process closed, not killed
+    settings = (config / "LeNet Studio" / "LeNet Studio.conf")
+    if when == "ready":  # the window closed as its close button closes it: its place is kept
+        assert "geometry=" in settings.read_text(encoding="utf-8")
