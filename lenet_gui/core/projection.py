@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from .data import DataSplit, user_cache_folder
+from .evaluation import model_logits
 from .files import remove_stale_files
 from .model import LAYER_SHAPES, LeNet
 
@@ -144,9 +145,11 @@ class Projection:
 @torch.no_grad()
 def layer_features(model: LeNet, images: torch.Tensor, layer: str,
                    should_stop: Callable[[], bool] = lambda: False,
-                   progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   progress: Progress | None = None, average_mirror: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """``layer``'s outputs (N x D, float32) and the predicted classes (N,) of uint8 images N x 28 x 28,
-    by the model's own forward pass in eval mode."""
+    by the model's own forward pass in eval mode. ``average_mirror``: the classes predicted as
+    everywhere else for a model read with the mirror image (``Calibration.average_mirror``); the
+    outputs stay those of the image's own pass, as the Inspect views show them."""
     if layer not in LAYERS:
         raise ProjectionError(f"unknown layer {layer!r}; choose one of: {', '.join(LAYERS)}")
     model.eval()
@@ -158,7 +161,10 @@ def layer_features(model: LeNet, images: torch.Tensor, layer: str,
         x = images[start:start + BATCH].float().div_(255).unsqueeze_(1)
         logits, acts = model(x, return_activations=True)
         feats.append(acts[layer].flatten(1).float().numpy())
-        predicted.append(logits.argmax(1).numpy())
+        if average_mirror:
+            predicted.append(model_logits(model, x, average_mirror=True).argmax(1))
+        else:
+            predicted.append(logits.argmax(1).numpy())
         if progress is not None:
             progress(min(n, start + BATCH) / max(1, n))
     if not feats:
@@ -257,9 +263,10 @@ def run_tsne(features: np.ndarray, progress: Progress | None = None,
 
 def compute_projection(model: LeNet, split: DataSplit, layer: str = "fc2", method: str = "pca", *,
                        progress: Progress | None = None, should_stop: Callable[[], bool] = lambda: False,
-                       threads: int = 1, tsne_points: int | None = None) -> Projection:
+                       threads: int = 1, tsne_points: int | None = None, average_mirror: bool = False) -> Projection:
     """Project ``split`` (the test set) as ``model`` sees it at ``layer``. PCA: every image;
-    t-SNE: a fixed sample of ``tsne_points`` (default TSNE_POINTS). Raises ProjectionCancelled, ProjectionError."""
+    t-SNE: a fixed sample of ``tsne_points`` (default TSNE_POINTS). ``average_mirror``: see
+    layer_features. Raises ProjectionCancelled, ProjectionError."""
     if method not in METHODS:
         raise ProjectionError(f"unknown projection method {method!r}; choose one of: {', '.join(METHODS)}")
     if len(split) == 0:
@@ -269,7 +276,8 @@ def compute_projection(model: LeNet, split: DataSplit, layer: str = "fc2", metho
     # The forward pass is a small part of t-SNE's time and most of PCA's.
     share = 0.05 if method == "tsne" else 0.9
     images = split.images[torch.from_numpy(indices)]
-    features, predicted = layer_features(model, images, layer, should_stop, lambda f: report(share * f))
+    features, predicted = layer_features(model, images, layer, should_stop, lambda f: report(share * f),
+                                         average_mirror)
     labels = split.labels.numpy()[indices].astype(np.int64)
     d = features.shape[1]
     if method == "pca":
@@ -324,7 +332,7 @@ class ProjectionCache:
         self._split_digests: dict[int, tuple[torch.Tensor, str]] = {}
         self._lock = threading.Lock()
 
-    def key(self, model: LeNet, split: DataSplit, layer: str, method: str) -> str:
+    def key(self, model: LeNet, split: DataSplit, layer: str, method: str, average_mirror: bool = False) -> str:
         images = split.images
         with self._lock:
             known = self._split_digests.get(id(images))
@@ -333,6 +341,7 @@ class ProjectionCache:
             with self._lock:
                 self._split_digests[id(images)] = known
         extra = f"tsne{TSNE_POINTS}-{TSNE_SEED}-{TSNE_EARLY_ITERATIONS}-{TSNE_ITERATIONS}" if method == "tsne" else ""
+        extra += "|mirror" if average_mirror else ""
         h = hashlib.sha256(f"{CACHE_FORMAT}|{model_digest(model)}|{known[1]}|{layer}|{method}|{extra}".encode())
         return h.hexdigest()[:40]
 
@@ -383,18 +392,19 @@ class ProjectionCache:
 
 def project(model: LeNet, split: DataSplit, layer: str = "fc2", method: str = "pca", *,
             cache: ProjectionCache | None = None, progress: Progress | None = None,
-            should_stop: Callable[[], bool] = lambda: False, threads: int = 1) -> Projection:
+            should_stop: Callable[[], bool] = lambda: False, threads: int = 1,
+            average_mirror: bool = False) -> Projection:
     """The cached projection if there is one, else computed (and cached)."""
     if cache is None:
         return compute_projection(model, split, layer, method, progress=progress, should_stop=should_stop,
-                                  threads=threads)
-    key = cache.key(model, split, layer, method)
+                                  threads=threads, average_mirror=average_mirror)
+    key = cache.key(model, split, layer, method, average_mirror)
     found = cache.get(key, layer, method)
     if found is not None:
         if progress is not None:
             progress(1.0)
         return found
     result = compute_projection(model, split, layer, method, progress=progress, should_stop=should_stop,
-                                threads=threads)
+                                threads=threads, average_mirror=average_mirror)
     cache.put(key, result)
     return result

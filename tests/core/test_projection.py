@@ -80,6 +80,25 @@ def test_pca_on_the_bundled_model_and_the_real_test_set(bundled_models, fashion_
     assert 0.02 < result.misclassified.mean() < 0.2
 
 
+@pytest.mark.slow
+def test_a_mirror_read_model_is_projected_with_the_predictions_of_every_other_view(bundled_models, fashion_mnist):
+    # The bundled garment model is read with each image's mirror image: the map marks as
+    # misclassified exactly the images the Test set view and `evaluate` count as wrong.
+    from lenet_gui.core.checkpoint import load_checkpoint
+    from lenet_gui.core.evaluation import evaluate_split
+
+    loaded = load_checkpoint(bundled_models["fashion-mnist"])
+    assert loaded.calibration.average_mirror
+    split = fashion_mnist.test
+    evaluated = evaluate_split(loaded.model, split, "fashion-mnist", loaded)
+    result = compute_projection(loaded.model, split, "fc2", "pca", average_mirror=True)
+    np.testing.assert_array_equal(result.predicted, evaluated.predicted)
+    assert int(result.misclassified.sum()) == int((evaluated.predicted != evaluated.labels).sum())
+    plain = compute_projection(loaded.model, split, "fc2", "pca")  # the image's own pass alone differs
+    assert (plain.predicted != result.predicted).sum() > 10
+    np.testing.assert_array_equal(plain.coords, result.coords)  # the map itself is the one pass's
+
+
 def test_a_new_input_is_placed_with_the_maps_own_transform(fake_dataset):
     model, split = _model(seed=1), fake_dataset.test
     features, _ = layer_features(model, split.images, "fc2")
@@ -159,8 +178,9 @@ def test_other_weights_layer_or_method_are_not_served_from_the_cache(fake_datase
     changed_stats.bn4.running_mean[0] += 1e-3
     others = {cache.key(changed, split, "fc2", "pca"), cache.key(changed_stats, split, "fc2", "pca"),
               cache.key(model, split, "fc1", "pca"), cache.key(model, split, "fc2", "tsne"),
-              cache.key(model, DataSplit(split.images.flip(0), split.labels.flip(0)), "fc2", "pca")}
-    assert key not in others and len(others) == 5
+              cache.key(model, DataSplit(split.images.flip(0), split.labels.flip(0)), "fc2", "pca"),
+              cache.key(model, split, "fc2", "pca", average_mirror=True)}
+    assert key not in others and len(others) == 6
     assert cache.key(_model(), split, "fc2", "pca") == key  # the same weights: the same entry
 
 

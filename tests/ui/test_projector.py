@@ -123,6 +123,21 @@ def test_the_map_is_the_pca_of_the_models_own_fc2_outputs_for_every_test_image(q
     assert [label.text() for label in tab.legend.labels[1:20:2]] == DIGITS  # the legend names each class
 
 
+def test_a_model_read_with_the_mirror_image_marks_the_mistakes_of_that_reading(qtbot, tab, session, test_split):
+    loaded = make_model(seed=8)  # a random model whose two readings differ on some test images
+    loaded.metadata["calibration"] = {"temperature": 1.0, "average_mirror": True}
+    assert loaded.calibration.average_mirror
+    _show(qtbot, tab, session, loaded)
+    x = test_split.images.float().div(255).unsqueeze(1)
+    with torch.no_grad():
+        alone = loaded.model(x)
+        read = (alone + loaded.model(x.flip(-1))) / 2
+    labels = test_split.labels.numpy()
+    np.testing.assert_array_equal(tab.scatter.wrong, read.argmax(1).numpy() != labels)
+    assert (read.argmax(1) != alone.argmax(1)).any()
+    assert f"{int((read.argmax(1).numpy() != labels).sum()):,} misclassified" in tab.summary.text()
+
+
 def test_another_layer_is_that_layers_own_outputs(qtbot, tab, session, test_split):
     loaded = make_model(seed=4)
     _show(qtbot, tab, session, loaded)

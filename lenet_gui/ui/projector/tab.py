@@ -75,6 +75,7 @@ class ProjectionWorker(Worker):
         self.request = request  # (LoadedModel, layer, method): what the tab asked for
         self.model = copy.deepcopy(loaded.model).eval()  # the window's model is never touched here
         self.key = loaded.dataset
+        self.average_mirror = loaded.calibration.average_mirror
         self.root, self.split, self.cache, self.threads = root, split, cache, threads
 
     def run(self) -> None:
@@ -85,7 +86,8 @@ class ProjectionWorker(Worker):
             if split is None:
                 split = load_split(self.key, "test", self.root, download=False)
             result = project(self.model, split, layer, method, cache=self.cache, progress=self.progress.emit,
-                             should_stop=lambda: self.stop_requested, threads=self.threads)
+                             should_stop=lambda: self.stop_requested, threads=self.threads,
+                             average_mirror=self.average_mirror)
         except ProjectionCancelled:
             self.cancelled.emit(self.request)
             return
@@ -363,7 +365,8 @@ class ProjectorTab(Retranslating, QWidget):
             self._show_state(lambda: DatasetDialog.missing_test_set_texts(key, root), action="locate", dataset=key)
             return
         if split is not None:
-            cached = self.cache.peek(self.cache.key(loaded.model, split, self.layer, self.method))
+            cached = self.cache.peek(self.cache.key(loaded.model, split, self.layer, self.method,
+                                                    loaded.calibration.average_mirror))
             if cached is not None:
                 self._stop_worker()
                 self._show_projection(request, cached, split)
