@@ -325,6 +325,7 @@ class Trainer:
         self._epoch_end_state: dict[str, torch.Tensor] | None = None  # weights history[-1] measured
         self._calibration: tuple[dict, Calibration] | None = None  # (weights, their calibration)
         self.control = control if control is not None else RunControl()
+        self._paused_seconds = 0.0  # time spent paused, which no figure of the run counts
 
     # -- control, from any thread: shorthands for the run's RunControl ------------------------
 
@@ -441,8 +442,19 @@ class Trainer:
 
     def _evaluation_should_stop(self) -> bool:
         # Between evaluation batches as between training batches: a pause holds here too.
-        self.control.wait_while_paused()
+        self._wait_while_paused()
         return self.control.stop_requested
+
+    def _wait_while_paused(self) -> None:
+        if self.control.paused:
+            began = time.perf_counter()
+            self.control.wait_while_paused()
+            self._paused_seconds += time.perf_counter() - began
+
+    def _seconds_since(self, started: float, paused_before: float) -> float:
+        """Running time since ``started``, when ``_paused_seconds`` was ``paused_before``: an
+        epoch's time and speed leave out the time it spent paused."""
+        return time.perf_counter() - started - (self._paused_seconds - paused_before)
 
     def run(self) -> Iterator[Event]:
         """The loop; the model trains in the layout fastest on its device and is handed back in
@@ -483,7 +495,7 @@ class Trainer:
         last_report = -math.inf  # the first batch is reported at once
         for epoch in range(1, c.epochs + 1):
             model.train()
-            started = time.perf_counter()
+            started, paused_before = time.perf_counter(), self._paused_seconds
             order = torch.randperm(n, generator=gen).to(device)
             loss_sum = torch.zeros((), device=device)
             correct = torch.zeros((), device=device, dtype=torch.long)
@@ -494,7 +506,7 @@ class Trainer:
                     if self.control.paused or self.control.stop_requested:
                         # whoever paused or stopped sees every batch done until then
                         yield from pending.report(c.lr)
-                    self.control.wait_while_paused()
+                    self._wait_while_paused()
                     if self.control.stop_requested:
                         self.stopped = True
                         yield Finished(tuple(self.history), stopped=True)
@@ -546,7 +558,7 @@ class Trainer:
                     correct += batch_correct
                     seen += len(index)
                     step += 1
-                    elapsed = time.perf_counter() - started
+                    elapsed = self._seconds_since(started, paused_before)
                     rate = seen / elapsed if elapsed > 0 else 0.0
                     pending.add(loss, batch_correct, BatchProgress(
                         epoch=epoch, epochs=c.epochs, batch=batch, batches=self.batches_per_epoch,
@@ -563,7 +575,7 @@ class Trainer:
             except Exception:
                 yield from pending.report(c.lr)  # the batches trained before a failure are shown too
                 raise
-            train_seconds = time.perf_counter() - started
+            train_seconds = self._seconds_since(started, paused_before)
             yield EvaluationStarted(epoch)
             test_acc = evaluate_accuracy(model, self.test_split, device, c.eval_batch_size, self._evaluation_should_stop)
             if test_acc is None:
@@ -574,7 +586,7 @@ class Trainer:
                 epoch=epoch, epochs=c.epochs,
                 loss=epoch_loss_sum / self.batches_per_epoch,
                 train_acc=int(epoch_correct) / n, test_acc=test_acc,
-                seconds=time.perf_counter() - started,
+                seconds=self._seconds_since(started, paused_before),
                 samples_per_sec=n / train_seconds if train_seconds > 0 else 0.0,
                 lr=optimizer.param_groups[0]["lr"],
             )

@@ -14,6 +14,8 @@ import math
 import queue
 import re
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -959,3 +961,25 @@ def test_outlier_exposure_teaches_the_model_that_outliers_fit_no_class(fake_data
     # Without it the model names a class for outliers with confidence; with it, it spreads
     # their probability towards 10% each.
     assert top1[1.0] < 0.2 and top1[0.0] > 0.3, top1
+
+
+@pytest.mark.parametrize("pause_at", ["training", "evaluation"])
+def test_time_spent_paused_is_not_counted_as_the_epochs(fake_dataset, pause_at):
+    # 7 batches of 32 and a test pass of 100 images: a small part of the pause's length.
+    pause = 1.5
+    trainer = Trainer(_config(epochs=1, batch_size=32), fake_dataset, diagnostics_every=0)
+    resumer = None
+    for event in trainer.run():
+        if resumer is None and (isinstance(event, BatchProgress) if pause_at == "training"
+                                else isinstance(event, EvaluationStarted)):
+            trainer.pause()  # held at the next check, in this thread, until the timer resumes it
+            resumer = threading.Timer(pause, trainer.resume)
+            paused_at = time.perf_counter()
+            resumer.start()
+        if isinstance(event, EpochResult):
+            wall = time.perf_counter() - paused_at
+    resumer.join()
+    (result,) = trainer.history
+    assert wall >= pause  # the run did wait
+    assert result.seconds < wall - 0.9 * pause, result
+    assert result.samples_per_sec > len(trainer.train_split) / (wall - 0.9 * pause)
