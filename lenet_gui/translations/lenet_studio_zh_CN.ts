@@ -1481,14 +1481,6 @@ Note: %2</source>
 备注：%2</translation>
     </message>
     <message>
-        <source>classic</source>
-        <translation>经典</translation>
-    </message>
-    <message>
-        <source>modern</source>
-        <translation>现代</translation>
-    </message>
-    <message>
         <source>%1 · %2 · %3</source>
         <translation>%1 · %2 · %3</translation>
     </message>
@@ -2159,6 +2151,28 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
     <message>
         <source>Ankle boot</source>
         <translation>短靴</translation>
+    </message>
+</context>
+<context>
+    <name>models</name>
+    <message>
+        <source>LeNet (%1) on %2</source>
+        <translation>%2 上的 LeNet（%1）</translation>
+    </message>
+</context>
+<context>
+    <name>presets</name>
+    <message>
+        <source>classic</source>
+        <translation>经典</translation>
+    </message>
+    <message>
+        <source>modern</source>
+        <translation>现代</translation>
+    </message>
+    <message>
+        <source>robust</source>
+        <translation>稳健</translation>
     </message>
 </context>
 </TS>

@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (  # noqa: E402
     QProgressBar, QTabWidget, QWidget,
 )
 
+from lenet_gui.core.checkpoint import LoadedModel  # noqa: E402
 from lenet_gui.core.data import DATASETS  # noqa: E402
 from lenet_gui.core.resources import sample_paths  # noqa: E402
 from lenet_gui.ui import i18n  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.settings import Settings  # noqa: E402
 from lenet_gui.ui.widgets.data_dialog import DatasetDialog  # noqa: E402
-from lenet_gui.ui.widgets.text import display_class_name  # noqa: E402
+from lenet_gui.ui.widgets.text import display_class_name, display_model_title  # noqa: E402
 from lenet_gui.ui.widgets.text_line import TextLine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,11 +146,6 @@ def window_texts(window: MainWindow) -> list[tuple[str, str]]:
     return found
 
 
-def model_titles(window: MainWindow) -> tuple[str, ...]:
-    """Names a model carries in its checkpoint (like a file name, not the window's text)."""
-    return tuple(entry.title for _title, entry in window.session.model_entries() if hasattr(entry, "title"))
-
-
 def untranslated(texts, allowed=()) -> list[tuple[str, str, list[str]]]:
     return [(where, text, words) for where, text in texts if (words := english_words(text, allowed))]
 
@@ -254,20 +250,36 @@ def test_class_names_are_chinese_in_the_window_and_english_in_core(english_after
     assert display_class_name("Ankle boot") == "Ankle boot"
 
 
+def test_a_model_the_app_named_is_named_in_the_window_s_language(english_afterwards, qapp):
+    def model(title, preset="robust", dataset="mnist"):
+        return LoadedModel(model=None, classes=[], dataset=dataset, input_kind="digit",
+                           metadata={"title": title, "preset": preset, "dataset": dataset})
+
+    i18n.set_language("zh_CN")
+    assert display_model_title(model("LeNet (robust) on MNIST")) == "MNIST 上的 LeNet（稳健）"
+    assert display_model_title(model("LeNet (classic) on Fashion-MNIST", "classic", "fashion-mnist")) == (
+        "Fashion-MNIST 上的 LeNet（经典）")
+    # a title the app did not make (a file name, one set by hand) is the user's: it stays
+    assert display_model_title(model("my-digits.pt")) == "my-digits.pt"
+    assert display_model_title(model("LeNet (robust) on MNIST", dataset="fashion-mnist")) == "LeNet (robust) on MNIST"
+    i18n.set_language("en")
+    assert display_model_title(model("LeNet (robust) on MNIST")) == "LeNet (robust) on MNIST"
+
+
 def test_every_visible_text_of_the_window_is_chinese(qtbot, settings, english_afterwards, data_root):
     window = _window(qtbot, settings, "zh_CN")
     _show_an_input(qtbot, window)
     window.inspect_tab.open_zoom("conv1", 0)
     texts = window_texts(window) + visible_texts(window.inspect_tab.zoom_dialog)
     assert len(texts) > 100, "the walk found too little to be a check"
-    left = untranslated(texts, model_titles(window))
+    left = untranslated(texts)
     assert left == [], "texts left in English:\n" + "\n".join(map(repr, left))
     # The garments' model: its class names are words (digits are digits in any language).
     assert window.classify_tab.model_picker.choose(1)
     assert window.classify_tab.load_image([p for p in sample_paths() if p.name.startswith("garment-")][0])
     qtbot.waitUntil(lambda: window.session.current_input is not None, timeout=10_000)
     garments = window_texts(window)
-    left = untranslated(garments, model_titles(window))
+    left = untranslated(garments)
     assert left == [], "texts left in English:\n" + "\n".join(map(repr, left))
     assert any("短靴" in text for _w, text in garments), "the garment class names are not shown translated"
     # Spot checks against the book's terms, independent of the walk.
@@ -307,11 +319,11 @@ def test_switching_the_language_updates_every_visible_text_at_once(qtbot, settin
     window = _window(qtbot, settings, "en")
     _show_an_input(qtbot, window)
     english = window_texts(window)
-    assert untranslated(english, model_titles(window)) != [], "the check must see English texts in English"
+    assert untranslated(english) != [], "the check must see English texts in English"
 
     window.language_actions["zh_CN"].trigger()
     qtbot.waitUntil(lambda: window.tabs.tabText(0) == "训练(&T)", timeout=5000)
-    assert untranslated(window_texts(window), model_titles(window)) == []
+    assert untranslated(window_texts(window)) == []
     assert Settings(settings).language == "zh_CN", "the choice is remembered"
     assert window.language_actions["zh_CN"].isChecked()
 
@@ -347,7 +359,7 @@ def test_switching_mid_training_rewrites_the_run_s_texts_and_the_run_goes_on(
     assert tab.pause_action.text() == "继续(&R)"
     assert tab.pause_button.text() == "继续", "the button shows the mnemonic or a stale text"
     texts = visible_texts(window)
-    assert untranslated(texts, model_titles(window)) == []
+    assert untranslated(texts) == []
     assert any("样本/秒" in t for _w, t in texts), "the speed line is not rewritten"
 
     batches = len(tab.runs.records()[0].batch_loss)

@@ -33,7 +33,7 @@ from ..session import CurrentInput, Session
 from ..settings import Settings
 from ..widgets.deferred import WhenVisible
 from ..widgets.file_dialogs import ask_save_path
-from ..widgets.text import Retranslating, display_class_name, fill
+from ..widgets.text import Retranslating, display_class_name, display_model_title, fill
 from ..widgets.text_line import TextLine
 from .feature_maps import FeatureMapView
 from .filters import FilterView
@@ -215,7 +215,7 @@ class InspectTab(Retranslating, QWidget):
             template = self.tr("Input: %1 · model: %2 · unlike its training images (nearest class: %3, %4)")
         else:
             template = self.tr("Input: %1 · model: %2 · prediction: %3 (%4)")
-        self.input_label.setText(fill(template, current.description, loaded.title,
+        self.input_label.setText(fill(template, current.description, display_model_title(loaded),
                                       display_class_name(prediction.label), f"{100 * prediction.confidence:.1f}%"))
         self.export_button.setEnabled(True)
         if self.zoom_dialog is not None and self.zoom_dialog.isVisible():
@@ -270,7 +270,7 @@ class InspectTab(Retranslating, QWidget):
         model = loaded.model
         self.filters.set_weights(model.conv1.weight.detach().numpy(), model.conv2.weight.detach().numpy())
         self.filters_source.setText(fill(self.tr("<b>Weights of the current model</b>: %1"),
-                                         loaded.title.replace("<", "&lt;")))
+                                         display_model_title(loaded).replace("<", "&lt;")))
 
     # -- export --------------------------------------------------------------------------------
 
@@ -280,7 +280,7 @@ class InspectTab(Retranslating, QWidget):
         if current is None or loaded is None or self.prediction is None:
             return ""
         return fill(self.tr("LeNet Studio · %1 · model: %2 · prediction: %3 (%4)"), current.description,
-                    loaded.title, display_class_name(self.prediction.label), f"{100 * self.prediction.confidence:.1f}%")
+                    display_model_title(loaded), display_class_name(self.prediction.label), f"{100 * self.prediction.confidence:.1f}%")
 
     def export_png(self, path: str | Path) -> bool:
         """Render the feature maps of the current input to ``path``; False (and a message) on failure."""

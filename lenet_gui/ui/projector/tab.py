@@ -54,7 +54,7 @@ from ..widgets.data_dialog import DatasetDialog
 from ..widgets.dataset_input import dataset_image_input
 from ..widgets.deferred import WhenVisible
 from ..widgets.image_view import ImageView
-from ..widgets.text import Retranslating, display_class_name, fill
+from ..widgets.text import Retranslating, display_class_name, display_model_title, fill
 from ..workers import Worker, start_worker
 from .scatter import CLASS_COLOURS, ScatterView
 
@@ -387,9 +387,9 @@ class ProjectorTab(Retranslating, QWidget):
             if method == "tsne":
                 return fill(self.tr("Computing t-SNE of %1 for %2 test images of %3 with “%4”…"), layer,
                             f"{len(tsne_sample(len(split) if split is not None else 10_000)):,}",
-                            info.title, loaded.title), None
+                            info.title, display_model_title(loaded)), None
             return fill(self.tr("Computing PCA of %1 for the %2 test set with “%3”…"), layer, info.title,
-                        loaded.title), None
+                        display_model_title(loaded)), None
 
         self.progress.setValue(0)
         self._show_state(texts, computing=True)
@@ -551,11 +551,11 @@ class ProjectorTab(Retranslating, QWidget):
             text = fill(self.tr("<b>PCA of %1</b> (%2 values per image) · all %3 test images · the axes "
                                 "explain %4 and %5 of the variance · %6 misclassified · model: %7"),
                         layer, layer_size(layer), f"{len(result):,}", f"{100 * result.explained[0]:.1f}%",
-                        f"{100 * result.explained[1]:.1f}%", wrong, _escaped(loaded.title))
+                        f"{100 * result.explained[1]:.1f}%", wrong, _escaped(display_model_title(loaded)))
         else:
             text = fill(self.tr("<b>t-SNE of %1</b> (%2 values per image) · %3 of the %4 test images (a fixed "
                                 "sample) · %5 misclassified · model: %6"),
-                        layer, layer_size(layer), f"{len(result):,}", f"{total:,}", wrong, _escaped(loaded.title))
+                        layer, layer_size(layer), f"{len(result):,}", f"{total:,}", wrong, _escaped(display_model_title(loaded)))
         self.summary.setText(text)
 
     def _show_hovered(self, index: int) -> None:

@@ -21,7 +21,7 @@ from ...core.data import dataset_info
 from ...core.diagnostics import DiagnosticsHistogram, DiagnosticsSample, event_from_dict
 from ...core.engine import BatchProgress, EpochResult, TrainConfig
 from ...core.runs import RunFailure, RunOutcome, RunStarted
-from ..widgets.text import fill
+from ..widgets.text import display_preset_name, fill
 
 RUN_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 RUN_ID_ROLE = Qt.ItemDataRole.UserRole
@@ -354,7 +354,7 @@ class RunsModel(QAbstractListModel):
 
     def preset_name(self, preset: str) -> str:
         """A preset's short name, as the list and the log write it."""
-        return {"classic": self.tr("classic"), "modern": self.tr("modern")}.get(preset, preset)
+        return display_preset_name(preset)
 
     @staticmethod
     def date_text(run: RunRecord) -> str:

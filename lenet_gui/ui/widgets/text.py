@@ -11,6 +11,9 @@ import re
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent
 
+from ...core.data import DATASETS
+from ...core.history import model_title
+
 _PLACE = re.compile(r"%([1-9])")
 
 
@@ -74,3 +77,27 @@ def display_class_name(name: str) -> str:
 
 def display_class_names(names) -> list[str]:
     return [display_class_name(name) for name in names]
+
+
+# The presets' short names, as core names them; the window shows them through display_preset_name.
+PRESET_NAMES = (
+    QT_TRANSLATE_NOOP("presets", "classic"),
+    QT_TRANSLATE_NOOP("presets", "modern"),
+    QT_TRANSLATE_NOOP("presets", "robust"),
+)
+
+
+def display_preset_name(preset: str) -> str:
+    """A preset's short name in the window's language (another name stays as it is)."""
+    return QCoreApplication.translate("presets", preset)
+
+
+def display_model_title(loaded) -> str:
+    """A model's title in the window's language. The title the app gives a model it trains
+    (``history.model_title``: "LeNet (robust) on MNIST", in every checkpoint it saves and in the
+    bundled ones) is worded again; any other title (a file name, one set by hand) stays."""
+    preset, dataset = loaded.metadata.get("preset"), loaded.metadata.get("dataset")
+    if isinstance(preset, str) and dataset in DATASETS and loaded.title == model_title(preset, DATASETS[dataset].title):
+        return fill(QCoreApplication.translate("models", "LeNet (%1) on %2"), display_preset_name(preset),
+                    DATASETS[dataset].title)
+    return loaded.title
