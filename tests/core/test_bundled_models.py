@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from lenet_gui.core.calibration import Calibration
 from lenet_gui.core.checkpoint import load_checkpoint
@@ -88,6 +88,20 @@ def test_the_digit_model_reads_every_digit_sample_and_accepts_it(digit_model, sa
     _, prediction = classify(loaded, sample, predictor)
     assert prediction.label == sample.name.split("-")[1]
     assert not prediction.unfamiliar, prediction.novelty
+
+
+@pytest.mark.parametrize("pen", [6, 10, 16, 24, 45])
+def test_the_digit_model_reads_an_upright_one_of_every_pen_width_as_a_familiar_one(digit_model, pen):
+    # The pen slider's range on a 280-pixel canvas (2% to 16% of its side): the thin ones were
+    # called unfamiliar.
+    loaded, predictor = digit_model
+    canvas = Image.new("L", (280, 280), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.line([(140, 30), (140, 250)], fill=255, width=pen)
+    for y in (30, 250):  # the canvas's pen is round
+        draw.ellipse((140 - pen / 2, y - pen / 2, 140 + pen / 2, y + pen / 2), fill=255)
+    _, prediction = classify(loaded, png(np.asarray(canvas)), predictor)
+    assert prediction.label == "1" and not prediction.unfamiliar, (prediction.label, prediction.novelty)
 
 
 def test_the_digit_model_says_most_garment_photos_and_all_noise_are_not_digits(digit_model):

@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 
 from lenet_gui.core.preprocess import (
     DIGIT, GARMENT, ImageError, Preprocessed, image_file_filter, open_image, preprocess_array,
-    preprocess_image, to_grey_array,
+    preprocess_image, stroke_width, to_grey_array,
 )
 from tests.support import growing_files
 
@@ -64,6 +64,41 @@ def test_tall_digit_is_20_high():
     ImageDraw.Draw(image).rectangle((40, 10, 59, 389), fill=255)
     height, width = ink_box(preprocess_image(image, DIGIT).tensor[0].numpy(), 0.5)
     assert height == 20 and width <= 3
+
+
+def test_stroke_width_is_the_ink_area_over_half_its_outline():
+    column = np.zeros((28, 28))
+    column[4:24, 13] = 1.0  # 20 x 1: area 20, outline 2 * (20 + 1)
+    bar = np.zeros((28, 28))
+    bar[4:24, 12:15] = 1.0  # 20 x 3: area 60, outline 2 * (20 + 3)
+    assert stroke_width(column) == pytest.approx(20 / 21)
+    assert stroke_width(bar) == pytest.approx(60 / 23)
+    assert stroke_width(np.zeros((28, 28))) == 0.0
+
+
+def _upright_one(pen: int) -> np.ndarray:
+    """A straight upright stroke on the 280-pixel canvas, as a new user draws a 1."""
+    canvas = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(canvas).line([(140, 30), (140, 250)], fill=255, width=pen)
+    return preprocess_array(np.asarray(canvas, dtype=np.float64) / 255.0, DIGIT).tensor[0].numpy()
+
+
+def test_a_thin_upright_stroke_is_widened_to_a_width_mnist_s_ones_have():
+    img = _upright_one(pen=5)  # the canvas's thinnest pen: under a pixel once fitted into the box
+    assert ink_box(img, 0.5)[0] == 20
+    middle = img[6:22]
+    assert np.all(middle.sum(1) >= 1.9)  # about two pixels of ink across, not one
+    assert abs(centre_of_mass(img)[1] - 13.5) <= 0.75  # widened on both sides: still centred
+
+
+def test_a_thin_wide_glyph_is_not_widened():
+    # Widening every thin input made scribbles and text look more like digits; only a narrow
+    # glyph (a 1) is widened.
+    canvas = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(canvas).line([(30, 60), (250, 60), (120, 250)], fill=255, width=5)  # a thin 7
+    img = preprocess_array(np.asarray(canvas, dtype=np.float64) / 255.0, DIGIT).tensor[0].numpy()
+    assert ink_box(img, 0.05)[1] == 20
+    assert stroke_width(img) < 1.0
 
 
 def test_dark_ink_on_light_paper_is_inverted():
