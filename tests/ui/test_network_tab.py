@@ -11,6 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from lenet_gui.core.checkpoint import LoadedModel
 from lenet_gui.core.model import LeNet, ModelConfig
 from lenet_gui.core.preprocess import preprocess_array
+from lenet_gui.ui.network.explanation import num
 from lenet_gui.ui.network.tab import NetworkTab
 from lenet_gui.ui.session import CurrentInput, Session
 from lenet_gui.ui.settings import Settings
@@ -210,3 +211,11 @@ def test_a_hidden_tab_computes_only_when_shown(qtbot, session):
     qtbot.waitExposed(widget)
     assert widget.step is not None
     widget.shutdown()
+
+
+@pytest.mark.parametrize("value, digits, text", [
+    (-0.001, 2, "0.00"), (-0.0, 4, "0.0000"), (0.004, 2, "0.00"), (-0.005001, 2, "\u22120.01"),
+    (-0.5, 2, "\u22120.50"), (1.23456, 4, "1.2346"),
+])
+def test_numbers_are_written_with_a_true_minus_and_no_negative_zero(value, digits, text):
+    assert num(value, digits) == text

@@ -30,7 +30,12 @@ def line_height(font: QFont) -> int:
 
 
 def num(value: float, digits: int = 4) -> str:
-    return f"{value:.{digits}f}".replace("-", "\u2212")
+    """``value`` to ``digits`` places, with a true minus sign; one that rounds to zero is "0.00",
+    whichever its sign."""
+    text = f"{value:.{digits}f}"
+    if text.startswith("-") and float(text) == 0:
+        text = text[1:]
+    return text.replace("-", "\u2212")
 
 
 def index_text(layer: str, position: tuple[int, ...]) -> str:
