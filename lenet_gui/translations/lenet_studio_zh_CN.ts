@@ -278,10 +278,14 @@
         <source>Compare runs</source>
         <translation>比较运行</translation>
     </message>
+    <message>
+        <source>, </source>
+        <translation>、</translation>
+    </message>
     <message numerus="yes">
-        <source>%n setting(s) differ between these runs; the others are the same. Click a column&apos;s title to sort by it.</source>
+        <source>%n setting(s) differ between these runs: %1; the others are the same. Click a column&apos;s title to sort by it.</source>
         <translation>
-            <numerusform>这些运行有 %n 项设置不同，其余相同。点击列标题可按该列排序。</numerusform>
+            <numerusform>这些运行有 %n 项设置不同：%1；其余相同。点击列标题可按该列排序。</numerusform>
         </translation>
     </message>
     <message>

@@ -183,7 +183,16 @@ def test_compare_shows_exactly_the_differing_settings_sorts_and_exports(qtbot, s
     headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())]
     assert headers == ["Run", "Epochs done", "Final loss", "Final train acc", "Final test acc", "Time (s)",
                        "Epochs", "Learning rate"]
-    assert "2 setting(s) differ" in dialog.summary.text()
+    assert "2 setting(s) differ between these runs: Epochs, Learning rate;" in dialog.summary.text()
+    # the final figures as the epoch's line writes them; the whole dialog wide enough to show every column
+    for key, digits in (("Final loss", 4), ("Final train acc", 3), ("Final test acc", 3), ("Time (s)", 1)):
+        column = headers.index(key)
+        for row in range(3):
+            value = dialog.table.item(row, column).data(Qt.ItemDataRole.DisplayRole)
+            assert value == round(value, digits), (key, value)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.table.horizontalScrollBar().maximum() == 0, "columns cut off"
     lr = headers.index("Learning rate")
     dialog.table.sortItems(lr, Qt.SortOrder.AscendingOrder)
     assert [dialog.table.item(r, lr).data(Qt.ItemDataRole.DisplayRole) for r in range(3)] == [0.001, 0.003, 0.01]

@@ -18,6 +18,10 @@ from ..widgets.file_dialogs import ask_save_path
 from ..widgets.text import Retranslating, fill
 
 
+# Places of the final figures, as the tutorial's epoch line writes them.
+LINE_DIGITS = {"loss": 4, "train_acc": 3, "test_acc": 3, "seconds": 1}
+
+
 class CompareDialog(Retranslating, QDialog):
     def __init__(self, records: list[history.RunRecord], settings: Settings, parent=None):
         super().__init__(parent)
@@ -37,8 +41,14 @@ class CompareDialog(Retranslating, QDialog):
                 if isinstance(value, bool):
                     item.setData(Qt.ItemDataRole.UserRole, value)  # its text: retranslate()
                 elif isinstance(value, float):
-                    # Numbers sort as numbers; shown as the log shows them.
-                    item.setData(Qt.ItemDataRole.DisplayRole, round(value, 4) if abs(value) >= 1e-3 else value)
+                    # Numbers sort as numbers; the final figures shown as the epoch's line
+                    # writes them, settings to four places (a tiny one as it is: 1e-05).
+                    key = self.columns[column]
+                    if key in LINE_DIGITS:
+                        shown = round(value, LINE_DIGITS[key])
+                    else:
+                        shown = round(value, 4) if abs(value) >= 1e-3 else value
+                    item.setData(Qt.ItemDataRole.DisplayRole, shown)
                 elif isinstance(value, int) and not isinstance(value, bool):
                     item.setData(Qt.ItemDataRole.DisplayRole, value)
                 else:
@@ -56,10 +66,10 @@ class CompareDialog(Retranslating, QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
         layout.addWidget(buttons)
+        self.retranslate()  # the columns' titles first: the table's width depends on them
         self.table.resizeColumnsToContents()
         wanted = self.table.horizontalHeader().length() + 2 * self.table.frameWidth() + 24
         self.resize(max(520, min(1100, wanted)), 360)
-        self.retranslate()
 
     def column_label(self, key: str) -> str:
         labels = {
@@ -80,10 +90,11 @@ class CompareDialog(Retranslating, QDialog):
 
     def retranslate(self) -> None:
         self.setWindowTitle(self.tr("Compare runs"))
-        differing = len(self.columns) - 1 - len(history.METRICS)
+        differing = self.columns[1 + len(history.METRICS):]
         if differing:
-            text = self.tr("%n setting(s) differ between these runs; the others are the same. "
-                           "Click a column's title to sort by it.", "", differing)
+            names = self.tr(", ").join(self.column_label(key) for key in differing)
+            text = fill(self.tr("%n setting(s) differ between these runs: %1; the others are the same. "
+                                "Click a column's title to sort by it.", "", len(differing)), names)
         else:
             text = self.tr("These runs have the same settings. Click a column's title to sort by it.")
         self.summary.setText(text)
