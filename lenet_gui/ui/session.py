@@ -82,6 +82,18 @@ class Session(QObject):
             self._models[index] = (title, entry)
         return entry
 
+    def bundled_index(self, key: str) -> int | None:
+        """The entry of the bundled model ``key`` ("mnist", "fashion-mnist"); None for another key."""
+        keys = list(BUNDLED_MODELS)
+        return keys.index(key) if key in keys else None
+
+    def bundled_key(self, loaded: LoadedModel | None) -> str | None:
+        """Which bundled model ``loaded`` is, or None for any other."""
+        for key, (_title, entry) in zip(BUNDLED_MODELS, self._models):
+            if loaded is not None and entry is loaded:
+                return key
+        return None
+
     def add_model(self, loaded: LoadedModel, title: str | None = None, make_current: bool = True) -> int:
         title = title or loaded.title
         self._models.append((title, loaded))

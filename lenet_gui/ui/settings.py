@@ -55,6 +55,7 @@ class Settings:
 
     pen_width = _Key("classify/pen_width", 0, int)  # thousandths of the canvas side; 0: the canvas's default
     white_on_black = _Key("classify/white_on_black", True, bool)
+    bundled_model = _Key("classify/bundled_model", "", str)  # the bundled model last chosen, by its key
 
     train_dataset = _Key("train/dataset", "", str)
     train_preset = _Key("train/preset", "", str)

@@ -239,6 +239,20 @@ def test_ink_colour_is_remembered(qtbot, window, tmp_path):
     assert not again.classify_tab.canvas.white_on_black
 
 
+def test_the_bundled_model_chosen_last_is_the_one_at_the_next_start(qtbot, window):
+    tab = window.classify_tab
+    assert tab.session.current_model.dataset == "mnist"  # a first start: the digits
+    assert tab.model_picker.choose(1)
+    again = MainWindow(settings=window.settings)
+    qtbot.addWidget(again)
+    assert again.session.current_model.dataset == "fashion-mnist"
+    assert again.classify_tab.model_picker.combo.currentIndex() == 1
+    assert again.classify_tab.model_picker.choose(0)
+    third = MainWindow(settings=window.settings)
+    qtbot.addWidget(third)
+    assert third.session.current_model.dataset == "mnist"
+
+
 def test_cli_and_window_agree(tab):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     out = subprocess.run(

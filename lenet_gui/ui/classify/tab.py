@@ -136,7 +136,10 @@ class ClassifyTab(Retranslating, QWidget):
         session.model_changed.connect(self._on_model_changed)
         session.input_changed.connect(self._on_session_input)
         if session.current_model is None:
-            self.model_picker.choose(0)
+            # The bundled model chosen last time; a checkpoint file is opened again by hand.
+            remembered = session.bundled_index(self.settings.bundled_model)
+            if remembered is None or not self.model_picker.choose(remembered):
+                self.model_picker.choose(0)
         else:
             self._on_model_changed(session.current_model)
 
@@ -384,6 +387,9 @@ class ClassifyTab(Retranslating, QWidget):
 
     def _on_model_changed(self, loaded: LoadedModel | None) -> None:
         self.predictor = Predictor(loaded) if loaded is not None else None
+        key = self.session.bundled_key(loaded)
+        if key is not None:
+            self.settings.bundled_model = key
         self.chart.set_classes(loaded.classes if loaded is not None else [str(i) for i in range(10)])
         kind = loaded.input_kind if loaded is not None else None
         for sample_kind, button in self.sample_buttons:
