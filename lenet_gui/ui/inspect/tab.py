@@ -280,7 +280,8 @@ class InspectTab(Retranslating, QWidget):
         if current is None or loaded is None or self.prediction is None:
             return ""
         return fill(self.tr("LeNet Studio · %1 · model: %2 · prediction: %3 (%4)"), current.description,
-                    display_model_title(loaded), display_class_name(self.prediction.label), f"{100 * self.prediction.confidence:.1f}%")
+                    display_model_title(loaded), display_class_name(self.prediction.label),
+                    f"{100 * self.prediction.confidence:.1f}%")
 
     def export_png(self, path: str | Path) -> bool:
         """Render the feature maps of the current input to ``path``; False (and a message) on failure."""

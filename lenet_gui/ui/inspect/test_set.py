@@ -407,7 +407,8 @@ class TestSetPanel(Retranslating, QWidget):
             if downloading:
                 return fill(self.tr("Downloading the %1 test set (about %2 MB), then classifying it with “%3”…"),
                             info.title, size, display_model_title(loaded)), None
-            return fill(self.tr("Classifying the %1 test set with “%2”…"), info.title, display_model_title(loaded)), None
+            return fill(self.tr("Classifying the %1 test set with “%2”…"), info.title,
+                        display_model_title(loaded)), None
 
         self._show_state(texts)
         # No parent: the registry keeps the thread alive until it has finished, however soon
@@ -503,7 +504,8 @@ class TestSetPanel(Retranslating, QWidget):
                                   "· called unfamiliar: %5")
         self.summary.setText("<br>".join([
             fill(self.tr("<b>Test accuracy %1</b> on the %2 test images of %3 (%4 misclassified) · model: %5"),
-                 f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}", display_model_title(result.loaded)),
+                 f"{100 * result.accuracy:.2f}%", f"{total:,}", info.title, f"{wrong:,}",
+                 display_model_title(result.loaded)),
             fill(calibration, f"{report.ece:.4f}", len(report.bins), f"{100 * report.mean_confidence:.2f}%",
                  f"{result.temperature:.3f}", f"{100 * (result.unfamiliar_share or 0):.2f}%"),
         ]))

@@ -555,7 +555,8 @@ class ProjectorTab(Retranslating, QWidget):
         else:
             text = fill(self.tr("<b>t-SNE of %1</b> (%2 values per image) · %3 of the %4 test images (a fixed "
                                 "sample) · %5 misclassified · model: %6"),
-                        layer, layer_size(layer), f"{len(result):,}", f"{total:,}", wrong, _escaped(display_model_title(loaded)))
+                        layer, layer_size(layer), f"{len(result):,}", f"{total:,}", wrong,
+                        _escaped(display_model_title(loaded)))
         self.summary.setText(text)
 
     def _show_hovered(self, index: int) -> None:
