@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtWidgets import QScrollArea
+from PySide6.QtWidgets import QScrollArea, QToolButton
 
 from lenet_gui.core.evaluation import EvaluationResult
 from lenet_gui.ui.main_window import MainWindow
@@ -140,3 +140,19 @@ def test_inspect_at_1024_wide_shows_the_whole_matrix_and_four_thumbnails(qtbot, 
     shown = [row for row in range(gallery.model().rowCount())
              if gallery.viewport().rect().contains(gallery.visualRect(gallery.model().index(row, 0)))]
     assert len(shown) >= 4, shown
+
+
+def test_on_a_1280_by_800_screen_the_train_tab_shows_what_to_do_after_a_run_without_scrolling(qtbot, tmp_path):
+    # The run list no longer claims QListView's default 192 pixels of the scrolled form.
+    window = MainWindow(settings=_settings(tmp_path))
+    qtbot.addWidget(window)
+    window.resize(1280, 770)  # an 800-pixel screen less a panel and a title bar
+    window.show()
+    qtbot.waitExposed(window)
+    scroll = window.train_tab.findChild(QScrollArea, "trainFormScroll")
+    viewport = scroll.viewport()
+    assert scroll.verticalScrollBar().value() == 0
+    for action in (window.train_tab.use_action, window.train_tab.save_action):
+        [button] = [b for b in scroll.widget().findChildren(QToolButton) if b.defaultAction() is action]
+        bottom = button.mapTo(viewport, button.rect().bottomLeft()).y()
+        assert bottom <= viewport.height(), (button.text(), bottom, viewport.height())

@@ -3,7 +3,7 @@ annotate, delete (and undo), compare, train again; and where the run history is 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtCore import QSize, QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListView, QPushButton, QVBoxLayout,
@@ -12,6 +12,16 @@ from PySide6.QtWidgets import (
 from ..widgets.text import Retranslating, fill
 from .runs_model import RunRecord, RunsModel
 from .buttons import action_button
+
+
+class _RunsList(QListView):
+    """Prefers the height of three runs (two lines each) over QListView's 192 pixels: on a
+    screen of 800 pixels or less the form scrolls at its preferred height, and the buttons under
+    the list (Use in Classify among them) would start below the fold. Given room, it grows."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), 6 * self.fontMetrics().lineSpacing() + 2 * self.frameWidth() + 8)
 
 
 class RunsPanel(Retranslating, QGroupBox):
@@ -27,7 +37,7 @@ class RunsPanel(Retranslating, QGroupBox):
     def __init__(self, model: RunsModel, result_actions: list[QAction], parent=None):
         super().__init__(parent)
         self.model = model
-        self.list = QListView()
+        self.list = _RunsList()
         self.list.setObjectName("runsList")
         self.list.setModel(model)
         self.list.setWordWrap(True)
