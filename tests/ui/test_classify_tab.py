@@ -111,6 +111,18 @@ def test_undo_and_clear_go_back_to_draw_something(qtbot, tab):
     assert tab.canvas.is_empty() and tab.last_prediction is None
 
 
+def test_undo_is_offered_only_while_there_is_a_stroke_to_take_back(qtbot, tab):
+    assert tab.canvas.is_empty()
+    assert not tab.undo_button.isEnabled() and not tab.undo_action.isEnabled()
+    draw(qtbot, tab, vertical_stroke())
+    assert tab.undo_button.isEnabled() and tab.undo_action.isEnabled()
+    tab.undo_button.click()
+    assert tab.canvas.is_empty() and not tab.undo_button.isEnabled() and not tab.undo_action.isEnabled()
+    draw(qtbot, tab, vertical_stroke())
+    assert tab.load_image(SEVEN)  # an image replaces the drawing: nothing left to undo
+    assert not tab.undo_button.isEnabled()
+
+
 def _drop(tab, mime: QMimeData, wait: bool = True) -> bool:
     """A drag entering the tab, then the drop, as Qt delivers them; returns whether the drag was
     accepted (the cursor shows "copy" over the tab). Waits for the image to decode unless told."""

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QApplication, QGroupBox, QLabel, QWidget
 
@@ -184,6 +184,12 @@ def test_the_shortcut_list_names_every_action_with_keys(qtbot, window):
 def test_tab_goes_through_the_classify_controls_in_reading_order(qtbot, window):
     classify = window.classify_tab
     window.tabs.setCurrentWidget(classify)
+    # A stroke on the canvas: Undo takes part only while there is one to take back.
+    centre = classify.canvas.rect().center()
+    qtbot.mousePress(classify.canvas, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(classify.canvas, centre + QPoint(0, 40))
+    qtbot.mouseRelease(classify.canvas, Qt.MouseButton.LeftButton, pos=centre + QPoint(0, 40))
+    assert classify.undo_button.isEnabled()
     order = [classify.model_combo, classify.open_image_button, classify.paste_button, classify.canvas,
              classify.pen_slider, classify.ink_toggle, classify.undo_button, classify.clear_button]
     classify.model_combo.setFocus()

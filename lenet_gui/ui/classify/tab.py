@@ -173,6 +173,7 @@ class ClassifyTab(Retranslating, QWidget):
         left = QVBoxLayout()
         self.canvas = DrawingCanvas()
         self.canvas.changed.connect(self._on_canvas_changed)
+        self.canvas.changed.connect(self._update_undo)
         self.canvas.stroke_finished.connect(self._on_stroke_finished)
         left.addWidget(self.canvas, 1)
         tools = QHBoxLayout()
@@ -255,6 +256,7 @@ class ClassifyTab(Retranslating, QWidget):
         outer.addLayout(samples)
 
         self._build_actions()
+        self._update_undo()
 
     def _build_actions(self) -> None:
         """What the window's Image menu offers. Opening and pasting work from any tab (they bring
@@ -359,7 +361,14 @@ class ClassifyTab(Retranslating, QWidget):
     def showEvent(self, event) -> None:
         for made in self._drawing_actions:
             made.setEnabled(True)
+        self._update_undo()
         super().showEvent(event)
+
+    def _update_undo(self) -> None:
+        """Undo only while there is a stroke to take back (and, for its key, while on show)."""
+        strokes = bool(self.canvas.strokes)
+        self.undo_button.setEnabled(strokes)
+        self.undo_action.setEnabled(strokes and self.isVisible())
 
     def hideEvent(self, event) -> None:
         for made in self._drawing_actions:
@@ -444,6 +453,7 @@ class ClassifyTab(Retranslating, QWidget):
         self.canvas.blockSignals(True)
         self.canvas.clear()
         self.canvas.blockSignals(False)
+        self._update_undo()
         self._input = _Input("image", description, grey=grey, original=original)
         self._clear_error()
         self._refresh()
