@@ -35,12 +35,18 @@ INTERRUPTED = 128 + signal.SIGINT
 def close_on_interrupt(app: QApplication) -> dict:
     """Ctrl+C in the terminal that started the app closes it as its window's close button would
     (a run stops, the settings are saved) instead of printing a traceback and staying up.
-    Returns a dict whose "interrupted" turns True when that happened."""
-    state = {"interrupted": False}
+    Another one changes nothing, while the app closes and once its event loop has ended (set
+    "closed" in the returned dict then): the process is on its way out. "interrupted" in the
+    dict turns True when it happened. A start that ignores Ctrl+C (a job started in the
+    background) goes on ignoring it."""
+    state = {"interrupted": False, "closed": False}
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return state
 
     def interrupt(signum, frame) -> None:
-        state["interrupted"] = True
-        QTimer.singleShot(0, lambda: (app.closeAllWindows(), app.quit()))
+        if not (state["interrupted"] or state["closed"]):
+            state["interrupted"] = True
+            QTimer.singleShot(0, lambda: (app.closeAllWindows(), app.quit()))
 
     signal.signal(signal.SIGINT, interrupt)
     # Python runs a signal's handler between two of its bytecodes, and Qt's event loop runs
@@ -88,6 +94,8 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
             window = opened["window"] = MainWindow(data_root=data_root, settings=settings, runs_dir=runs_dir)
             window.show()
             screen.close()
+            window.raise_()
+            window.activateWindow()
         except BaseException as exc:  # noqa: BLE001
             opened["failure"] = exc
             screen.close()
@@ -99,7 +107,7 @@ def run_app(data_root: str | None = None, language: str | None = None, runs_dir:
     steps = {"lenet_gui.ui.main_window": "torch", "torch._dynamo": "training"}
     import_in_background(list(steps), open_window, lambda name: screen.show_step(steps[name]))
     status = app.exec()
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupt["closed"] = True
     screen.close()  # when the app quit before its window opened
     all_stopped = stop_all_and_wait()  # the imports too, when the app quit before the window opened
     if "failure" in opened:

@@ -3,8 +3,7 @@ shows nothing for that long reads as a launch that failed.
 
 The window is built from modules that import torch, so they are imported on a background thread
 while the window's thread runs its event loop. The screen itself is drawn by a small process of
-its own (``python -m lenet_gui.ui.startup_screen [LANGUAGE]``), told each step on its standard
-input: loading torch's shared libraries holds this process's interpreter lock for hundreds of
+its own (this module's ``main()``), told each step on its standard input: loading torch's shared libraries holds this process's interpreter lock for hundreds of
 milliseconds at a time, and a screen drawn here could not repaint meanwhile. Where no such
 process can start, the screen is drawn here after all.
 """
@@ -12,6 +11,7 @@ process can start, the screen is drawn here after all.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import signal
 import subprocess
@@ -35,7 +35,10 @@ class StartupScreen(QWidget):
     some never do.)"""
 
     def __init__(self) -> None:
-        super().__init__(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+        super().__init__(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowDoesNotAcceptFocus)
+        # It has nothing to type into: the focus stays for the main window that follows it.
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setObjectName("startupScreen")
         self.setFixedSize(SIZE)
         self.status = ""
@@ -116,23 +119,48 @@ class StartupScreenLike(Protocol):
     def close(self) -> object: ...
 
 
+# The screen's process imports this module from the folders this process imports from, in
+# their order, and from nowhere else: not from the folder the app was started in, which
+# ``python -c`` puts first on its path.
+_SCREEN_MAIN = ("import sys; del sys.path[0]; import json; sys.path[:] = json.loads(sys.argv.pop(1)); "
+                "from lenet_gui.ui.startup_screen import main; sys.exit(main())")
+
+
 class ScreenProcess:
     """The start-up screen, drawn by a process of its own. :meth:`show_step` and :meth:`close`
-    write a line to its standard input; it also closes when this process ends (its input ends)."""
+    write a line to its standard input; it also closes when this process ends (its input ends).
+    Should it fail (its exit status says so), the screen is drawn in this process after all."""
 
     def __init__(self, language: str, stderr=None) -> None:
         """``language``: a code of ``i18n.LANGUAGES``. Raises OSError when it cannot start."""
-        flags = subprocess.CREATE_NO_WINDOW if sys.platform == "win32" else 0
+        env = dict(os.environ)
+        options: dict = {}
+        if sys.platform == "win32":
+            options["creationflags"] = subprocess.CREATE_NO_WINDOW
+        else:
+            # A session of its own: Ctrl+C in the app's terminal is the app's to handle.
+            options["start_new_session"] = True
+        if sys.platform == "darwin":  # no Dock icon of its own
+            env["QT_MAC_DISABLE_FOREGROUND_APPLICATION_TRANSFORM"] = "1"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, language],
+            [sys.executable, "-c", _SCREEN_MAIN, json.dumps(sys.path), language],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
-            text=True, encoding="utf-8", creationflags=flags,
+            text=True, encoding="utf-8", env=env, **options,
         )
+        self.fallback: StartupScreen | None = None
 
     def show_step(self, step: str) -> None:
-        self._send(step)
+        if self.fallback is None and self.process.poll() not in (None, 0):
+            self.fallback = StartupScreen()
+            self.fallback.show()
+        if self.fallback is not None:
+            self.fallback.show_step(step)
+        else:
+            self._send(step)
 
     def close(self) -> None:
+        if self.fallback is not None:
+            self.fallback.close()
         if self.process.stdin.closed:
             return
         self._send(CLOSE)
