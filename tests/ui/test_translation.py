@@ -262,6 +262,9 @@ def test_a_model_the_app_named_is_named_in_the_window_s_language(english_afterwa
     # a title the app did not make (a file name, one set by hand) is the user's: it stays
     assert display_model_title(model("my-digits.pt")) == "my-digits.pt"
     assert display_model_title(model("LeNet (robust) on MNIST", dataset="fashion-mnist")) == "LeNet (robust) on MNIST"
+    odd = model("LeNet (robust) on MNIST")
+    odd.metadata["dataset"] = ["mnist"]  # metadata load_checkpoint does not check: not read here
+    assert display_model_title(odd) == "MNIST 上的 LeNet（稳健）"
     i18n.set_language("en")
     assert display_model_title(model("LeNet (robust) on MNIST")) == "LeNet (robust) on MNIST"
 

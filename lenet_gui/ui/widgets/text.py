@@ -96,7 +96,7 @@ def display_model_title(loaded) -> str:
     """A model's title in the window's language. The title the app gives a model it trains
     (``history.model_title``: "LeNet (robust) on MNIST", in every checkpoint it saves and in the
     bundled ones) is worded again; any other title (a file name, one set by hand) stays."""
-    preset, dataset = loaded.metadata.get("preset"), loaded.metadata.get("dataset")
+    preset, dataset = loaded.metadata.get("preset"), loaded.dataset
     if isinstance(preset, str) and dataset in DATASETS and loaded.title == model_title(preset, DATASETS[dataset].title):
         return fill(QCoreApplication.translate("models", "LeNet (%1) on %2"), display_preset_name(preset),
                     DATASETS[dataset].title)
