@@ -121,6 +121,10 @@ def test_undo_is_offered_only_while_there_is_a_stroke_to_take_back(qtbot, tab):
     draw(qtbot, tab, vertical_stroke())
     assert tab.load_image(SEVEN)  # an image replaces the drawing: nothing left to undo
     assert not tab.undo_button.isEnabled()
+    draw(qtbot, tab, vertical_stroke())
+    other = tab.session.current_input
+    tab.session.set_input(CurrentInput(preprocessed=other.preprocessed, original=None, description="from Inspect"))
+    assert tab.canvas.is_empty() and not tab.undo_button.isEnabled()  # another tab's input replaced it
 
 
 def _drop(tab, mime: QMimeData, wait: bool = True) -> bool:

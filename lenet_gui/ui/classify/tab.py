@@ -448,12 +448,16 @@ class ClassifyTab(Retranslating, QWidget):
         self._use_decoded(grey, original, description)
         return True
 
-    def _use_decoded(self, grey: np.ndarray, original: np.ndarray, description: str) -> None:
-        # The drawing is replaced by the image; its strokes would otherwise linger unseen.
+    def _clear_canvas_quietly(self) -> None:
+        """Clear the drawing that another input replaces, without taking it for a new drawing."""
         self.canvas.blockSignals(True)
         self.canvas.clear()
         self.canvas.blockSignals(False)
         self._update_undo()
+
+    def _use_decoded(self, grey: np.ndarray, original: np.ndarray, description: str) -> None:
+        # The drawing is replaced by the image; its strokes would otherwise linger unseen.
+        self._clear_canvas_quietly()
         self._input = _Input("image", description, grey=grey, original=original)
         self._clear_error()
         self._refresh()
@@ -585,9 +589,7 @@ class ClassifyTab(Retranslating, QWidget):
         if current is None:
             return  # another tab has nothing to show; what is here stays
         original = current.original if current.original is not None else current.preprocessed.image28
-        self.canvas.blockSignals(True)
-        self.canvas.clear()
-        self.canvas.blockSignals(False)
+        self._clear_canvas_quietly()
         self._input = _Input("external", current.description, original=original,
                              preprocessed=current.preprocessed)
         self._clear_error()
