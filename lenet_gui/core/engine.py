@@ -178,6 +178,11 @@ class EvaluationStarted:
     epoch: int
 
 
+# The decimal places of an epoch's figures in the tutorial's line (EpochResult.line), which
+# the window's tables of final figures follow too.
+LINE_PLACES = {"loss": 4, "train_acc": 3, "test_acc": 3, "seconds": 1}
+
+
 @dataclass(frozen=True)
 class EpochResult:
     epoch: int
@@ -191,9 +196,10 @@ class EpochResult:
 
     def line(self) -> str:
         """The tutorial's line, to the character."""
+        p = LINE_PLACES
         return (
-            f"epoch {self.epoch}, loss {self.loss:.4f}, train acc {self.train_acc:.3f}, "
-            f"test acc {self.test_acc:.3f}, time {self.seconds:.1f} sec"
+            f"epoch {self.epoch}, loss {self.loss:.{p['loss']}f}, train acc {self.train_acc:.{p['train_acc']}f}, "
+            f"test acc {self.test_acc:.{p['test_acc']}f}, time {self.seconds:.{p['seconds']}f} sec"
         )
 
     def to_dict(self) -> dict:

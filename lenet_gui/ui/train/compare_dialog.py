@@ -13,13 +13,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core import history
+from ...core.engine import LINE_PLACES
 from ..settings import Settings
 from ..widgets.file_dialogs import ask_save_path
 from ..widgets.text import Retranslating, fill
-
-
-# Places of the final figures, as the tutorial's epoch line writes them.
-LINE_DIGITS = {"loss": 4, "train_acc": 3, "test_acc": 3, "seconds": 1}
 
 
 class CompareDialog(Retranslating, QDialog):
@@ -44,8 +41,8 @@ class CompareDialog(Retranslating, QDialog):
                     # Numbers sort as numbers; the final figures shown as the epoch's line
                     # writes them, settings to four places (a tiny one as it is: 1e-05).
                     key = self.columns[column]
-                    if key in LINE_DIGITS:
-                        shown = round(value, LINE_DIGITS[key])
+                    if key in LINE_PLACES:
+                        shown = round(value, LINE_PLACES[key])
                     else:
                         shown = round(value, 4) if abs(value) >= 1e-3 else value
                     item.setData(Qt.ItemDataRole.DisplayRole, shown)
