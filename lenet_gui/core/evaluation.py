@@ -67,11 +67,16 @@ def model_logits(model: LeNet, images: torch.Tensor, batch_size: int = 256,
         x = images[start : start + batch_size]
         x = x.float().div(255).unsqueeze(1) if x.dtype == torch.uint8 else x.float()
         x = x.reshape(-1, 1, 28, 28)
-        logits = model.fast_logits(x).double()
-        if average_mirror:
-            logits = (logits + model.fast_logits(x.flip(-1)).double()) / 2
-        out.append(logits.numpy())
+        logits = model.fast_logits(x).double().numpy()
+        out.append(mean_with_mirror(model, x, logits) if average_mirror else logits)
     return np.concatenate(out) if out else np.zeros((0, model.config.num_classes))
+
+
+def mean_with_mirror(model: LeNet, x: torch.Tensor, logits: np.ndarray) -> np.ndarray:
+    """How a model read with the mirror image (``Calibration.average_mirror``) reads the float
+    images ``x`` (N x 1 x 28 x 28) whose own logits are ``logits``: their mean with the logits
+    of the mirror images."""
+    return (np.asarray(logits, dtype=np.float64) + model_logits(model, x.flip(-1))) / 2
 
 
 def predict_split(model: LeNet, split: DataSplit, batch_size: int = 256, temperature: float = 1.0) -> torch.Tensor:

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from .checkpoint import LoadedModel
-from .evaluation import model_logits
+from .evaluation import mean_with_mirror
 from .model import LAYER_NAMES
 from .preprocess import Preprocessed, preprocess_image
 
@@ -52,9 +52,10 @@ class Predictor:
         with torch.inference_mode():
             logits, acts = self.model(x, return_activations=True)
         activations = {name: acts[name][0].numpy().copy() for name in LAYER_NAMES}
-        logits = logits[0].double().numpy()
+        logits = logits.double().numpy()
         if self.calibration.average_mirror:
-            logits = (logits + model_logits(self.model, x.flip(-1))[0]) / 2
+            logits = mean_with_mirror(self.model, x, logits)
+        logits = logits[0]
         # The checkpoint's temperature makes the percentages match how often they are right.
         probs = self.calibration.probabilities(logits)
         index = int(np.argmax(probs))

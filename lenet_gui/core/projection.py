@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from .data import DataSplit, user_cache_folder
-from .evaluation import model_logits
+from .evaluation import mean_with_mirror
 from .files import remove_stale_files
 from .model import LAYER_SHAPES, LeNet
 
@@ -161,10 +161,8 @@ def layer_features(model: LeNet, images: torch.Tensor, layer: str,
         x = images[start:start + BATCH].float().div_(255).unsqueeze_(1)
         logits, acts = model(x, return_activations=True)
         feats.append(acts[layer].flatten(1).float().numpy())
-        if average_mirror:
-            predicted.append(model_logits(model, x, average_mirror=True).argmax(1))
-        else:
-            predicted.append(logits.argmax(1).numpy())
+        read = logits.double().numpy()
+        predicted.append((mean_with_mirror(model, x, read) if average_mirror else read).argmax(1))
         if progress is not None:
             progress(min(n, start + BATCH) / max(1, n))
     if not feats:
