@@ -3,9 +3,10 @@ shows nothing for that long reads as a launch that failed.
 
 The window is built from modules that import torch, so they are imported on a background thread
 while the window's thread runs its event loop. The screen itself is drawn by a small process of
-its own (this module's ``main()``), told each step on its standard input: loading torch's shared libraries holds this process's interpreter lock for hundreds of
-milliseconds at a time, and a screen drawn here could not repaint meanwhile. Where no such
-process can start, the screen is drawn here after all.
+its own (this module's ``main()``), told each step on its standard input: loading torch's shared
+libraries holds this process's interpreter lock for hundreds of milliseconds at a time, and a
+screen drawn here could not repaint meanwhile. Where no such process can start, the screen is
+drawn here after all.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -135,10 +135,11 @@ class ScreenProcess:
         """``language``: a code of ``i18n.LANGUAGES``. Raises OSError when it cannot start."""
         env = dict(os.environ)
         options: dict = {}
+        # Ctrl+C in the app's terminal is the app's to handle, never this process's: on Windows
+        # it has no console, elsewhere a session of its own.
         if sys.platform == "win32":
             options["creationflags"] = subprocess.CREATE_NO_WINDOW
         else:
-            # A session of its own: Ctrl+C in the app's terminal is the app's to handle.
             options["start_new_session"] = True
         if sys.platform == "darwin":  # no Dock icon of its own
             env["QT_MAC_DISABLE_FOREGROUND_APPLICATION_TRANSFORM"] = "1"
@@ -221,10 +222,6 @@ def main(argv: list[str] | None = None) -> int:
     from .startup_probe import install_if_asked
 
     argv = sys.argv[1:] if argv is None else argv
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    if in_main_thread:
-        # Ctrl+C in the app's terminal reaches this process too: it ends with the app's.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     app = make_application()
     probe = install_if_asked(app)  # noqa: F841 - lives as the app's child
     i18n.set_language(i18n.resolve(argv[0] if argv else None))
@@ -236,15 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     start_worker(reader)
     status = app.exec()
     screen.close()
-    if in_main_thread:
-        signal.signal(signal.SIGINT, previous)
     # Its input ended: the reader is finishing. Else it may wait for a line for ever, and Qt
     # aborts the process when a running QThread is destroyed.
     if not reader.wait(1000):
         sys.stderr.flush()
         os._exit(status)
     return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
