@@ -820,3 +820,25 @@ def test_the_robust_preset_is_offered_and_fills_in_its_recipe(qtbot):
     assert "outlier exposure 0.5" in note
     config = form.current_config(threads=1)
     assert (config.preset, config.augment, config.holdout, config.outlier_exposure) == ("robust", "real-inputs", 5000, 0.5)
+
+
+def test_a_recipe_that_differs_per_data_set_follows_the_data_set_but_keeps_the_users_edits(qtbot):
+    # The robust recipe trains garments for 40 epochs and digits for 22 (the bundled models'
+    # commands); the form shows the recipe of the data set on screen.
+    from lenet_gui.ui.train.recipe_form import RecipeForm
+
+    form = RecipeForm()
+    qtbot.addWidget(form)
+    form.dataset_combo.setCurrentIndex(form.dataset_combo.findData("mnist"))
+    form.preset_combo.setCurrentIndex(form.preset_combo.findData("robust"))
+    assert form.epochs_spin.value() == 22
+    form.dataset_combo.setCurrentIndex(form.dataset_combo.findData("fashion-mnist"))
+    assert form.epochs_spin.value() == 40
+    assert form.current_config(threads=1).epochs == 40
+    form.dataset_combo.setCurrentIndex(form.dataset_combo.findData("mnist"))
+    assert form.epochs_spin.value() == 22
+    form.epochs_spin.setValue(7)
+    form.lr_edit.setText("0.05")
+    form.dataset_combo.setCurrentIndex(form.dataset_combo.findData("fashion-mnist"))
+    assert form.epochs_spin.value() == 7 and form.lr_edit.text() == "0.05"  # the user's, kept
+    assert form.batch_spin.value() == 128 and form.optimizer_combo.currentData() == "sgd"

@@ -72,7 +72,8 @@ class RecipeForm(Retranslating, QWidget):
         self.fields = (self.dataset_combo, self.preset_combo, self.epochs_spin, self.batch_spin,
                        self.lr_edit, self.optimizer_combo, self.seed_spin, self.device_combo)
         self.preset_combo.currentIndexChanged.connect(lambda _: self.apply_preset(self.preset_key))
-        self.dataset_combo.currentIndexChanged.connect(lambda _: self._update_preset_note())
+        self.dataset_combo.currentIndexChanged.connect(lambda _: self._follow_dataset())
+        self._filled_from: tuple[str, str] | None = None  # (preset, data set) the fields were filled for
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -108,12 +109,39 @@ class RecipeForm(Retranslating, QWidget):
 
     def apply_preset(self, preset: str) -> None:
         """Fill the fields with the preset's values; the user may edit them afterwards."""
-        config = preset_config(preset, self.dataset_key)
-        self.epochs_spin.setValue(config.epochs)
-        self.batch_spin.setValue(config.batch_size)
-        self.lr_edit.setText(f"{config.lr:g}")
-        select_data(self.optimizer_combo, config.optimizer)
+        self._show_values(self._preset_values(preset_config(preset, self.dataset_key)))
+        self._filled_from = (preset, self.dataset_key)
         self._update_preset_note()
+
+    def _follow_dataset(self) -> None:
+        # A preset may differ per data set (more epochs for garments): the fields still showing
+        # the previous data set's values take the new one's, and the user's own edits stay.
+        if self._filled_from is not None:
+            before = self._preset_values(preset_config(*self._filled_from))
+            after = self._preset_values(preset_config(self._filled_from[0], self.dataset_key))
+            shown = self._shown_values()
+            self._show_values({name: after[name] for name in after if shown[name] == before[name]})
+            self._filled_from = (self._filled_from[0], self.dataset_key)
+        self._update_preset_note()
+
+    @staticmethod
+    def _preset_values(config: TrainConfig) -> dict:
+        return {"epochs": config.epochs, "batch": config.batch_size, "lr": f"{config.lr:g}",
+                "optimizer": config.optimizer}
+
+    def _shown_values(self) -> dict:
+        return {"epochs": self.epochs_spin.value(), "batch": self.batch_spin.value(),
+                "lr": self.lr_edit.text().strip(), "optimizer": self.optimizer_combo.currentData()}
+
+    def _show_values(self, values: dict) -> None:
+        if "epochs" in values:
+            self.epochs_spin.setValue(values["epochs"])
+        if "batch" in values:
+            self.batch_spin.setValue(values["batch"])
+        if "lr" in values:
+            self.lr_edit.setText(values["lr"])
+        if "optimizer" in values:
+            select_data(self.optimizer_combo, values["optimizer"])
 
     def _update_preset_note(self) -> None:
         if self.preset_key == "classic":
