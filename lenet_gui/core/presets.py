@@ -32,9 +32,12 @@ PRESETS: dict[str, dict] = {
 # Measured on the full sets (15 epochs, seed 0): garments keep their class when flipped
 # left-right (not digits), and shifting them cost accuracy (0.906 with shifts, 0.912 without);
 # digits gain from shifts, label smoothing and stronger weight decay (0.995).
+# Garments under the robust preset's augmentation were still learning at 22 epochs: 40 read
+# the held-out training images better (chosen on them, never on the test set).
 DATASET_PRESET_OVERRIDES = {
     ("modern", "fashion-mnist"): dict(augment_flip=True),
     ("modern", "mnist"): dict(augment_shift=2, label_smoothing=0.1, weight_decay=5e-4),
+    ("robust", "fashion-mnist"): dict(epochs=40),
 }
 
 

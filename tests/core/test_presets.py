@@ -37,3 +37,10 @@ def test_the_features_name_what_each_recipe_adds_to_the_plain_network():
     assert dict(dropout)["dropout"] == 0.3
     assert "augment_shift" not in dict(preset_features(preset_config("modern", "mnist", augment_shift=0)))
     assert dict(preset_features(preset_config("modern", "fashion-mnist")))["augment_flip"] is True
+
+
+def test_robust_trains_garments_longer_than_digits_as_the_bundled_models_were():
+    # README: each bundled model is reproduced by its `lenet-gui train --preset robust` command.
+    assert preset_config("robust", "fashion-mnist").epochs == 40
+    assert preset_config("robust", "mnist").epochs == 22
+    assert preset_config("robust", "fashion-mnist", epochs=3).epochs == 3  # --epochs still wins
