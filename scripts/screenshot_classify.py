@@ -71,8 +71,15 @@ def main() -> int:
         enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                                 Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(tab, enter)
+    # The photo decodes in the background: the picture waits until its result is on screen.
+    decoded = []
+    tab.image_decoded.connect(lambda: decoded.append(True))
     QApplication.sendEvent(tab, QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, mime,
                                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+    for _ in range(300):
+        if decoded:
+            break
+        QTest.qWait(20)
     QTest.qWait(100)
     window.grab().save(str(out / "screenshot-classify-garment.png"))
     print(f"dropped: {tab.last_prediction.label} ({tab.last_prediction.confidence:.1%})")

@@ -22,11 +22,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
     parser.add_argument("--out", default="/tmp/lenet-shots")
-    parser.add_argument("--readme", help="also save the after-training shot here")
+    parser.add_argument("--readme", help="also save the mid-training shot here")
     parser.add_argument("--limit", type=int, default=30000, help="training images per run")
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from lenet_gui.core.history import RUNS_DIR_ENV
+
+    # A history of its own: the pictures show these two runs, not the runs of whoever takes them.
+    os.environ[RUNS_DIR_ENV] = tempfile.mkdtemp(prefix="lenet-shot-runs-")
 
     from PySide6.QtCore import QSettings, QTimer
 
@@ -61,14 +65,14 @@ def main() -> int:
     def mid() -> None:
         window.grab().save(str(out / "train-mid.png"))
         print(f"wrote {out / 'train-mid.png'}")
+        if args.readme:  # the README shows a run learning beside the dimmed earlier one
+            Path(args.readme).parent.mkdir(parents=True, exist_ok=True)
+            window.grab().save(args.readme)
+            print(f"wrote {args.readme}")
 
     def after() -> None:
         window.grab().save(str(out / "train-after.png"))
         print(f"wrote {out / 'train-after.png'}")
-        if args.readme:
-            Path(args.readme).parent.mkdir(parents=True, exist_ok=True)
-            window.grab().save(args.readme)
-            print(f"wrote {args.readme}")
         app.quit()
 
     QTimer.singleShot(0, start_next)
