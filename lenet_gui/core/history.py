@@ -151,7 +151,8 @@ def _write_json(path: Path, value: dict) -> None:
     write_atomically(path, json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8") + b"\n")
 
 
-def _now() -> str:
+def timestamp() -> str:
+    """Now, as a record's ``started_at`` and ``ended_at`` are written (local time, ISO 8601)."""
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
@@ -456,7 +457,7 @@ class RunRecorder:
         self._last_batch_line = time.monotonic()
         self.meta = {
             "format": FORMAT, "format_version": FORMAT_VERSION, "name": "", "note": "", "status": RUNNING,
-            "started_at": _now(), "started_time": time.time(), "ended_at": "", "source": source, "command": command, "device": "",
+            "started_at": timestamp(), "started_time": time.time(), "ended_at": "", "source": source, "command": command, "device": "",
             "pid": os.getpid(), "host": socket.gethostname(), "versions": software_versions(),
             "settings": config.to_dict(), "data": {}, "failure": "",
         }
@@ -574,7 +575,7 @@ class RunRecorder:
         if status not in (FINISHED, STOPPED, FAILED):
             raise ValueError(f"a run ends finished, stopped or failed, not {status!r}")
         self.flush_batches()
-        self.meta.update(status=status, ended_at=_now(), failure=failure)
+        self.meta.update(status=status, ended_at=timestamp(), failure=failure)
         self._safely(self._write_meta)
 
 

@@ -104,12 +104,16 @@ def test_a_window_run_is_listed_by_the_next_window_and_its_model_opens(qtbot, se
     trained = _train_in_window(qtbot, first.train_tab, epochs=2)
     assert trained.record_dir is not None
     epochs = list(trained.epochs)
+    name_in_its_session = first.train_tab.runs.name(trained)
     first.close()
 
     win = _window(qtbot, settings_file, fake_data_root)
     tab = win.train_tab
     [run] = tab.runs.records()
     assert run.from_history and run.epochs == epochs and run.config == trained.config
+    # Named alike in both sessions: data set, recipe and the minute it started.
+    started = history.list_runs(run.record_dir.parent)[0].started_at
+    assert tab.runs.name(run) == name_in_its_session == f"MNIST · classic · {started[:10]} {started[11:16]}"
     tab.runs_panel.select_run(run.run_id)
     assert tab.use_action.isEnabled() and tab.inspect_action.isEnabled()
     assert tab.open_in_inspect()

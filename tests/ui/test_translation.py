@@ -372,5 +372,6 @@ def test_switching_mid_training_rewrites_the_run_s_texts_and_the_run_goes_on(
     qtbot.waitUntil(lambda: not tab.running, timeout=RUN_TIMEOUT_MS)
     assert tab.progress.format() == "完成"
     assert window.run_state_label.text() == "空闲"
-    assert tab.runs_panel.run_texts()[0].startswith("运行 1 · MNIST · 经典：测试准确率 ")
+    started = tab.runs.records()[0].started_at
+    assert tab.runs_panel.run_texts()[0].startswith(f"MNIST · 经典 · {started[:10]} {started[11:16]}：测试准确率 ")
     assert tab.runs.records()[0].epochs_done == 2, "the run did not go on to the end"

@@ -49,7 +49,7 @@ class RunRecord:
     name: str = ""  # the user's name for it ("": the one made from its settings)
     note: str = ""
     from_history: bool = False  # loaded from the history (an earlier session, or another process)
-    started_at: str = ""  # ISO 8601, for runs from the history
+    started_at: str = ""  # ISO 8601, as its record in the history has it
     stored_status: str = ""  # core.history's status, for runs from the history
 
     @property
@@ -145,7 +145,7 @@ class RunsModel(QAbstractListModel):
     # -- changes -----------------------------------------------------------------------------------
 
     def add_run(self, config: TrainConfig) -> RunRecord:
-        run = RunRecord(run_id=self._next_id, config=config)
+        run = RunRecord(run_id=self._next_id, config=config, started_at=history.timestamp())
         self._next_id += 1
         self.beginInsertRows(QModelIndex(), len(self._runs), len(self._runs))
         self._runs.append(run)
@@ -194,8 +194,9 @@ class RunsModel(QAbstractListModel):
         if run.epochs:
             self.epoch_added.emit(run.run_id)
 
-    def set_record_dir(self, run_id: int, folder: str | Path) -> None:
-        self._update(run_id, record_dir=Path(folder))
+    def set_record_dir(self, run_id: int, folder: str | Path, started_at: str = "") -> None:
+        """The run's record in the history, and the start time written there (which names it)."""
+        self._update(run_id, record_dir=Path(folder), **({"started_at": started_at} if started_at else {}))
 
     def rename(self, run_id: int, name: str) -> None:
         """Raises core.history.HistoryError when its record cannot be changed."""
@@ -358,14 +359,16 @@ class RunsModel(QAbstractListModel):
 
     @staticmethod
     def date_text(run: RunRecord) -> str:
-        """When a run from the history started, as ``2026-12-01 12:13``."""
+        """When a run started, as ``2026-12-01 12:13``."""
         return run.started_at[:16].replace("T", " ")
 
     def name(self, run: RunRecord) -> str:
+        # The same name in the session that trains a run and in every later one, which reads it
+        # from the history.
         if run.name:
             return run.name
         dataset, preset = dataset_info(run.config.dataset).title, self.preset_name(run.config.preset)
-        if run.from_history:
+        if run.started_at:
             return fill(self.tr("%1 · %2 · %3"), dataset, preset, self.date_text(run))
         return fill(self.tr("Run %1 · %2 · %3"), run.run_id, dataset, preset)
 

@@ -293,7 +293,8 @@ class TrainTab(Retranslating, QWidget):
         thread.live_weights.connect(self.session.live_weights)
         thread.run_finished.connect(self._on_run_finished)
         thread.run_failed.connect(self._on_run_failed)
-        thread.recorded.connect(lambda folder, run_id=run.run_id: self.runs.set_record_dir(run_id, folder))
+        thread.recorded.connect(lambda folder, started_at, run_id=run.run_id:
+                                self.runs.set_record_dir(run_id, folder, started_at))
         thread.record_problem.connect(self._on_record_problem)
         thread.finished.connect(self._on_thread_finished)
         self.thread = thread

@@ -107,7 +107,7 @@ class TrainingThread(Worker):
     diagnostics = Signal(object)  # list of DiagnosticsSample / DiagnosticsHistogram since the previous signal
     run_finished = Signal(object)  # RunOutcome
     run_failed = Signal(object)  # RunFailure
-    recorded = Signal(str)  # the folder of the run's record, once it exists
+    recorded = Signal(str, str)  # the folder of the run's record, once it exists, and its started_at
     record_problem = Signal(str)  # the record cannot be written (the run goes on): why
 
     def __init__(self, request: TrainingRequest, parent=None):
@@ -165,7 +165,7 @@ class TrainingThread(Worker):
                                       test_samples=len(trainer.test_split),
                                       batches_per_epoch=trainer.batches_per_epoch, data_source=str(dataset.source))
             if self.recorder.ok:
-                self.recorded.emit(str(self.recorder.folder))
+                self.recorded.emit(str(self.recorder.folder), self.recorder.meta["started_at"])
             self._report_record_problem()
         self.run_started.emit(RunStarted(
             device=str(trainer.device),
