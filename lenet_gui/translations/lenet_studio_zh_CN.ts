@@ -124,6 +124,14 @@
         <translation>手绘</translation>
     </message>
     <message>
+        <source>&amp;Bring back the drawing</source>
+        <translation>恢复手绘(&amp;B)</translation>
+    </message>
+    <message>
+        <source>Bring back the drawing that this input replaced (Ctrl+Z)</source>
+        <translation>恢复被此输入替换的手绘（Ctrl+Z）</translation>
+    </message>
+    <message>
         <source>%1: %2</source>
         <translation>%1：%2</translation>
     </message>

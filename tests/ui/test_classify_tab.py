@@ -118,13 +118,44 @@ def test_undo_is_offered_only_while_there_is_a_stroke_to_take_back(qtbot, tab):
     assert tab.undo_button.isEnabled() and tab.undo_action.isEnabled()
     tab.undo_button.click()
     assert tab.canvas.is_empty() and not tab.undo_button.isEnabled() and not tab.undo_action.isEnabled()
+
+
+def test_undo_brings_back_a_drawing_that_an_image_or_another_tabs_input_replaced(qtbot, tab):
     draw(qtbot, tab, vertical_stroke())
-    assert tab.load_image(SEVEN)  # an image replaces the drawing: nothing left to undo
-    assert not tab.undo_button.isEnabled()
-    draw(qtbot, tab, vertical_stroke())
+    draw(qtbot, tab, [(0.4, 0.2), (0.5, 0.15)])  # a 1 with its flag
+    qtbot.waitUntil(lambda: tab.last_prediction is not None)
+    drawn = tab.last_preprocessed.image28.copy()
+    assert tab.load_image(SEVEN)  # the image replaces the drawing...
+    assert tab.canvas.is_empty() and tab.last_prediction.label == "7"
+    assert tab.undo_button.isEnabled() and tab.undo_action.isEnabled()  # ...which Undo brings back
+    assert "Bring back the drawing" in tab.undo_button.toolTip()
+    assert tab.undo_action.text() == "&Bring back the drawing"
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(tab.canvas.strokes) == 2
+    qtbot.waitUntil(lambda: tab.session.current_input is not None
+                    and tab.session.current_input.description == "drawing")
+    assert np.array_equal(tab.last_preprocessed.image28, drawn)  # read as it was drawn
+    assert tab.undo_action.text() == "&Undo stroke" and "last stroke" in tab.undo_button.toolTip()
+    tab.undo_button.click()  # then Undo takes back its strokes, as before
+    assert len(tab.canvas.strokes) == 1
+
     other = tab.session.current_input
     tab.session.set_input(CurrentInput(preprocessed=other.preprocessed, original=None, description="from Inspect"))
-    assert tab.canvas.is_empty() and not tab.undo_button.isEnabled()  # another tab's input replaced it
+    assert tab.canvas.is_empty() and tab.undo_button.isEnabled()  # another tab's input replaced it
+    tab.undo_button.click()
+    assert len(tab.canvas.strokes) == 1 and tab.session.current_input.description == "drawing"
+
+
+def test_a_new_drawing_over_an_image_forgets_the_drawing_the_image_replaced(qtbot, tab):
+    draw(qtbot, tab, vertical_stroke())
+    assert tab.load_image(SEVEN)
+    draw(qtbot, tab, [(0.3, 0.5), (0.7, 0.5)])  # a new drawing replaces the image
+    tab.undo_button.click()
+    assert tab.canvas.is_empty() and not tab.undo_button.isEnabled()  # not the older drawing
+    draw(qtbot, tab, vertical_stroke())
+    assert tab.load_image(SEVEN)
+    qtbot.keyClick(tab.canvas, Qt.Key.Key_Escape)  # Clear: a blank canvas, nothing to bring back
+    assert tab.canvas.is_empty() and not tab.undo_button.isEnabled()
 
 
 def _drop(tab, mime: QMimeData, wait: bool = True) -> bool:

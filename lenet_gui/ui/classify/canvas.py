@@ -154,6 +154,14 @@ class DrawingCanvas(Retranslating, QWidget):
             self.changed.emit()
             self.stroke_finished.emit()
 
+    def restore(self, strokes: list[Stroke]) -> None:
+        """Show these strokes (a drawing taken off the canvas earlier) instead of the current ones."""
+        self.strokes = list(strokes)
+        self._current = None
+        self._invalidate()
+        self.changed.emit()
+        self.stroke_finished.emit()
+
     def undo(self) -> None:
         if not self.strokes:
             return

@@ -123,6 +123,7 @@ class ClassifyTab(Retranslating, QWidget):
         self.last_preprocessed: Preprocessed | None = None
         self.last_run_ms = 0.0
         self._input: _Input | None = None
+        self._replaced_drawing: list | None = None  # strokes an image or another tab's input replaced
         self._published: CurrentInput | None = None
         self.last_run_started = 0.0  # time.perf_counter() when the last prediction update began
         self._live_timer = QTimer(self)
@@ -191,7 +192,7 @@ class ClassifyTab(Retranslating, QWidget):
         tools.addWidget(self.ink_toggle)
         tools.addStretch(1)
         self.undo_button = QPushButton()
-        self.undo_button.clicked.connect(self.canvas.undo)
+        self.undo_button.clicked.connect(self.undo)
         tools.addWidget(self.undo_button)
         self.clear_button = QPushButton()
         self.clear_button.clicked.connect(self.clear)
@@ -274,7 +275,7 @@ class ClassifyTab(Retranslating, QWidget):
         self.paste_action = action([QKeySequence(QKeySequence.StandardKey.Paste)],
                                    self._paste_from_anywhere)
         self.undo_action = action([QKeySequence(QKeySequence.StandardKey.Undo)],
-                                  self.canvas.undo)
+                                  self.undo)
         self.clear_action = action(
             [QKeySequence(Qt.Key.Key_Escape), QKeySequence(Qt.Key.Key_Delete)], self.clear)
         self._drawing_actions = (self.undo_action, self.clear_action)
@@ -292,7 +293,6 @@ class ClassifyTab(Retranslating, QWidget):
     def retranslate(self) -> None:
         self.open_image_action.setText(self.tr("&Open image…"))
         self.paste_action.setText(self.tr("&Paste image"))
-        self.undo_action.setText(self.tr("&Undo stroke"))
         self.clear_action.setText(self.tr("&Clear drawing"))
         self.original_view.setAccessibleName(self.tr("Your input"))
         self.input_view.setAccessibleName(self.tr("What the model sees, 28 × 28 pixels"))
@@ -305,7 +305,7 @@ class ClassifyTab(Retranslating, QWidget):
         self.pen_slider.setToolTip(self.tr("Pen width"))
         self.ink_toggle.setText(self.tr("White ink on black"))
         self.undo_button.setText(self.tr("Undo"))
-        self.undo_button.setToolTip(self.tr("Remove the last stroke (Ctrl+Z)"))
+        self._update_undo()
         self.clear_button.setText(self.tr("Clear"))
         self.clear_button.setToolTip(self.tr("Start again (Esc or Delete)"))
         self.input_caption.setText(self.tr("What the model sees (28 × 28)"))
@@ -365,10 +365,24 @@ class ClassifyTab(Retranslating, QWidget):
         super().showEvent(event)
 
     def _update_undo(self) -> None:
-        """Undo only while there is a stroke to take back (and, for its key, while on show)."""
+        """Undo only while there is a stroke to take back, or a drawing that another input
+        replaced to bring back (and, for its key, while on show)."""
         strokes = bool(self.canvas.strokes)
-        self.undo_button.setEnabled(strokes)
-        self.undo_action.setEnabled(strokes and self.isVisible())
+        possible = strokes or self._replaced_drawing is not None
+        self.undo_button.setEnabled(possible)
+        self.undo_action.setEnabled(possible and self.isVisible())
+        restores = possible and not strokes
+        self.undo_action.setText(self.tr("&Bring back the drawing") if restores else self.tr("&Undo stroke"))
+        self.undo_button.setToolTip(self.tr("Bring back the drawing that this input replaced (Ctrl+Z)") if restores
+                                    else self.tr("Remove the last stroke (Ctrl+Z)"))
+
+    def undo(self) -> None:
+        """Take back the last stroke; with none, bring back the drawing another input replaced."""
+        if self.canvas.strokes or self._replaced_drawing is None:
+            self.canvas.undo()
+            return
+        strokes, self._replaced_drawing = self._replaced_drawing, None
+        self.canvas.restore(strokes)  # the drawing is the input again, as when it was drawn
 
     def hideEvent(self, event) -> None:
         for made in self._drawing_actions:
@@ -413,6 +427,7 @@ class ClassifyTab(Retranslating, QWidget):
         self.session.note_interaction()
         if self._input is None or self._input.origin != "drawing":
             self._input = _Input("drawing", "")
+            self._replaced_drawing = None  # a new drawing: Undo takes back its strokes only
             self._clear_error()
         self._schedule_live()
 
@@ -430,7 +445,9 @@ class ClassifyTab(Retranslating, QWidget):
         self._live_timer.start(int(max(0.0, interval - since)))
 
     def clear(self) -> None:
+        self._replaced_drawing = None
         self.canvas.clear()
+        self._update_undo()  # an empty canvas says nothing when cleared
         self._input = None
         self._clear_error()
         self._refresh()
@@ -449,7 +466,10 @@ class ClassifyTab(Retranslating, QWidget):
         return True
 
     def _clear_canvas_quietly(self) -> None:
-        """Clear the drawing that another input replaces, without taking it for a new drawing."""
+        """Clear the drawing that another input replaces, without taking it for a new drawing;
+        Undo brings it back."""
+        if self.canvas.strokes:
+            self._replaced_drawing = list(self.canvas.strokes)
         self.canvas.blockSignals(True)
         self.canvas.clear()
         self.canvas.blockSignals(False)
