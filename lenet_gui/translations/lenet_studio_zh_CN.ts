@@ -2059,10 +2059,6 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>已训练：%1</translation>
     </message>
     <message>
-        <source>Trained: %1 (%2), run %3</source>
-        <translation>已训练：%1（%2），运行 %3</translation>
-    </message>
-    <message>
         <source>%1, test acc %2</source>
         <translation>%1，测试准确率 %2</translation>
     </message>

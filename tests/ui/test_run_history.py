@@ -105,6 +105,9 @@ def test_a_window_run_is_listed_by_the_next_window_and_its_model_opens(qtbot, se
     assert trained.record_dir is not None
     epochs = list(trained.epochs)
     name_in_its_session = first.train_tab.runs.name(trained)
+    first.train_tab.runs_panel.select_run(trained.run_id)
+    assert first.train_tab.use_in_classify()  # the model picker names it as the runs list does
+    assert first.session.current_model.title.startswith(f"Trained: {name_in_its_session}, test acc ")
     first.close()
 
     win = _window(qtbot, settings_file, fake_data_root)
@@ -122,7 +125,7 @@ def test_a_window_run_is_listed_by_the_next_window_and_its_model_opens(qtbot, se
     saved = load_checkpoint(run.record_dir / history.WEIGHTS_FILE)
     for key, value in saved.model.state_dict().items():
         assert torch.equal(model.model.state_dict()[key], value)
-    assert f"{epochs[-1].test_acc:.3f}" in model.title
+    assert model.title == f"Trained: {name_in_its_session}, test acc {epochs[-1].test_acc:.3f}"
     assert tab.use_in_classify() and win.tabs.currentWidget() is win.classify_tab
     assert any(entry is model for _title, entry in win.session.model_entries())
 

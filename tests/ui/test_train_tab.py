@@ -276,8 +276,9 @@ def test_results_can_be_saved_exported_and_used_in_classify(qtbot, window, tmp_p
     # Offered in the Classify tab's picker as soon as the run has ended, before "Use in Classify".
     assert len(window.session.model_entries()) == models_before + 1
     titles = [classify.model_combo.itemText(i) for i in range(classify.model_combo.count())]
-    assert any("run 1" in t for t in titles), titles
-    assert "run 1" not in classify.model_combo.currentText()  # offered, not imposed
+    offered = f"Trained: {tab.runs.name(run)}"
+    assert any(t.startswith(offered) for t in titles), titles
+    assert not classify.model_combo.currentText().startswith(offered)  # offered, not imposed
 
     assert tab.use_in_classify()
     assert len(window.session.model_entries()) == models_before + 1  # the same entry, not a second

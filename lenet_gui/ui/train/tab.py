@@ -685,11 +685,7 @@ class TrainTab(Retranslating, QWidget):
         return run.outcome.loaded_model(self._model_title(run))
 
     def _model_title(self, run: RunRecord) -> str:
-        if run.from_history or run.name:
-            title = fill(self.tr("Trained: %1"), self.runs.name(run))
-        else:
-            title = fill(self.tr("Trained: %1 (%2), run %3"), dataset_info(run.config.dataset).title,
-                         self.runs.preset_name(run.config.preset), run.run_id)
+        title = fill(self.tr("Trained: %1"), self.runs.name(run))  # as the runs list names it
         acc = run.last_test_acc
         if acc is not None:
             title = fill(self.tr("%1, test acc %2"), title, f"{acc:.3f}")
