@@ -271,7 +271,8 @@ def test_the_model_picker_lists_a_finished_run_at_once(qtbot, tmp_path, fake_dat
     qtbot.waitUntil(lambda: not tab.running, timeout=60_000)
     after = [combo.itemText(i) for i in range(combo.count())]
     added = [t for t in after if t not in before]
-    assert len(added) == 1 and "run 1" in added[0], after
+    [run] = tab.runs.records()
+    assert len(added) == 1 and added[0].startswith(f"Trained: {tab.runs.name(run)}"), after
     assert window.session.current_model is current  # offered, not switched to
 
 
