@@ -253,8 +253,11 @@ def test_ctrl_c_in_the_terminal_closes_the_app_as_its_close_button_would(tmp_pat
     config = tmp_path / "config"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(config), LENET_STARTUP_PROBE="60")
     # A session of its own: Ctrl+C reaches the terminal's whole process group, the screen's too.
+    # Ctrl+C as a terminal delivers it, even where these tests run as a background job (which
+    # ignores it, and so would the app, rightly: see close_on_interrupt).
     app = subprocess.Popen([sys.executable, "-m", "lenet_gui"], env=env, stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+                           stderr=subprocess.PIPE, text=True, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         seen = []
         while not any(line.startswith(f"startup-probe {when} ") for line in seen):
