@@ -26,6 +26,10 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=6000, help="training images")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from lenet_gui.core.history import RUNS_DIR_ENV
+
+    # A history of its own: the pictures show this run, not the runs of whoever takes them.
+    os.environ[RUNS_DIR_ENV] = tempfile.mkdtemp(prefix="lenet-shot-runs-")
 
     from PySide6.QtCore import QSettings, QTimer
 
