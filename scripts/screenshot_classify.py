@@ -3,7 +3,8 @@
 
     QT_QPA_PLATFORM=offscreen python scripts/screenshot_classify.py [OUTDIR]   (default: docs/)
 
-Writes screenshot-classify.png (a drawn 3) and screenshot-classify-garment.png (a dropped photo).
+Writes screenshot-classify.png (a drawn 3), screenshot-classify-garment.png (a dropped photo) and
+screenshot-classify-unfamiliar.png (static given to the digit model).
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ def main() -> int:
     QTest.qWait(100)
     window.grab().save(str(out / "screenshot-classify-garment.png"))
     print(f"dropped: {tab.last_prediction.label} ({tab.last_prediction.confidence:.1%})")
+
+    from PIL import Image
+
+    tab.model_picker.choose(0)  # the bundled MNIST model
+    static = np.random.default_rng(0).integers(0, 256, (200, 200), dtype=np.uint8)
+    tab.load_image(Image.fromarray(static), "static.png")
+    QTest.qWait(100)
+    window.grab().save(str(out / "screenshot-classify-unfamiliar.png"))
+    print(f"static: unfamiliar {tab.last_prediction.unfamiliar}, nearest {tab.last_prediction.label}")
     window.close()
     return 0
 
