@@ -3,8 +3,8 @@
     QT_QPA_PLATFORM=offscreen python scripts/screenshot_inspect.py [--data-root DIR] [--out DIR]
         [--mnist-model PATH] [--fashion-model PATH]
 
-Needs the data sets (for the test-set view and the garment). Writes inspect-digit.png and
-inspect-garment.png into --out (default: docs/).
+Needs the data sets (for the test-set view and the garment). Writes inspect-digit.png,
+inspect-garment.png and inspect-dark.png (a drawn 1, in dark mode) into --out (default: docs/).
 """
 
 from __future__ import annotations
@@ -32,6 +32,14 @@ def drawn_digit():
     return canvas
 
 
+def drawn_one():
+    """A 1 drawn with a round pen on a 280 x 280 canvas, with its flag."""
+    canvas = Image.new("L", (280, 280), 0)
+    draw = ImageDraw.Draw(canvas)
+    draw.line([(120, 80), (150, 45), (150, 240)], fill=255, width=20, joint="curve")
+    return canvas
+
+
 def garment_photo(images, labels, wanted: int = 7):
     """A photo-like picture of a garment: a test image, dark on a light background, enlarged."""
     index = int(np.flatnonzero(labels == wanted)[3])
@@ -56,6 +64,7 @@ def main() -> int:
     from lenet_gui.core.data import load_dataset
     from lenet_gui.core.preprocess import preprocess_image
     from lenet_gui.core.resources import model_path
+    from lenet_gui.ui import theme
     from lenet_gui.ui.main_window import MainWindow
     from lenet_gui.ui.session import CurrentInput
 
@@ -66,11 +75,14 @@ def main() -> int:
     fashion_test = load_dataset("fashion-mnist", args.data_root, download=False).test
 
     shots = [
-        ("inspect-digit.png", args.mnist_model, drawn_digit(), "drawing", "gradient"),
+        ("inspect-digit.png", args.mnist_model, drawn_digit(), "drawing", "gradient", theme.LIGHT),
         ("inspect-garment.png", args.fashion_model,
-         garment_photo(fashion_test.images.numpy(), fashion_test.labels.numpy()), "sneaker-photo.png", "gradcam"),
+         garment_photo(fashion_test.images.numpy(), fashion_test.labels.numpy()), "sneaker-photo.png", "gradcam",
+         theme.LIGHT),
+        ("inspect-dark.png", args.mnist_model, drawn_one(), "drawing", "gradient", theme.DARK),
     ]
-    for name, model, picture, description, saliency in shots:
+    for name, model, picture, description, saliency, colours in shots:
+        settings.setValue("view/theme", colours)
         window = MainWindow(data_root=args.data_root, settings=settings)
         window.resize(1280, 820)
         window.show()
