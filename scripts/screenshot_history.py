@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""Screenshot of the Train tab after a restart: three earlier runs from the run history, ticked
+onto the chart, the selected one in full colour.
+
+    QT_QPA_PLATFORM=offscreen python scripts/screenshot_history.py --data-root DIR [--out DIR]
+
+Trains three short runs with `lenet-gui train` into a run history of its own (one renamed, as a
+user names a baseline), then opens the window on that history. Writes screenshot-history.png
+into --out (default: docs/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
+    parser.add_argument("--out", default=str(ROOT / "docs"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    from lenet_gui.__main__ import main as cli
+    from lenet_gui.core import history
+
+    runs_dir = Path(tempfile.mkdtemp(prefix="lenet-shot-runs-"))
+    os.environ[history.RUNS_DIR_ENV] = str(runs_dir)
+    recipes = [("classic", "mnist", 4), ("classic", "fashion-mnist", 3), ("modern", "fashion-mnist", 3)]
+    for preset, dataset, epochs in recipes:
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = cli(["train", "--preset", preset, "--dataset", dataset, "--epochs", str(epochs),
+                        "--limit", "12000", "--threads", "2", "--data-root", str(args.data_root)])
+        if code != 0:
+            print(f"`lenet-gui train --preset {preset} --dataset {dataset}` failed", file=sys.stderr)
+            return 1
+    first = history.list_runs(runs_dir)[0]  # the oldest: the baseline
+    history.rename_run(first.folder, "sigmoid baseline")
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtTest import QTest
+
+    from lenet_gui.ui.app import make_application
+    from lenet_gui.ui.main_window import MainWindow
+
+    app = make_application()  # noqa: F841 - the application the window needs
+    settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(data_root=args.data_root, settings=settings)
+    window.resize(1280, 820)
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    tab = window.train_tab
+    runs = tab.runs.records()
+    for run in runs:
+        tab.runs.set_visible(run.run_id, True)
+    tab.runs_panel.select_run(runs[-1].run_id)
+    QTest.qWait(300)
+    path = out / "screenshot-history.png"
+    window.grab().save(str(path))
+    print(f"wrote {path}")
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
