@@ -4,7 +4,9 @@ Trains two short runs from the real window (offscreen): the tutorial's recipe, t
 one, so that the chart shows an earlier run dimmed beside the current one.
 
     QT_QPA_PLATFORM=offscreen python scripts/screenshot_train.py --data-root ../shared/datasets \\
-        --out /tmp/shots [--readme docs/screenshot-train.png]
+        --out /tmp/shots [--readme docs/screenshot-train.png] [--diagnostics docs/screenshot-diagnostics.png]
+
+``--diagnostics``: also the Diagnostics page of each run after training, side by side.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def main() -> int:
     parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
     parser.add_argument("--out", default="/tmp/lenet-shots")
     parser.add_argument("--readme", help="also save the mid-training shot here")
+    parser.add_argument("--diagnostics", help="also save both runs' Diagnostics pages, side by side, here")
     parser.add_argument("--limit", type=int, default=30000, help="training images per run")
     parser.add_argument("--epochs", type=int, default=3)
     args = parser.parse_args()
@@ -73,7 +76,32 @@ def main() -> int:
     def after() -> None:
         window.grab().save(str(out / "train-after.png"))
         print(f"wrote {out / 'train-after.png'}")
+        if args.diagnostics:
+            save_diagnostics(Path(args.diagnostics))
         app.quit()
+
+    def save_diagnostics(path: Path) -> None:
+        from PySide6.QtGui import QImage, QPainter
+        from PySide6.QtWidgets import QApplication
+
+        view = tab.diagnostics_view
+        tab.chart_tabs.setCurrentWidget(view)
+        pages = []
+        for run in tab.runs.records():
+            tab.runs_panel.select_run(run.run_id)
+            QApplication.processEvents()
+            pages.append(view.grab().toImage())
+        picture = QImage(sum(p.width() for p in pages), max(p.height() for p in pages), QImage.Format.Format_RGB32)
+        picture.fill(0xFFFFFF)
+        painter = QPainter(picture)
+        x = 0
+        for page in pages:
+            painter.drawImage(x, 0, page)
+            x += page.width()
+        painter.end()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(str(path))
+        print(f"wrote {path}")
 
     QTimer.singleShot(0, start_next)
     code = app.exec()
