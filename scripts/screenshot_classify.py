@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -22,43 +21,24 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from handwriting import SKELETONS, _chaikin  # noqa: E402
+from screenshot_support import draw_digit, open_window  # noqa: E402
 
 
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs"
     out.mkdir(parents=True, exist_ok=True)
-    from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from lenet_gui.core.resources import sample_path
-    from lenet_gui.ui.app import make_application
-    from lenet_gui.ui.main_window import MainWindow
 
-    app = make_application()
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(settings=settings)
-    window.resize(1180, 760)
-    window.show()
-    QTest.qWaitForWindowExposed(window)
+    app, window = open_window((1180, 760))  # noqa: F841 - the application lives while the window does
     tab = window.classify_tab
     window.tabs.setCurrentWidget(tab)
     canvas = tab.canvas
-
-    def at(x: float, y: float) -> QPoint:
-        square = canvas.square()
-        # The digit fills the middle 70% of the canvas, as people draw.
-        return QPoint(square.x() + int(square.width() * (0.15 + 0.7 * x)),
-                      square.y() + int(square.height() * (0.15 + 0.7 * y)))
-
-    for stroke in SKELETONS[3][0]:
-        points = _chaikin(np.array(stroke, dtype=float), rounds=4)
-        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(*points[0]))
-        for x, y in points[1:]:
-            QTest.mouseMove(canvas, at(x, y))
-        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(*points[-1]))
+    draw_digit(canvas, 3)
     QTest.qWait(100)
     window.grab().save(str(out / "screenshot-classify.png"))
     print(f"drawn: {tab.last_prediction.label} ({tab.last_prediction.confidence:.1%})")

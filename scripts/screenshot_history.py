@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
@@ -31,6 +32,8 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+
+    from screenshot_support import open_window, save_grab
 
     from lenet_gui.__main__ import main as cli
     from lenet_gui.core import history
@@ -48,27 +51,16 @@ def main() -> int:
     first = history.list_runs(runs_dir)[0]  # the oldest: the baseline
     history.rename_run(first.folder, "sigmoid baseline")
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtTest import QTest
 
-    from lenet_gui.ui.app import make_application
-    from lenet_gui.ui.main_window import MainWindow
-
-    app = make_application()  # noqa: F841 - the application the window needs
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(data_root=args.data_root, settings=settings)
-    window.resize(1280, 820)
-    window.show()
-    QTest.qWaitForWindowExposed(window)
+    app, window = open_window((1280, 820), args.data_root)  # noqa: F841 - the application lives while the window does
     tab = window.train_tab
     runs = tab.runs.records()
     for run in runs:
         tab.runs.set_visible(run.run_id, True)
     tab.runs_panel.select_run(runs[-1].run_id)
     QTest.qWait(300)
-    path = out / "screenshot-history.png"
-    window.grab().save(str(path))
-    print(f"wrote {path}")
+    save_grab(window, out / "screenshot-history.png")
     window.close()
     return 0
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from handwriting import SKELETONS, _chaikin  # noqa: E402
+from screenshot_support import draw_digit, open_window, save_grab  # noqa: E402
 
 
 def main() -> int:
@@ -36,34 +35,13 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from PySide6.QtCore import QPoint, QSettings, Qt
+    from PySide6.QtCore import QPoint
     from PySide6.QtTest import QTest
 
-    from lenet_gui.ui.app import make_application
-    from lenet_gui.ui.main_window import MainWindow
-
-    app = make_application()
-    settings = QSettings(os.path.join(tempfile.mkdtemp(), "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(data_root=args.data_root, settings=settings)
-    window.resize(1280, 820)
-    window.show()
-    QTest.qWaitForWindowExposed(window)
-
+    app, window = open_window((1280, 820), args.data_root)
     classify = window.classify_tab
     window.tabs.setCurrentWidget(classify)
-    canvas = classify.canvas
-
-    def at(x: float, y: float) -> QPoint:
-        square = canvas.square()
-        return QPoint(square.x() + int(square.width() * (0.15 + 0.7 * x)),
-                      square.y() + int(square.height() * (0.15 + 0.7 * y)))
-
-    for stroke in SKELETONS[7][0]:
-        points = _chaikin(np.array(stroke, dtype=float), rounds=4)
-        QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(*points[0]))
-        for x, y in points[1:]:
-            QTest.mouseMove(canvas, at(x, y))
-        QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(*points[-1]))
+    draw_digit(classify.canvas, 7)
     QTest.qWait(200)
     print(f"drawn: {classify.last_prediction.label} ({classify.last_prediction.confidence:.1%})")
 
@@ -91,9 +69,7 @@ def main() -> int:
         where = scatter.point_position(int(wrong[0]))
         QTest.mouseMove(scatter, QPoint(round(where.x()), round(where.y())))
         QTest.qWait(300)
-    path = out / "screenshot-projector.png"
-    window.grab().save(str(path))
-    print(f"wrote {path}")
+    save_grab(window, out / "screenshot-projector.png")
     window.close()
     return 0
 
