@@ -257,7 +257,6 @@ class ClassifyTab(Retranslating, QWidget):
         outer.addLayout(samples)
 
         self._build_actions()
-        self._update_undo()
 
     def _build_actions(self) -> None:
         """What the window's Image menu offers. Opening and pasting work from any tab (they bring

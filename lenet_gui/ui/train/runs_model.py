@@ -194,9 +194,9 @@ class RunsModel(QAbstractListModel):
         if run.epochs:
             self.epoch_added.emit(run.run_id)
 
-    def set_record_dir(self, run_id: int, folder: str | Path, started_at: str = "") -> None:
+    def set_record_dir(self, run_id: int, folder: str | Path, started_at: str) -> None:
         """The run's record in the history, and the start time written there (which names it)."""
-        self._update(run_id, record_dir=Path(folder), **({"started_at": started_at} if started_at else {}))
+        self._update(run_id, record_dir=Path(folder), started_at=started_at)
 
     def rename(self, run_id: int, name: str) -> None:
         """Raises core.history.HistoryError when its record cannot be changed."""
