@@ -11,7 +11,6 @@ into --out (default: docs/).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import os
@@ -24,16 +23,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from screenshot_support import arguments, open_window, save_grab  # noqa: E402
+
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
-    parser.add_argument("--out", default=str(ROOT / "docs"))
-    args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-
-    from screenshot_support import open_window, save_grab
+    args = arguments(__doc__).parse_args()
+    out = args.out
 
     from lenet_gui.__main__ import main as cli
     from lenet_gui.core import history

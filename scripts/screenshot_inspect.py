@@ -9,7 +9,6 @@ inspect-garment.png and inspect-dark.png (a drawn 1, in dark mode) into --out (d
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -18,9 +17,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
+from screenshot_support import arguments  # noqa: E402
 
 
 def drawn_digit():
@@ -50,9 +51,7 @@ def garment_photo(images, labels, wanted: int = 7):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
-    parser.add_argument("--out", default=str(REPO / "docs"))
+    parser = arguments(__doc__)
     parser.add_argument("--mnist-model", default="mnist")
     parser.add_argument("--fashion-model", default="fashion-mnist")
     args = parser.parse_args()

@@ -10,7 +10,6 @@ background as in the app (a minute or two on a 2-core machine; cached afterwards
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -23,17 +22,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from screenshot_support import draw_digit, open_window, save_grab  # noqa: E402
+from screenshot_support import arguments, draw_digit, open_window, save_grab  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
-    parser.add_argument("--out", default=str(ROOT / "docs"))
+    parser = arguments(__doc__)
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the map")
     args = parser.parse_args()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = args.out
 
     from PySide6.QtCore import QPoint
     from PySide6.QtTest import QTest

@@ -1,8 +1,9 @@
-"""What the screenshot scripts share: a window on settings of its own, a digit drawn with the
-mouse, and a saved grab."""
+"""What the screenshot scripts share: their options, a window on settings of its own, a digit
+drawn with the mouse, and a saved grab."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 from pathlib import Path
@@ -10,6 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from handwriting import SKELETONS, _chaikin
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """The options of a script that makes the README's pictures (more may be added): where the
+    data sets are, and where the pictures go (docs/ unless told)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--data-root", default=os.environ.get("LENET_DATA_ROOT"))
+    parser.add_argument("--out", type=Path, default=DOCS)
+    return parser
 
 
 def open_window(size: tuple[int, int], data_root: str | None = None):
