@@ -27,6 +27,7 @@ from .data import LoadedDataset, holdout_ranges
 from .diagnostics import DIAGNOSTICS_EVERY, Diagnostics, DiagnosticsHistogram, DiagnosticsSample
 from .evaluation import evaluate_accuracy, fit_calibration
 from .model import LeNet, ModelConfig, memory_format_of
+from .optimizer_step import clear_gradients, stepper
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 OUTLIER_BANK = 2048  # synthetic outliers made once per run for outlier exposure
@@ -497,6 +498,7 @@ class Trainer:
         checks_on_device = bool(optimizer.defaults.get("fused"))
         if checks_on_device:
             optimizer.found_inf = diverged
+        step_optimizer, params = stepper(optimizer), list(model.parameters())
         step = 0
         last_report = -math.inf  # the first batch is reported at once
         for epoch in range(1, c.epochs + 1):
@@ -544,7 +546,7 @@ class Trainer:
                     if bank is not None:
                         # Reported losses stay the classification loss the tutorial's line means.
                         total = loss + c.outlier_exposure * -F.log_softmax(outlier_logits, 1).mean()
-                    optimizer.zero_grad(set_to_none=True)
+                    clear_gradients(params)
                     total.backward()
                     loss, total = loss.detach(), total.detach()
                     if checks_on_device:
@@ -553,7 +555,7 @@ class Trainer:
                         raise _diverged(value, epoch, batch, c.lr)
                     if sampled:
                         diagnostics.before_step()
-                    optimizer.step()
+                    step_optimizer()
                     if sampled:
                         diagnostics.after_step(epoch, batch, self.batches_per_epoch, step + 1, histograms=last_batch)
                     lr = optimizer.param_groups[0]["lr"]

@@ -38,19 +38,19 @@ class StepRecorder:
         model = trainer.model
         self._inputs = None
         model.register_forward_pre_hook(self._record_input)
-        optimizer = trainer.optimizer
-        real_step = optimizer.step
+        named = dict(model.named_parameters())
+        recorded = {}
 
-        def step(*args, **kwargs):
-            named = dict(model.named_parameters())
-            before = {n: p.detach().clone() for n, p in named.items()}
-            grads = {n: p.grad.detach().clone() for n, p in named.items()}
-            result = real_step(*args, **kwargs)
+        def before_step(optimizer, args, kwargs):
+            recorded["before"] = {n: p.detach().clone() for n, p in named.items()}
+            recorded["grads"] = {n: p.grad.detach().clone() for n, p in named.items()}
+
+        def after_step(optimizer, args, kwargs):
             after = {n: p.detach().clone() for n, p in named.items()}
-            self.steps.append(dict(x=self._inputs, before=before, grads=grads, after=after))
-            return result
+            self.steps.append(dict(x=self._inputs, after=after, **recorded))
 
-        optimizer.step = step
+        trainer.optimizer.register_step_pre_hook(before_step)
+        trainer.optimizer.register_step_post_hook(after_step)
 
     def _record_input(self, module, inputs):
         if module.training:
