@@ -10,6 +10,11 @@ Each timed epoch includes its test-set evaluation, as the tutorial's printed tim
 
     python benchmarks/train_speed.py --data-root DIR            # 5 rounds of 1 epoch
     python benchmarks/train_speed.py --rounds 1 --epochs 5      # compare final accuracies
+    python benchmarks/train_speed.py --preset modern            # another recipe's engine epoch
+
+With ``--preset`` other than classic the engine trains that recipe (its own batch size, layers
+and optimizer) against the same tutorial loop: a figure to keep from regressing, not a like for
+like comparison.
 
 Rounds alternate (ref, engine, ref, engine, ...) so that a machine whose load drifts penalises
 both alike; the figures are medians over rounds.
@@ -30,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 from lenet_gui.core.data import load_dataset, resolve_data_root  # noqa: E402
 from lenet_gui.core.engine import EpochResult, Trainer  # noqa: E402
-from lenet_gui.core.presets import preset_config  # noqa: E402
+from lenet_gui.core.presets import PRESET_NAMES, preset_config  # noqa: E402
 from lenet_gui.core.model import LeNet, ModelConfig  # noqa: E402
 
 
@@ -119,8 +124,9 @@ def run_reference(root: Path, epochs: int, seed: int, workers: int, device: torc
     return results
 
 
-def run_engine(dataset, epochs: int, seed: int, threads: int, device: str) -> list[tuple[float, float, float]]:
-    config = preset_config("classic", "fashion-mnist", epochs=epochs, seed=seed, threads=threads, device=device)
+def run_engine(dataset, epochs: int, seed: int, threads: int, device: str,
+               preset: str = "classic") -> list[tuple[float, float, float]]:
+    config = preset_config(preset, "fashion-mnist", epochs=epochs, seed=seed, threads=threads, device=device)
     results = []
     cpu_started = cpu_seconds()
     for event in Trainer(config, dataset).run():
@@ -142,6 +148,8 @@ def main(argv=None) -> int:
                         help=f"DataLoader workers of the reference (default {tutorial_workers()}, as the tutorial)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--preset", default="classic", choices=PRESET_NAMES,
+                        help="the engine's recipe (default classic, the tutorial's)")
     args = parser.parse_args(argv)
 
     root = resolve_data_root(args.data_root)
@@ -149,7 +157,7 @@ def main(argv=None) -> int:
     device = torch.device(args.device)
     dataset = load_dataset("fashion-mnist", root, download=False)
     print(f"data {root}; torch {torch.__version__}; device {device}; threads {args.threads}; "
-          f"reference DataLoader workers {args.workers}; cpus {os.cpu_count()}; "
+          f"reference DataLoader workers {args.workers}; engine preset {args.preset}; cpus {os.cpu_count()}; "
           f"{args.rounds} round(s) of {args.epochs} epoch(s)", flush=True)
 
     ref_seconds, eng_seconds, ref_acc, eng_acc, ref_cpu, eng_cpu = [], [], [], [], [], []
@@ -158,7 +166,7 @@ def main(argv=None) -> int:
         print(f"round {round_index + 1}", flush=True)
         torch.set_num_threads(args.threads)
         ref = run_reference(root, args.epochs, seed, args.workers, device)
-        eng = run_engine(dataset, args.epochs, seed, args.threads, args.device)
+        eng = run_engine(dataset, args.epochs, seed, args.threads, args.device, args.preset)
         ref_seconds.append(statistics.mean(r[0] for r in ref))
         eng_seconds.append(statistics.mean(r[0] for r in eng))
         ref_cpu.append(statistics.mean(r[2] for r in ref))
