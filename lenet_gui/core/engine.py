@@ -433,7 +433,8 @@ class Trainer:
                 return torch.optim.SGD(params, **sgd, fused=True)
             except RuntimeError:
                 pass
-        return torch.optim.SGD(params, **sgd)
+        # foreach: the per-parameter loop's arithmetic, bit for bit, with its loop in C++.
+        return torch.optim.SGD(params, **sgd, foreach=True)
 
     def _make_scheduler(self):
         c = self.config

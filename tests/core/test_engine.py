@@ -983,3 +983,26 @@ def test_time_spent_paused_is_not_counted_as_the_epochs(fake_dataset, pause_at):
     assert wall >= pause  # the run did wait
     assert result.seconds < wall - 0.9 * pause, result
     assert result.samples_per_sec > len(trainer.train_split) / (wall - 0.9 * pause)
+
+
+def test_the_cpu_sgd_updates_weights_as_torchs_plain_sgd_does(fake_dataset):
+    """The trainer's SGD runs its loop over parameters in C++; its arithmetic must stay that of
+    torch's default per-parameter loop, which earlier runs' figures came from."""
+    import copy
+
+    trainer = Trainer(_config("modern", epochs=1), fake_dataset)
+    model = trainer.model
+    twin = copy.deepcopy(model)
+    group = trainer.optimizer.param_groups[0]
+    plain = torch.optim.SGD(twin.parameters(), lr=group["lr"], momentum=group["momentum"],
+                            weight_decay=group["weight_decay"], nesterov=group["nesterov"])
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(4):
+        x, y = torch.rand(16, 1, 28, 28, generator=gen), torch.randint(0, 10, (16,), generator=gen)
+        for net, optimizer in ((model, trainer.optimizer), (twin, plain)):
+            optimizer.zero_grad()
+            torch.manual_seed(0)
+            torch.nn.functional.cross_entropy(net.train()(x), y).backward()
+            optimizer.step()
+    for (name, ours), theirs in zip(model.named_parameters(), twin.parameters()):
+        assert torch.equal(ours, theirs), name
