@@ -14,6 +14,7 @@ summation order:
   each of the four positions of a pooling window gives the four quadrants of the convolution's
   output as contiguous blocks; their maximum is then a few cheap element-wise passes instead of
   a pooling kernel. The gradient goes to the first maximum of each window, as max_pool2d's does.
+  Batch norm between them runs on the quadrants, seen as four times the samples.
 - ``conv2d_mixed_layouts`` (conv2): a convolution whose two gradients each run in the layout
   where oneDNN is fastest.
 - ``linear_on_channels_last`` (fc1): reads pool2's channels-last output in memory order, with
@@ -75,15 +76,24 @@ def quadrant_kernels(weight: torch.Tensor) -> torch.Tensor:
     return torch.cat(shifted, 0)
 
 
-def conv_max_pool2x2(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
-    """``F.max_pool2d(F.conv2d(x, weight, bias), 2, 2)`` for a stride-1, unpadded convolution
-    whose output has even height and width. Returns an NCHW-contiguous tensor."""
+def conv_max_pool2x2(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, per_channel=None
+) -> torch.Tensor:
+    """``F.max_pool2d(per_channel(F.conv2d(x, weight, bias)), 2, 2)`` for a stride-1, unpadded
+    convolution whose output has even height and width; ``per_channel``, if given, a layer that
+    treats each channel's values alike whatever their place, such as batch norm (whose statistics
+    are each channel's over the batch and every position). Returns an NCHW-contiguous tensor."""
     channels = weight.shape[0]
     # NCHW in and out, so that each quadrant is one contiguous block per sample. The bias goes
     # into the convolution (each quadrant's copy of it), which adds it for free.
     quadrant_bias = None if bias is None else bias.repeat(4)
     quadrants = F.conv2d(x.contiguous(), quadrant_kernels(weight).contiguous(), quadrant_bias, stride=2)
     n, _, height, width = quadrants.shape
+    if per_channel is not None:
+        # The quadrants as four times the samples, each with the layer's channels: the layer
+        # sees every value of each channel once, in NCHW (where batch norm's CPU kernels run
+        # several times faster than in channels-last for LeNet's 6 channels).
+        quadrants = per_channel(quadrants.view(n * 4, channels, height, width))
     pooled = _MaxOfQuadrants.apply(quadrants.reshape(n, 4, channels * height * width))
     return pooled.view(n, channels, height, width)
 

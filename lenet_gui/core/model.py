@@ -155,20 +155,19 @@ class LeNet(nn.Module):
 
     @property
     def has_fast_cpu_path(self) -> bool:
-        """Whether fast_logits() runs _forward_fast_cpu on the CPU: for max-pooling without batch norm
-        (whose statistics need each convolution's whole output before pooling)."""
-        return self.config.pool == "max" and not self.config.batch_norm
+        """Whether fast_logits() runs _forward_fast_cpu on the CPU: for max-pooling."""
+        return self.config.pool == "max"
 
     def _forward_fast_cpu(self, x: torch.Tensor) -> torch.Tensor:
         # The same network as _forward_pooling_first, with each convolution + pooling stage on
         # kernels that suit LeNet's tiny shapes (see fast_layers), which choose their own
-        # memory layouts.
+        # memory layouts. Batch norm (an identity without it) comes before each pooling.
         if float(self.input_mean) != 0.0 or float(self.input_std) != 1.0:  # two passes saved if not
             x = (x - self.input_mean) / self.input_std
-        x = self.act1(conv_max_pool2x2(x, self.conv1.weight, self.conv1.bias))
-        x = self.act2(self.pool2(conv2d_mixed_layouts(x, self.conv2.weight, self.conv2.bias)))
-        x = self.drop1(self.act3(linear_on_channels_last(x, self.fc1.weight, self.fc1.bias)))
-        x = self.drop2(self.act4(self.fc2(x)))
+        x = self.act1(conv_max_pool2x2(x, self.conv1.weight, self.conv1.bias, self.bn1))
+        x = self.act2(self.pool2(self.bn2(conv2d_mixed_layouts(x, self.conv2.weight, self.conv2.bias))))
+        x = self.drop1(self.act3(self.bn3(linear_on_channels_last(x, self.fc1.weight, self.fc1.bias))))
+        x = self.drop2(self.act4(self.bn4(self.fc2(x))))
         return self.fc3(x)
 
     def parameter_count(self) -> int:

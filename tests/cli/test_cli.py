@@ -273,7 +273,9 @@ def test_progress_bar_only_on_a_terminal():
 
 
 # Printed by this command before the loop kept its figures on the device (one read-back per
-# batch); the loop must train the same network to the last printed digit.
+# batch); the loop must train the same network to the last printed digit. Modern's line is the
+# one printed since batch norm runs on the fast CPU kernels (another summation order: the earlier
+# kernels' line moved as far between one thread and two, to loss 1.0922 and test acc 0.698).
 SEEDED_LINES = {
     ("--preset", "classic", "--epochs", 3, "--limit", 6000): [
         "epoch 1, loss 2.3113, train acc 0.105, test acc 0.100",
@@ -281,7 +283,7 @@ SEEDED_LINES = {
         "epoch 3, loss 2.3015, train acc 0.116, test acc 0.160",
     ],
     ("--preset", "modern", "--epochs", 1, "--limit", 3000): [
-        "epoch 1, loss 1.0928, train acc 0.624, test acc 0.684",
+        "epoch 1, loss 1.0948, train acc 0.629, test acc 0.680",
     ],
 }
 

@@ -89,8 +89,8 @@ def test_config_round_trips_and_rejects_nonsense():
     ids=["classic", "relu-normalised", "batch-norm"],
 )
 def test_fast_training_path_gives_the_same_gradients(config):
-    """forward() pools before the activation when it can, on the fast CPU kernels without batch
-    norm; the layer-by-layer path (the one the inspector shows) must train the same network."""
+    """forward() pools before the activation when it can, on the fast CPU kernels for max-pooling;
+    the layer-by-layer path (the one the inspector shows) must train the same network."""
     torch.manual_seed(1)
     model = LeNet(config).train()
     x, y = torch.randn(16, 1, 28, 28), torch.randint(0, 10, (16,))
@@ -104,10 +104,31 @@ def test_fast_training_path_gives_the_same_gradients(config):
         assert torch.allclose(grads[0][name], grads[1][name], atol=1e-6), name
 
 
-def test_classic_runs_on_the_fast_cpu_kernels():
+def test_max_pooling_models_run_on_the_fast_cpu_kernels():
     assert LeNet(ModelConfig()).has_fast_cpu_path
-    assert not LeNet(MODERN).has_fast_cpu_path
+    assert LeNet(MODERN).has_fast_cpu_path
     assert not LeNet(ModelConfig(pool="avg")).has_fast_cpu_path
+
+
+def test_fast_training_path_keeps_the_batch_statistics_the_layers_keep():
+    """Batch norm sees conv1's output as quadrants on the fast path: its running mean and
+    variance (the figures evaluation uses) must come out as the textbook layers leave them."""
+    torch.manual_seed(3)
+    fast = LeNet(MODERN).train()
+    textbook = LeNet(MODERN).train()
+    textbook.load_state_dict(fast.state_dict())
+    for step in range(3):
+        x = torch.rand(32, 1, 28, 28)
+        x[:4] = 0  # blank images: windows of equal values
+        torch.manual_seed(step)  # the same dropout masks for both
+        fast(x)
+        torch.manual_seed(step)
+        textbook(x, return_activations=True)
+    for name in ("bn1", "bn2", "bn3", "bn4"):
+        ours, theirs = getattr(fast, name), getattr(textbook, name)
+        torch.testing.assert_close(ours.running_mean, theirs.running_mean, atol=1e-6, rtol=1e-5)
+        torch.testing.assert_close(ours.running_var, theirs.running_var, atol=1e-6, rtol=1e-5)
+        assert int(ours.num_batches_tracked) == 3
 
 
 @pytest.mark.parametrize("config", [ModelConfig(), MODERN, ModelConfig(pool="avg")], ids=["classic", "modern", "avg"])
