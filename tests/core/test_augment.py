@@ -151,6 +151,50 @@ def test_outliers_drawn_from_a_bank_are_its_images_turned_or_mirrored():
     assert len({img.numpy().tobytes() for img in drawn}) > 10
 
 
+def _zhang_suen_by_the_book(image: np.ndarray, max_rounds: int) -> np.ndarray:
+    """Zhang and Suen (1984), pixel by pixel as the paper states it; pixels outside are 0."""
+    img = np.pad(image.astype(bool), 1)
+    for _ in range(max_rounds):
+        changed = False
+        for sub_step in (0, 1):
+            marked = []
+            for i in range(1, img.shape[0] - 1):
+                for j in range(1, img.shape[1] - 1):
+                    if not img[i, j]:
+                        continue
+                    p2, p3, p4, p5 = img[i - 1, j], img[i - 1, j + 1], img[i, j + 1], img[i + 1, j + 1]
+                    p6, p7, p8, p9 = img[i + 1, j], img[i + 1, j - 1], img[i, j - 1], img[i - 1, j - 1]
+                    ring = [p2, p3, p4, p5, p6, p7, p8, p9, p2]
+                    b = sum(ring[:-1])
+                    a = sum(1 for u, v in zip(ring[:-1], ring[1:]) if not u and v)
+                    if sub_step == 0:
+                        keep = (p2 and p4 and p6) or (p4 and p6 and p8)
+                    else:
+                        keep = (p2 and p4 and p8) or (p2 and p6 and p8)
+                    if 2 <= b <= 6 and a == 1 and not keep:
+                        marked.append((i, j))
+            for i, j in marked:
+                img[i, j] = False
+            changed |= bool(marked)
+        if not changed:
+            break
+    return img[1:-1, 1:-1].astype(np.float32)
+
+
+@pytest.mark.parametrize("max_rounds", [1, 3, 8])
+def test_thinning_leaves_the_centre_lines_zhang_and_suen_define(max_rounds):
+    rng = np.random.default_rng(0)
+    shapes = np.zeros((6, 18, 20), dtype=np.float32)
+    shapes[0, 3:15, 7:12] = 1  # a bold upright
+    shapes[1, 8:11, 2:18] = 1  # a bar across
+    shapes[2] = np.hypot(*np.mgrid[-9:9, -10:10]) < 7  # a disc
+    shapes[3, :, :] = 1  # touching every edge
+    shapes[4:] = rng.random((2, 18, 20)) < 0.6  # blobs with holes and ties everywhere
+    ours = augment._thin(torch.from_numpy(shapes).unsqueeze(1), max_rounds=max_rounds)
+    for image, thinned in zip(shapes, ours[:, 0].numpy()):
+        np.testing.assert_array_equal(thinned, _zhang_suen_by_the_book(image, max_rounds))
+
+
 def test_restroke_redraws_thin_and_bold_strokes_with_one_pen():
     x = torch.zeros(2, 1, 28, 28)
     x[0, :, 6:22, 13:15] = 1.0  # a thin upright, 2 pixels wide
