@@ -237,10 +237,10 @@ def _shift_and_flip(x: torch.Tensor, shift: int, flip: bool, gen: torch.Generato
 
 
 def _fast_memory_format(model: LeNet, device: torch.device) -> torch.memory_format:
-    # On the CPU, oneDNN's channels-last kernels run LeNet's convolutions and max-pooling about
-    # 1.5x faster than NCHW ones (measured: 18 vs 26 ms per classic batch of 256, one thread).
-    # The arithmetic is the same up to float rounding; CUDA gains nothing, so it keeps NCHW.
-    # Models on the fast CPU path pick a layout per layer themselves, from NCHW parameters.
+    # On the CPU, oneDNN's channels-last kernels run LeNet's convolutions and max-pooling faster
+    # than NCHW ones (average pooling, off the fast path, trains so). The arithmetic is the same
+    # up to float rounding; CUDA gains nothing, so it keeps NCHW. Models on the fast CPU path
+    # (max-pooling) pick a layout per layer themselves, from NCHW parameters.
     if device.type != "cpu" or model.has_fast_cpu_path:
         return torch.contiguous_format
     return torch.channels_last

@@ -4,8 +4,8 @@ LeNet's convolutions are tiny (1 -> 6 and 6 -> 16 channels), and for such shapes
 general-purpose CPU kernels spend much of a classic training step outside the arithmetic:
 ``max_pool2d`` on the 6 x 24 x 24 maps costs more than conv1 itself, and oneDNN computes
 conv2's weight gradient ~2.7x faster in channels-last but its input gradient ~2.3x faster in
-NCHW. ``python benchmarks/layer_kernels.py`` times each stage both ways (2-core CPU, batch 256,
-forward + backward: conv1 + pool1 5.4 -> 2.7 ms, conv2 + pool2 3.2 -> 2.6 ms).
+NCHW; batch norm's CPU kernels are several times slower in channels-last than in NCHW for
+conv1's 6 channels. ``python benchmarks/layer_kernels.py`` times each stage both ways.
 
 Both compute what the textbook layers compute, up to the float rounding of another
 summation order:
