@@ -1891,10 +1891,14 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>每一轮在这里显示一行：损失、训练准确率和测试准确率、用时。</translation>
     </message>
     <message numerus="yes">
-        <source>— run %1: %2 on %3, %n epoch(s), batch %4, %5 lr %6 —</source>
+        <source>— %1: %n epoch(s), batch %2, %3 lr %4 —</source>
         <translation>
-            <numerusform>— 运行 %1：%2，%3，%n 轮，批量大小 %4，%5 学习率 %6 —</numerusform>
+            <numerusform>— %1：%n 轮，批量大小 %2，%3 学习率 %4 —</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Training %1 on %2…</source>
+        <translation>正在 %2 上训练 %1…</translation>
     </message>
     <message>
         <source>Training resumed</source>
@@ -1961,10 +1965,6 @@ Grad-CAM：conv2 的 16 个特征图按各自对该类别得分的提升加权�
         <translation>
             <numerusform>在 %1 上训练（%n 个线程），%2 张训练图像和 %3 张测试图像，来自 %4</numerusform>
         </translation>
-    </message>
-    <message>
-        <source>Training run %1 on %2…</source>
-        <translation>正在 %2 上进行第 %1 次运行…</translation>
     </message>
     <message numerus="yes">
         <source>stopped after %1 of %n epoch(s)</source>

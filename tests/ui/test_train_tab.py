@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import threading
 import time
 from pathlib import Path
@@ -145,9 +146,10 @@ def _batch_count(tab, run_id):
 def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, probe):
     tab = window.train_tab
     session = window.session
-    states, weights, batch_signals = [], [], []
+    states, weights, batch_signals, statuses = [], [], [], []
     session.training_state_changed.connect(states.append)
     session.live_weights.connect(weights.append)
+    tab.status_message.connect(statuses.append)
 
     assert tab.start_training()
     tab.thread.batches.connect(batch_signals.append)
@@ -190,6 +192,11 @@ def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, pr
     assert tab.recipe.epochs_spin.isEnabled() and tab.train_action.isEnabled()
     assert tab.save_action.isEnabled() and tab.use_action.isEnabled()
     assert "test acc" in tab.runs_panel.run_texts()[0]
+    # The log and the status bar call the run by the name the runs list gives it.
+    name = tab.runs_panel.run_texts()[0].split(": test acc")[0]
+    assert re.fullmatch(r"MNIST · classic · \d{4}-\d\d-\d\d \d\d:\d\d", name), name
+    assert f"— {name}: 2 epoch(s), batch 256, adam lr 0.001 —" in log
+    assert f"Training {name} on cpu…" in statuses
     assert window.run_state_label.text() == "Idle"
     assert window.statusBar().currentMessage().startswith("Training finished")
 

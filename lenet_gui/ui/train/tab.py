@@ -300,9 +300,9 @@ class TrainTab(Retranslating, QWidget):
         self.thread = thread
         self._set_running(True)
         self.session.set_training_active(True)
-        self._log(fill(self.tr("— run %1: %2 on %3, %n epoch(s), batch %4, %5 lr %6 —", "", config.epochs),
-                       run.run_id, self.runs.preset_name(config.preset), dataset_info(config.dataset).title,
-                       config.batch_size, config.optimizer, f"{config.lr:g}"))
+        # The run's name (data set, recipe, start time) as the runs list shows it.
+        self._log(fill(self.tr("— %1: %n epoch(s), batch %2, %3 lr %4 —", "", config.epochs),
+                       self.runs.name(run), config.batch_size, config.optimizer, f"{config.lr:g}"))
         start_worker(thread)
         return True
 
@@ -424,7 +424,7 @@ class TrainTab(Retranslating, QWidget):
         self.progress.setValue(0)
         self._log(fill(self.tr("training on %1 (%n thread(s)), %2 training and %3 test images from %4", "", info.threads),
                        info.device, f"{info.train_samples:,}", f"{info.test_samples:,}", info.data_source))
-        self.status_message.emit(fill(self.tr("Training run %1 on %2…"), run.run_id, info.device))
+        self.status_message.emit(fill(self.tr("Training %1 on %2…"), self.runs.name(run), info.device))
 
     def _on_batches(self, events: list[BatchProgress]) -> None:
         run = self.active_run
