@@ -53,14 +53,15 @@ class _DirectFusedAdam:
         beta1, beta2 = group["betas"]
         # What torch.optim.adam._fused_adam does around the kernel, in the same order.
         found_inf = getattr(self.optimizer, "found_inf", None)
-        torch._foreach_add_(self.steps, 1)
-        self.kernel(
-            self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
-            amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
-            eps=group["eps"], maximize=False, grad_scale=None, found_inf=found_inf,
-        )
-        if found_inf is not None:
-            torch._foreach_sub_(self.steps, [found_inf] * len(self.steps))
+        with torch.no_grad():  # as optimizer.step() runs: the weights are updated in place
+            torch._foreach_add_(self.steps, 1)
+            self.kernel(
+                self.params, grads, self.exp_avgs, self.exp_avg_sqs, [], self.steps,
+                amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+                eps=group["eps"], maximize=False, grad_scale=None, found_inf=found_inf,
+            )
+            if found_inf is not None:
+                torch._foreach_sub_(self.steps, [found_inf] * len(self.steps))
 
 
 def _has_step_hooks(optimizer: torch.optim.Optimizer) -> bool:
