@@ -26,6 +26,8 @@ inspector, saliency and the model exports run the layers one by one, as drawn.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -77,7 +79,8 @@ def quadrant_kernels(weight: torch.Tensor) -> torch.Tensor:
 
 
 def conv_max_pool2x2(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, per_channel=None
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
+    per_channel: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """``F.max_pool2d(per_channel(F.conv2d(x, weight, bias)), 2, 2)`` for a stride-1, unpadded
     convolution whose output has even height and width; ``per_channel``, if given, a layer that
