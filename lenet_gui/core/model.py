@@ -133,8 +133,8 @@ class LeNet(nn.Module):
         """The logits forward() gives, by the fastest route on x's device (in this mode: batch
         norm and dropout behave as set by train()/eval()). The layers do not run one by one, so
         module hooks do not see them."""
-        if self.config.pool == "max":
-            if x.device.type == "cpu" and self.has_fast_cpu_path:
+        if self.has_fast_cpu_path:  # max-pooling
+            if x.device.type == "cpu":
                 return self._forward_fast_cpu(x)
             return self._forward_pooling_first(x)
         for _, stage in self._stages():

@@ -353,10 +353,6 @@ class RunsModel(QAbstractListModel):
         self.set_visible(run.run_id, Qt.CheckState(value) == Qt.CheckState.Checked)
         return True
 
-    def preset_name(self, preset: str) -> str:
-        """A preset's short name, as the list and the log write it."""
-        return display_preset_name(preset)
-
     @staticmethod
     def date_text(run: RunRecord) -> str:
         """When a run started, as ``2026-12-01 12:13``."""
@@ -367,7 +363,7 @@ class RunsModel(QAbstractListModel):
         # from the history.
         if run.name:
             return run.name
-        dataset, preset = dataset_info(run.config.dataset).title, self.preset_name(run.config.preset)
+        dataset, preset = dataset_info(run.config.dataset).title, display_preset_name(run.config.preset)
         if run.started_at:
             return fill(self.tr("%1 · %2 · %3"), dataset, preset, self.date_text(run))
         return fill(self.tr("Run %1 · %2 · %3"), run.run_id, dataset, preset)
