@@ -834,7 +834,7 @@ def test_model_is_handed_back_in_the_usual_layout(fake_dataset, tmp_path, recipe
     trainer = Trainer(_config(**recipe, epochs=1), fake_dataset)
     for event in trainer.run():
         if isinstance(event, BatchProgress):
-            if recipe is CHANNELS_LAST_RECIPE and event.step == 1:
+            if recipe == CHANNELS_LAST_RECIPE and event.step == 1:
                 _trains_channels_last(trainer)
             assert all(t.is_contiguous() for t in trainer.state_dict_snapshot().values())
     _assert_usual_layout(trainer.model, tmp_path)
