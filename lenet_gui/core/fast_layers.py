@@ -97,7 +97,13 @@ def conv_max_pool2x2(
         # sees every value of each channel once, in NCHW (where batch norm's CPU kernels run
         # several times faster than in channels-last for LeNet's 6 channels).
         quadrants = per_channel(quadrants.view(n * 4, channels, height, width))
-    pooled = _MaxOfQuadrants.apply(quadrants.reshape(n, 4, channels * height * width))
+    blocks = quadrants.reshape(n, 4, channels * height * width)
+    if torch.is_grad_enabled() and blocks.requires_grad:
+        pooled = _MaxOfQuadrants.apply(blocks)
+    else:
+        # Evaluation and inference: no gradient to route, so no record of which value won.
+        top_left, top_right, bottom_left, bottom_right = blocks.unbind(1)
+        pooled = torch.maximum(torch.maximum(top_left, top_right), torch.maximum(bottom_left, bottom_right))
     return pooled.view(n, channels, height, width)
 
 

@@ -61,6 +61,19 @@ def test_conv_max_pool_breaks_ties_in_max_pools_scan_order():
     assert torch.equal(have, want)
 
 
+def test_conv_max_pool_without_gradients_gives_the_training_values():
+    """Evaluation skips recording the winners; the values must be those training sees."""
+    x = images_with_blank_borders(16, 1, 28)
+    weight = torch.randn(6, 1, 5, 5, requires_grad=True)
+    bias = torch.randn(6, requires_grad=True)
+    with torch.no_grad():
+        evaluated = conv_max_pool2x2(x, weight, bias)
+    trained = conv_max_pool2x2(x, weight, bias)
+    assert trained.requires_grad and not evaluated.requires_grad
+    assert torch.equal(evaluated, trained)
+    torch.testing.assert_close(evaluated, F.max_pool2d(F.conv2d(x, weight, bias), 2, 2))
+
+
 def quadrant_blocks(y: torch.Tensor) -> torch.Tensor:
     """N x C x H x W -> N x 4 x (C*H/2*W/2): the four positions of each 2x2 window, in scan order."""
     corners = [y[:, :, row::2, col::2] for row in (0, 1) for col in (0, 1)]
