@@ -182,7 +182,8 @@ class TrainingThread(Worker):
         for event in trainer.run():
             if self.recorder is not None:
                 if isinstance(event, Finished) and event.stopped:
-                    self.recorder.log(f"stopped after {len(event.history)} of {config.epochs} epoch(s)")
+                    epochs = "epoch" if config.epochs == 1 else "epochs"
+                    self.recorder.log(f"stopped after {len(event.history)} of {config.epochs} {epochs}")
                 self.recorder.record(event, trainer)
                 self._report_record_problem()
             if isinstance(event, BatchProgress):
