@@ -1,7 +1,8 @@
 """The window's language: which translations are installed on the QApplication, and switching.
 
-The choice is a language code: ``"en"`` (the source texts, no translation) or ``"zh_CN"``; an
-empty choice follows the system's locale. Installing a translator makes Qt send every widget a
+The choice is a language code: ``"en"`` (the source texts, with a catalogue of only the
+singular and plural of each text with a count) or ``"zh_CN"``; an empty choice follows the
+system's locale. Installing a translator makes Qt send every widget a
 ``QEvent.LanguageChange``, on which each re-applies its texts (``retranslate()``), so a switch
 takes effect at once, without a restart. Qt's own texts (file dialogs, message-box buttons) come
 from the ``qtbase`` translation that ships with PySide6.
@@ -44,9 +45,7 @@ def resolve(choice: str | None) -> str:
 
 
 def catalogue(language: str) -> Path | None:
-    """The bundled ``.qm`` of ``language``, or None (the source language has none)."""
-    if language == SOURCE_LANGUAGE:
-        return None
+    """The bundled ``.qm`` of ``language``, or None when there is none."""
     return translation_path(f"{APP_CATALOGUE}_{language}")
 
 
@@ -65,16 +64,16 @@ def set_language(language: str) -> str:
     for translator in _installed:
         app.removeTranslator(translator)
     _installed.clear()
-    if language != SOURCE_LANGUAGE:
-        qt_folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-        candidates = [(f"qtbase_{language}", qt_folder)]
-        own = catalogue(language)
-        if own is not None:
-            candidates.append((own.stem, str(own.parent)))
-        for name, folder in candidates:
-            translator = QTranslator(app)
-            if translator.load(name, folder):
-                app.installTranslator(translator)
-                _installed.append(translator)
+    candidates = []
+    if language != SOURCE_LANGUAGE:  # Qt's own texts are English without a translation
+        candidates.append((f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)))
+    own = catalogue(language)
+    if own is not None:
+        candidates.append((own.stem, str(own.parent)))
+    for name, folder in candidates:
+        translator = QTranslator(app)
+        if translator.load(name, folder):
+            app.installTranslator(translator)
+            _installed.append(translator)
     _current = language
     return language

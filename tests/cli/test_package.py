@@ -101,6 +101,8 @@ def test_the_wheel_holds_every_package_and_the_bundled_files(wheel, source):
     samples = sorted(p.name for p in (REPO / "assets" / "samples").iterdir())
     assert sorted(n.rsplit("/", 1)[1] for n in names if n.startswith("lenet_gui/_bundled/assets/samples/")) == samples
     assert f"lenet_gui/translations/{TRANSLATION}.qm" in names
+    for compiled in (REPO / "lenet_gui" / "translations").glob("*.qm"):  # English and Chinese
+        assert f"lenet_gui/translations/{compiled.name}" in names
     # A package added to the source tree but not to pyproject.toml's list would be left out.
     modules = {str(p.relative_to(source)).replace(os.sep, "/") for p in (source / "lenet_gui").rglob("*.py")}
     assert modules - names == set()

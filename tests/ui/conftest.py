@@ -7,6 +7,17 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def english_as_the_app_starts(qapp):
+    """The window's language installed as ``lenet-gui`` installs it at start-up (English: the
+    source texts and the singular and plural of each text with a count), so that the tests
+    read what a user reads."""
+    from lenet_gui.ui import i18n
+
+    i18n.set_language("en")
+    yield
+
+
 @pytest.fixture
 def window(qtbot, tmp_path):
     """The main window, shown, with settings of its own in ``tmp_path``."""

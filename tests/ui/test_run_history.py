@@ -148,7 +148,7 @@ def test_a_damaged_record_is_reported_and_skipped(qtbot, settings_file, fake_dat
     assert f"Run history: {truncated.name} cannot be read (run.json is damaged or truncated" in log
     assert f"Run history: {garbage.name} cannot be read" in log
     tab.load_history()
-    assert messages == ["2 run(s) in the history cannot be read: see the log"]
+    assert messages == ["2 runs in the history cannot be read: see the log"]
 
 
 def test_rename_note_delete_and_undo_last_past_a_restart(qtbot, settings_file, fake_data_root, capsys):
@@ -190,7 +190,7 @@ def test_compare_shows_exactly_the_differing_settings_sorts_and_exports(qtbot, s
     headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(dialog.table.columnCount())]
     assert headers == ["Run", "Epochs done", "Final loss", "Final train acc", "Final test acc", "Time (s)",
                        "Epochs", "Learning rate"]
-    assert "2 setting(s) differ between these runs: Epochs, Learning rate;" in dialog.summary.text()
+    assert "2 settings differ between these runs: Epochs, Learning rate;" in dialog.summary.text()
     # the final figures as the epoch's line writes them; the whole dialog wide enough to show every column
     for key, digits in (("Final loss", 4), ("Final train acc", 3), ("Final test acc", 3), ("Time (s)", 1)):
         column = headers.index(key)

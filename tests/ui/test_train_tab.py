@@ -27,7 +27,7 @@ from lenet_gui.ui import workers  # noqa: E402
 from lenet_gui.ui.widgets import data_dialog  # noqa: E402
 from lenet_gui.ui.main_window import MainWindow  # noqa: E402
 from lenet_gui.ui.train.worker import TrainingRequest, TrainingThread  # noqa: E402
-from lenet_gui.core import runs  # noqa: E402
+from lenet_gui.core import history, runs  # noqa: E402
 from lenet_gui.core.runs import describe_failure  # noqa: E402
 
 RUN_TIMEOUT_MS = 60_000
@@ -195,13 +195,13 @@ def test_a_run_shows_every_batch_and_epoch_the_engine_produced(qtbot, window, pr
     # The log and the status bar call the run by the name the runs list gives it.
     name = tab.runs_panel.run_texts()[0].split(": test acc")[0]
     assert re.fullmatch(r"MNIST · classic · \d{4}-\d\d-\d\d \d\d:\d\d", name), name
-    assert f"— {name}: 2 epoch(s), batch 256, adam lr 0.001 —" in log
+    assert f"— {name}: 2 epochs, batch 256, adam lr 0.001 —" in log
     assert f"Training {name} on cpu…" in statuses
     assert window.run_state_label.text() == "Idle"
     assert window.statusBar().currentMessage().startswith("Training finished")
 
 
-def test_pause_resume_stop_then_train_again(qtbot, window, probe):
+def test_pause_resume_stop_then_train_again(qtbot, window, probe, runs_dir):
     tab = window.train_tab
     tab.train_limit = 20000
     _recipe(tab, epochs=3, batch=32)
@@ -231,6 +231,10 @@ def test_pause_resume_stop_then_train_again(qtbot, window, probe):
     assert first.outcome is not None and first.outcome.stopped
     assert _batch_count(tab, 1) < 3 * 625
     assert window.statusBar().currentMessage() == "Training stopped"
+    stopped_line = f"stopped after {len(first.outcome.history)} of 3 epochs"
+    assert stopped_line in tab.log.toPlainText()
+    (record,) = history.list_runs(runs_dir)
+    assert stopped_line in record.log_lines  # the run's own record says so too
 
     tab.train_limit = 2000
     _recipe(tab, epochs=1, batch=256)

@@ -39,6 +39,7 @@ from lenet_gui.ui.widgets.text_line import TextLine  # noqa: E402
 ROOT = Path(__file__).resolve().parents[2]
 TS = ROOT / "lenet_gui" / "translations" / "lenet_studio_zh_CN.ts"
 QM = TS.with_suffix(".qm")
+EN_TS = TS.with_name("lenet_studio_en.ts")  # English: only the texts with a count (%n)
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT_MS = 60_000
 
@@ -211,10 +212,30 @@ def test_the_code_has_no_text_the_translation_source_lacks(tmp_path):
     assert after == before, "the .ts holds texts the code no longer has (or lacks some): run the script"
 
 
-def test_the_compiled_translation_is_built_from_the_source(tmp_path):
+def test_every_count_has_its_english_singular_and_plural(tmp_path):
+    """lupdate over the code now, plural texts only, into a copy of the English catalogue: each
+    text with %n has both forms written out, with the source's placeholders."""
+    copy = tmp_path / EN_TS.name
+    shutil.copy(EN_TS, copy)
+    sources = sorted(str(p) for p in (ROOT / "lenet_gui").rglob("*.py") if "core" not in p.parts)
+    subprocess.run([str(BIN / "pyside6-lupdate"), *sources, "-pluralonly", "-no-obsolete", "-locations", "none",
+                    "-ts", str(copy)], check=True, capture_output=True)
+    assert copy.read_bytes() == EN_TS.read_bytes(), "run scripts/update_translations.sh and write the new forms"
+    messages = list(_messages(EN_TS))
+    assert len(messages) == sum(1 for _ctx, m in _messages(TS) if m.get("numerus") == "yes")
+    for _ctx, message in messages:
+        source = message.findtext("source")
+        forms = [f.text or "" for f in message.find("translation").findall("numerusform")]
+        assert message.find("translation").get("type") is None and len(forms) == 2, source
+        for form in forms:
+            assert "(s)" not in form and sorted(re.findall(r"%\w", form)) == sorted(re.findall(r"%\w", source)), form
+
+
+@pytest.mark.parametrize("ts", [TS, EN_TS], ids=lambda p: p.stem)
+def test_the_compiled_translation_is_built_from_the_source(tmp_path, ts):
     rebuilt = tmp_path / "rebuilt.qm"
-    subprocess.run([str(BIN / "pyside6-lrelease"), str(TS), "-qm", str(rebuilt)], check=True, capture_output=True)
-    assert QM.read_bytes() == rebuilt.read_bytes(), "the .qm is stale: run scripts/update_translations.sh"
+    subprocess.run([str(BIN / "pyside6-lrelease"), str(ts), "-qm", str(rebuilt)], check=True, capture_output=True)
+    assert ts.with_suffix(".qm").read_bytes() == rebuilt.read_bytes(), "the .qm is stale: run scripts/update_translations.sh"
 
 
 def test_the_command_line_offers_the_window_s_languages():
