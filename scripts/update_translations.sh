@@ -3,9 +3,10 @@
 #
 #   bash scripts/update_translations.sh
 #
-# lupdate adds every new tr() text to lenet_gui/translations/*.ts (to the English one: each with %n) as "unfinished" and drops the
-# texts the code no longer has; translate the new ones (Qt Linguist: .venv/bin/pyside6-linguist,
-# or by hand in the XML), then run this again so that lrelease writes the .qm the app loads.
+# lupdate adds every new tr() text to lenet_gui/translations/*.ts (to the English one only the
+# texts with a count, %n) as "unfinished" and drops the texts the code no longer has; translate
+# the new ones (Qt Linguist: .venv/bin/pyside6-linguist, or by hand in the XML), then run this
+# again so that lrelease writes the .qm the app loads.
 # tests/ui/test_translation.py fails while a text has no translation or the .qm is stale.
 set -euo pipefail
 cd "$(dirname "$0")/.."
