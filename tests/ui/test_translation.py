@@ -38,7 +38,6 @@ from lenet_gui.ui.widgets.text_line import TextLine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 TS = ROOT / "lenet_gui" / "translations" / "lenet_studio_zh_CN.ts"
-QM = TS.with_suffix(".qm")
 EN_TS = TS.with_name("lenet_studio_en.ts")  # English: only the texts with a count (%n)
 BIN = Path(sys.executable).parent
 RUN_TIMEOUT_MS = 60_000
@@ -188,6 +187,11 @@ def _messages(ts: Path):
             yield context.findtext("name"), message
 
 
+def _translatable_sources() -> list[str]:
+    """The files whose tr() texts lupdate reads, as scripts/update_translations.sh names them."""
+    return sorted(str(p) for p in (ROOT / "lenet_gui").rglob("*.py") if "core" not in p.parts)
+
+
 def test_every_text_of_the_translation_source_is_translated():
     problems = [(ctx, m.findtext("source"), m.find("translation").get("type"))
                 for ctx, m in _messages(TS) if m.find("translation").get("type") is not None]
@@ -201,9 +205,8 @@ def test_the_code_has_no_text_the_translation_source_lacks(tmp_path):
     """lupdate over the code now, into a copy: a new tr() text without its translation fails here."""
     copy = tmp_path / TS.name
     shutil.copy(TS, copy)
-    sources = sorted(str(p) for p in (ROOT / "lenet_gui").rglob("*.py") if "core" not in p.parts)
-    subprocess.run([str(BIN / "pyside6-lupdate"), *sources, "-no-obsolete", "-locations", "none", "-ts", str(copy)],
-                   check=True, capture_output=True)
+    subprocess.run([str(BIN / "pyside6-lupdate"), *_translatable_sources(), "-no-obsolete", "-locations", "none",
+                    "-ts", str(copy)], check=True, capture_output=True)
     unfinished = [(ctx, m.findtext("source")) for ctx, m in _messages(copy)
                   if m.find("translation").get("type") == "unfinished"]
     assert unfinished == [], "texts without a translation: run scripts/update_translations.sh and translate them"
@@ -217,9 +220,8 @@ def test_every_count_has_its_english_singular_and_plural(tmp_path):
     text with %n has both forms written out, with the source's placeholders."""
     copy = tmp_path / EN_TS.name
     shutil.copy(EN_TS, copy)
-    sources = sorted(str(p) for p in (ROOT / "lenet_gui").rglob("*.py") if "core" not in p.parts)
-    subprocess.run([str(BIN / "pyside6-lupdate"), *sources, "-pluralonly", "-no-obsolete", "-locations", "none",
-                    "-ts", str(copy)], check=True, capture_output=True)
+    subprocess.run([str(BIN / "pyside6-lupdate"), *_translatable_sources(), "-pluralonly", "-no-obsolete",
+                    "-locations", "none", "-ts", str(copy)], check=True, capture_output=True)
     assert copy.read_bytes() == EN_TS.read_bytes(), "run scripts/update_translations.sh and write the new forms"
     messages = list(_messages(EN_TS))
     assert len(messages) == sum(1 for _ctx, m in _messages(TS) if m.get("numerus") == "yes")
