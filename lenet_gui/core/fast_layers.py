@@ -98,7 +98,7 @@ def conv_max_pool2x2(
         # several times faster than in channels-last for LeNet's 6 channels).
         quadrants = per_channel(quadrants.view(n * 4, channels, height, width))
     blocks = quadrants.reshape(n, 4, channels * height * width)
-    if torch.is_grad_enabled() and blocks.requires_grad:
+    if blocks.requires_grad:  # never under no_grad
         pooled = _MaxOfQuadrants.apply(blocks)
     else:
         # Evaluation and inference: no gradient to route, so no record of which value won.
